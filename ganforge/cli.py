@@ -1,0 +1,234 @@
+"""The `ganforge` command: a thin shell over the Python API.
+
+  ganforge train --preset ring8            ganforge presets
+  ganforge generate runs/ring8 --n 2500 --out ring.npy
+  ganforge evaluate runs/ring8             ganforge demo
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from ganforge.errors import GanforgeError
+
+EXAMPLES = {
+    "train": """examples:
+  ganforge train --preset ring8                      # 8 Gaussians, ~30 s on a laptop CPU
+  ganforge train --preset digits-dcgan --steps 500   # a short image run
+  ganforge train --data ./my_photos --model dcgan --resolution 64 --out runs/photos
+  ganforge train --data grid25 --loss wgan-gp --n-critic 5 --steps 3000
+  ganforge train --preset fashion-dcgan --dry-run    # show the resolved config, train nothing
+  ganforge train --out runs/ring8 --resume latest    # continue exactly where it stopped""",
+    "generate": """examples:
+  ganforge generate runs/ring8 --n 2500 --out ring.npy     # float32 (N, 2) points
+  ganforge generate runs/digits --n 64 --out grid.png      # an 8x8 grid
+  ganforge generate runs/digits/model --n 100 --out x.npy --seed 7   # uint8 (N, H, W, C)""",
+    "evaluate": """examples:
+  ganforge evaluate runs/ring8            # modes captured, high-quality %, reverse KL
+  ganforge evaluate runs/grid25 --n 2500 --seed 1""",
+    "presets": "example:\n  ganforge presets",
+    "demo": """example:
+  ganforge demo          # ring8 and digits-dcgan into runs/demo/ (replaced each time)""",
+}
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="ganforge", description="Generative adversarial networks as creative tools.")
+    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def command(name: str, help: str) -> argparse.ArgumentParser:
+        return sub.add_parser(name, help=help, description=help, epilog=EXAMPLES[name],
+                              formatter_class=argparse.RawDescriptionHelpFormatter)
+
+    t = command("train", "train a GAN (from a preset, options or a config file)")
+    t.add_argument("--preset", help="named preset (see `ganforge presets`)")
+    t.add_argument("--config", type=Path, help="YAML/JSON config file (a run's config.yaml works)")
+    t.add_argument("--data", help="dataset name (ring8, grid25, spiral, moons, digits, fashion-mnist) or a path")
+    t.add_argument("--resolution", type=int, help="image side in pixels")
+    t.add_argument("--channels", type=int, choices=(1, 3), help="image channels")
+    t.add_argument("--model", help="model family: toy, mlp, dcgan")
+    t.add_argument("--z-dim", type=int, help="latent size")
+    t.add_argument("--width", type=int, help="hidden units (toy, mlp) or base channels (dcgan)")
+    t.add_argument("--spectral-norm", action="store_true", default=None, help="spectral norm in D")
+    t.add_argument("--conditional", action="store_true", default=None, help="condition on class labels")
+    t.add_argument("--loss", help="minimax, non-saturating, wgan, wgan-gp, lsgan, hinge")
+    t.add_argument("--n-critic", type=int, help="D steps per G step")
+    t.add_argument("--gp-weight", type=float, help="WGAN-GP lambda (default 10)")
+    t.add_argument("--r1-gamma", type=float, help="R1 penalty weight (0 = off)")
+    t.add_argument("--lr", type=float, help="learning rate of both G and D")
+    t.add_argument("--lr-g", type=float, help="generator learning rate")
+    t.add_argument("--lr-d", type=float, help="discriminator learning rate")
+    t.add_argument("--steps", type=int, help="generator updates (on --resume: the new total)")
+    t.add_argument("--batch-size", type=int, help="samples per batch")
+    t.add_argument("--seed", type=int, help="random seed (runs are deterministic on CPU)")
+    t.add_argument("--sample-every", type=int, help="steps between sample pictures")
+    t.add_argument("--checkpoint-every", type=int, help="steps between resume checkpoints")
+    t.add_argument("--eval-every", type=int, help="steps between 2-D mode-coverage evaluations")
+    t.add_argument("--device", help="auto (default), cpu, cuda, cuda:N, mps")
+    t.add_argument("--out", type=Path, help="run directory (default: runs/NAME, numbered if taken)")
+    t.add_argument("--resume", metavar="latest|PATH", help="continue the run in --out from a checkpoint")
+    t.add_argument("--force", action="store_true", help="start over in a used run directory")
+    t.add_argument("--dry-run", action="store_true", help="print the resolved config and models; train nothing")
+    t.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+
+    g = command("generate", "sample from a trained model or run")
+    g.add_argument("model", type=Path, help="an exported model directory or a run directory")
+    g.add_argument("--n", type=int, default=64, help="number of samples (default 64)")
+    g.add_argument("--out", type=Path, required=True, help=".png (a grid or scatter) or .npy (raw samples)")
+    g.add_argument("--seed", type=int, default=0, help="seed for z (default 0)")
+    g.add_argument("--batch-size", type=int, default=256, help="samples per forward pass")
+
+    e = command("evaluate", "measure a trained 2-D model (mode coverage)")
+    e.add_argument("model", type=Path, help="an exported model directory or a run directory")
+    e.add_argument("--n", type=int, default=2500, help="samples (default 2500, the protocol's)")
+    e.add_argument("--seed", type=int, default=0, help="seed for z (default 0)")
+
+    command("presets", "list the named presets")
+    d = command("demo", "train a toy GAN and an image GAN on offline data and write samples")
+    d.add_argument("--out", type=Path, default=Path("runs/demo"), help="where (default runs/demo)")
+    return p
+
+
+OVERRIDES = {  # CLI flag -> (config section, field)
+    "data": ("data", "source"), "resolution": ("data", "resolution"), "channels": ("data", "channels"),
+    "model": ("model", "family"), "z_dim": ("model", "z_dim"), "width": ("model", "width"),
+    "spectral_norm": ("model", "spectral_norm"), "conditional": ("model", "conditional"),
+    "loss": ("loss", "name"), "n_critic": ("loss", "n_critic"), "gp_weight": ("loss", "gp_weight"),
+    "r1_gamma": ("loss", "r1_gamma"), "lr_g": ("optim", "lr_g"), "lr_d": ("optim", "lr_d"),
+    "steps": ("train", "steps"), "batch_size": ("train", "batch_size"), "seed": ("train", "seed"),
+    "sample_every": ("train", "sample_every"), "checkpoint_every": ("train", "checkpoint_every"),
+    "eval_every": ("train", "eval_every"), "device": ("train", "device"),
+}
+
+
+def _train_config(args: argparse.Namespace):
+    from ganforge.config import Config, merge, preset_config
+
+    cfg = Config.load(args.config) if args.config else preset_config(args.preset) if args.preset else Config()
+    overrides: dict[str, dict] = {}
+    if args.lr is not None:
+        overrides.setdefault("optim", {}).update(lr_g=args.lr, lr_d=args.lr)
+    for flag, (section, name) in OVERRIDES.items():
+        value = getattr(args, flag)
+        if value is not None:
+            overrides.setdefault(section, {})[name] = str(value) if flag == "data" else value
+    return merge(cfg, overrides)
+
+
+def _default_out(cfg) -> Path:
+    name = cfg.preset or Path(cfg.data.source).name or "run"
+    out, i = Path("runs") / name, 2
+    while out.exists() and any(out.iterdir()):
+        out, i = Path("runs") / f"{name}-{i}", i + 1
+    return out
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    from ganforge.training.trainer import Trainer
+
+    if args.preset and args.config:
+        raise GanforgeError("give --preset or --config, not both")
+    if args.resume:
+        if args.out is None:
+            raise GanforgeError("--resume needs --out RUN_DIR, the run to continue")
+        changed = [f"--{k.replace('_', '-')}" for k in OVERRIDES if k != "steps" and getattr(args, k) is not None]
+        if changed or args.preset or args.config or args.lr is not None:
+            raise GanforgeError(f"a resumed run keeps its config; only --steps may change ({', '.join(changed) or 'preset/config'} given)")
+        trainer = Trainer(None, args.out, resume=args.resume, progress=not args.no_progress, steps=args.steps)
+    else:
+        cfg = _train_config(args)
+        if args.dry_run:
+            return _dry_run(cfg, args.out)
+        out = args.out or _default_out(cfg)
+        trainer = Trainer(cfg, out, force=args.force, progress=not args.no_progress)
+    _print_models(trainer.G, trainer.D)
+    model_dir = trainer.fit()
+    print(f"run: {trainer.run_dir}\n  samples: {trainer.run_dir / 'samples' / 'latest.png'}\n"
+          f"  metrics: {trainer.run_dir / 'metrics.jsonl'}\n  model:   {model_dir}")
+    return 0
+
+
+def _print_models(G, D) -> None:
+    count = lambda m: sum(p.numel() for p in m.parameters())  # noqa: E731
+    print(f"G: {type(G).__module__.split('.')[-1]} {count(G):,} parameters | D: {count(D):,} parameters",
+          file=sys.stderr)
+
+
+def _dry_run(cfg, out: Path | None) -> int:
+    import yaml
+
+    from ganforge.config import validate
+    from ganforge.data import load_data
+    from ganforge.models import build_models
+
+    cfg = validate(cfg)
+    data = load_data(cfg.data.source, cfg.data.resolution, cfg.data.channels)
+    G, D = build_models(cfg, data.kind, tuple(data.shape), data.num_classes)
+    print(yaml.safe_dump(cfg.to_dict(), sort_keys=False), end="")
+    size = f"{len(data)} samples" if hasattr(data, "__len__") else "sampled afresh each batch"
+    print(f"# data: {data.kind} {tuple(data.shape)}, {size}")
+    _print_models(G, D)
+    print(f"# would write to: {out or _default_out(cfg)} (dry run: nothing written)")
+    return 0
+
+
+def cmd_generate(args: argparse.Namespace) -> int:
+    from ganforge.pipelines.generate import GeneratePipeline
+
+    if args.n < 1:
+        raise GanforgeError(f"--n must be at least 1, got {args.n}")
+    suffix = args.out.suffix.lower()
+    if suffix not in (".png", ".npy"):
+        raise GanforgeError(f"--out {args.out}: expected a .png (picture) or .npy (raw samples) file")
+    pipe = GeneratePipeline.from_pretrained(args.model)
+    samples = pipe(args.n, seed=args.seed, batch_size=args.batch_size, output_type="pt")
+    written = pipe.save(samples, args.out)
+    print(f"wrote {args.n} samples to {written}")
+    return 0
+
+
+def cmd_evaluate(args: argparse.Namespace) -> int:
+    from ganforge.evaluate import evaluate_mode_coverage
+
+    result = evaluate_mode_coverage(args.model, n=args.n, seed=args.seed)
+    width = max(map(len, result["metrics"]))
+    for name, value in result["metrics"].items():
+        print(f"{name:<{width}}  {value:.4f}")
+    print(f"({result['settings']})")
+    return 0
+
+
+def cmd_presets(args: argparse.Namespace) -> int:
+    from ganforge.config import PRESETS
+
+    width = max(map(len, PRESETS))
+    for name, preset in PRESETS.items():
+        print(f"{name:<{width}}  {preset.description}")
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from ganforge.demo import run_demo
+
+    run_demo(args.out)
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    handler = {"train": cmd_train, "generate": cmd_generate, "evaluate": cmd_evaluate,
+               "presets": cmd_presets, "demo": cmd_demo}[args.command]
+    try:
+        return handler(args)
+    except GanforgeError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return e.exit_code
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,200 @@
+"""Typed run configuration, the PRESETS table, and YAML/JSON in and out.
+
+A run is described by one `Config` (data, model, loss, optimiser, training sections).
+Presets are partial configs with a one-line description; CLI flags override them.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from dataclasses import asdict, dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from ganforge.errors import GanforgeError
+
+from ganforge.losses import LOSSES
+from ganforge.models import FAMILIES as MODELS
+
+
+@dataclass
+class DataConfig:
+    source: str = "ring8"            # registered name or a path
+    resolution: int | None = None    # image side in pixels; None keeps the native size
+    channels: int | None = None      # 1 or 3; None keeps the dataset's
+
+
+@dataclass
+class ModelConfig:
+    family: str = "toy"              # one of MODELS: toy, mlp, dcgan
+    z_dim: int = 64                  # latent size
+    width: int = 128                 # hidden units (toy, mlp) or base channels (dcgan)
+    depth: int = 2                   # hidden layers (toy)
+    spectral_norm: bool = False      # spectral normalisation on D's layers
+    conditional: bool = False        # condition G and D on the dataset's labels
+
+
+@dataclass
+class LossConfig:
+    name: str = "non-saturating"     # minimax, non-saturating, wgan, wgan-gp, lsgan, hinge
+    gp_weight: float = 10.0          # lambda of the WGAN-GP penalty
+    r1_gamma: float = 0.0            # R1 weight on real data; 0 disables
+    r1_interval: int = 16            # lazy regularisation: R1 every k D steps
+    clip: float = 0.01               # weight clipping bound for "wgan"
+    n_critic: int = 1                # D steps per G step
+
+
+@dataclass
+class OptimConfig:
+    name: str = "adam"               # adam or rmsprop
+    lr_g: float = 2e-4
+    lr_d: float = 2e-4
+    beta1: float = 0.5
+    beta2: float = 0.999
+
+
+@dataclass
+class TrainConfig:
+    steps: int = 2000                # generator updates
+    batch_size: int = 64
+    seed: int = 0
+    ema_half_life: float = 10_000.0  # images; 0 disables the EMA generator
+    ema_rampup: float = 0.05         # half-life grows with progress: min(h, step*batch*rampup)
+    sample_every: int = 500          # sample grid interval (steps)
+    checkpoint_every: int = 1000     # resume checkpoint interval (steps)
+    log_every: int = 50              # stats to metrics.jsonl (steps)
+    eval_every: int = 0              # 2-D mode coverage interval (steps); 0 = only at the end
+    device: str = "auto"             # auto, cpu, cuda, cuda:N, mps
+    amp: str = "auto"                # auto (bf16/fp16 on CUDA), off
+    threads: int = 0                 # torch CPU threads; 0 = all cores
+
+
+@dataclass
+class Config:
+    data: DataConfig = field(default_factory=DataConfig)
+    model: ModelConfig = field(default_factory=ModelConfig)
+    loss: LossConfig = field(default_factory=LossConfig)
+    optim: OptimConfig = field(default_factory=OptimConfig)
+    train: TrainConfig = field(default_factory=TrainConfig)
+    preset: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> Config:
+        return merge(cls(), d)
+
+    def save(self, path: str | Path) -> None:
+        path = Path(path)
+        text = (yaml.safe_dump(self.to_dict(), sort_keys=False) if path.suffix in (".yaml", ".yml")
+                else json.dumps(self.to_dict(), indent=2))
+        path.write_text(text)
+
+    @classmethod
+    def load(cls, path: str | Path) -> Config:
+        path = Path(path)
+        if not path.is_file():
+            raise GanforgeError(f"config file not found: {path}")
+        try:
+            d = yaml.safe_load(path.read_text())  # YAML is a superset of JSON
+        except yaml.YAMLError as e:
+            raise GanforgeError(f"{path}: not valid YAML/JSON ({e.__class__.__name__})") from None
+        if not isinstance(d, dict):
+            raise GanforgeError(f"{path}: expected a mapping of sections (data, model, ...)")
+        return cls.from_dict(d)
+
+
+def merge(cfg: Config, overrides: dict[str, Any]) -> Config:
+    """Return a copy of `cfg` with nested `overrides` ({"train": {"steps": 10}}) applied."""
+    cfg = dataclasses.replace(cfg)
+    for key, value in overrides.items():
+        if key == "preset":
+            cfg.preset = value
+            continue
+        section = getattr(cfg, key, None)
+        if not dataclasses.is_dataclass(section) or not isinstance(value, dict):
+            raise GanforgeError(f"unknown config section '{key}' "
+                                f"(expected one of: {', '.join(f.name for f in fields(Config))})")
+        setattr(cfg, key, _replace_section(key, section, value))
+    return cfg
+
+
+def _replace_section(name: str, section: Any, values: dict[str, Any]) -> Any:
+    valid = {f.name: f for f in fields(section)}
+    for k, v in values.items():
+        if k not in valid:
+            raise GanforgeError(f"unknown option '{name}.{k}' (expected one of: {', '.join(valid)})")
+    return dataclasses.replace(section, **values)
+
+
+def validate(cfg: Config) -> Config:
+    """Check option values; raise a one-line GanforgeError naming the first bad one."""
+    if cfg.loss.name not in LOSSES:
+        raise GanforgeError(f"unknown loss '{cfg.loss.name}' (expected one of: {', '.join(LOSSES)})")
+    if cfg.model.family not in MODELS:
+        raise GanforgeError(f"unknown model '{cfg.model.family}' (expected one of: {', '.join(MODELS)})")
+    if cfg.optim.name not in ("adam", "rmsprop"):
+        raise GanforgeError(f"unknown optimiser '{cfg.optim.name}' (expected adam or rmsprop)")
+    if cfg.train.amp not in ("auto", "off", "bf16", "fp16"):
+        raise GanforgeError(f"unknown amp mode '{cfg.train.amp}' (expected auto, off, bf16 or fp16)")
+    positive = {"train.steps": cfg.train.steps, "train.batch_size": cfg.train.batch_size,
+                "model.z_dim": cfg.model.z_dim, "model.width": cfg.model.width,
+                "loss.n_critic": cfg.loss.n_critic, "loss.r1_interval": cfg.loss.r1_interval,
+                "train.sample_every": cfg.train.sample_every,
+                "train.checkpoint_every": cfg.train.checkpoint_every,
+                "train.log_every": cfg.train.log_every}
+    for name, v in positive.items():
+        if not isinstance(v, int) or v < 1:
+            raise GanforgeError(f"option {name} must be a positive integer, got {v!r}")
+    for name, v in {"optim.lr_g": cfg.optim.lr_g, "optim.lr_d": cfg.optim.lr_d}.items():
+        if not (isinstance(v, (int, float)) and 0 < v < 1):
+            raise GanforgeError(f"option {name} must be a learning rate in (0, 1), got {v!r}")
+    if cfg.data.channels not in (None, 1, 3):
+        raise GanforgeError(f"option data.channels must be 1 or 3, got {cfg.data.channels!r}")
+    return cfg
+
+
+@dataclass(frozen=True)
+class Preset:
+    description: str
+    overrides: dict[str, Any]
+
+
+def _toy(source: str, **train: Any) -> dict[str, Any]:
+    return {"data": {"source": source},
+            "model": {"family": "toy", "z_dim": 2, "width": 128, "depth": 2},
+            "loss": {"name": "non-saturating"},
+            "optim": {"lr_g": 1e-3, "lr_d": 1e-3},
+            "train": {"batch_size": 512, "ema_half_life": 0, **train}}
+
+
+PRESETS: dict[str, Preset] = {
+    "ring8": Preset("8 Gaussians on the unit circle (std 0.01), toy MLP GAN, ~30 s on a laptop CPU",
+                    _toy("ring8", steps=4000, sample_every=1000, checkpoint_every=2000, eval_every=1000)),
+    "grid25": Preset("25 Gaussians on a 5x5 grid (std 0.05), toy MLP GAN, ~45 s on a laptop CPU",
+                     _toy("grid25", steps=6000, sample_every=1000, checkpoint_every=2000, eval_every=1000)),
+    "digits-mlp": Preset("scikit-learn's 8x8 digits at 16 px with the classic MLP GAN (256-512-1024)",
+                         {"data": {"source": "digits", "resolution": 16},
+                          "model": {"family": "mlp", "z_dim": 100},
+                          "train": {"steps": 3000, "batch_size": 64}}),
+    "digits-dcgan": Preset("scikit-learn's 8x8 digits upscaled to 16 px, small DCGAN, ~1 min on a CPU",
+                           {"data": {"source": "digits", "resolution": 16},
+                            "model": {"family": "dcgan", "z_dim": 64, "width": 32},
+                            "train": {"steps": 3000, "batch_size": 64, "sample_every": 500}}),
+    "fashion-dcgan": Preset("Fashion-MNIST (Debian's dataset-fashion-mnist) at 28 px, DCGAN",
+                            {"data": {"source": "fashion-mnist", "resolution": 28},
+                             "model": {"family": "dcgan", "z_dim": 64, "width": 32},
+                             "train": {"steps": 5000, "batch_size": 64, "sample_every": 500}}),
+}
+
+
+def preset_config(name: str) -> Config:
+    if name not in PRESETS:
+        raise GanforgeError(f"unknown preset '{name}' (expected one of: {', '.join(PRESETS)})")
+    cfg = merge(Config(), PRESETS[name].overrides)
+    cfg.preset = name
+    return cfg

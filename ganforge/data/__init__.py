@@ -1,0 +1,92 @@
+"""Datasets by name or path: 2-D toys, digits, Fashion-MNIST, IDX, image folders, CSV, NumPy.
+
+``load_data("ring8")`` returns a :class:`ToyDistribution` to sample from; everything else
+comes back as an in-memory :class:`Dataset`, images as uint8 ``(N, C, H, W)``.
+"""
+
+from __future__ import annotations
+
+import difflib
+from pathlib import Path
+
+from ganforge.data.arrays import load_array
+from ganforge.data.dataset import Dataset, ToyDistribution
+from ganforge.data.digits import load_digits
+from ganforge.data.folder import load_image_folder
+from ganforge.data.idx import find_idx_images, load_fashion_mnist, load_idx_dir, load_idx_file
+from ganforge.data.toy2d import TOYS, load_points_csv
+from ganforge.data.transforms import fit_images
+from ganforge.errors import GanforgeError
+
+__all__ = ["DATASETS", "Dataset", "ToyDistribution", "load_data"]
+
+DATASETS: dict[str, str] = {
+    "ring8": "8 Gaussians on the unit circle (std 0.01), sampled afresh each batch",
+    "grid25": "25 Gaussians on a 5x5 grid at -4..4 (std 0.05), sampled afresh each batch",
+    "spiral": "a noisy 2-D spiral (Swiss-roll section) in the unit disc",
+    "moons": "two interleaving noisy half circles",
+    "digits": "scikit-learn's 1797 handwritten digits, 1x8x8, 10 classes",
+    "fashion-mnist": "Zalando's clothing images, 1x28x28, 10 classes (Debian dataset-fashion-mnist)",
+}
+PATH_KINDS = "a directory of IDX files, an image folder, a .csv, .npy, .npz or IDX file"
+
+
+def _check(resolution: int | None, channels: int | None) -> None:
+    if resolution is not None and (isinstance(resolution, bool) or not isinstance(resolution, int)
+                                   or resolution < 1):
+        raise GanforgeError(f"resolution must be a positive integer, got {resolution!r}")
+    if channels not in (None, 1, 3):
+        raise GanforgeError(f"channels must be 1 or 3, got {channels!r}")
+
+
+def _unknown(source: str) -> GanforgeError:
+    close = difflib.get_close_matches(source, DATASETS, n=1)
+    guess = f"did you mean {close[0]!r}? " if close else ""
+    return GanforgeError(f"unknown dataset {source!r}: {guess}expected one of "
+                         f"{', '.join(DATASETS)}, or a path ({PATH_KINDS})")
+
+
+def _load_file(path: Path) -> Dataset:
+    name = path.name.lower()
+    if name.endswith((".csv", ".txt", ".tsv")):
+        return load_points_csv(path)
+    if name.endswith((".npy", ".npz")):
+        return load_array(path)
+    if "-ubyte" in name or name.endswith((".idx", ".gz")):
+        return load_idx_file(path)
+    raise GanforgeError(f"{path}: unsupported file type (expected {PATH_KINDS})")
+
+
+def _load_path(source: str, resolution: int | None, channels: int | None, split: str) -> Dataset:
+    path = Path(source).expanduser()
+    if not path.exists():
+        if "/" not in source and "\\" not in source and "." not in source:
+            raise _unknown(source)  # it reads like a dataset name, not a path
+        raise GanforgeError(f"{source}: no such file or directory (expected {PATH_KINDS})")
+    if path.is_file():
+        return _load_file(path)
+    if find_idx_images(path, split) is not None:
+        return load_idx_dir(path, split)
+    return load_image_folder(path, resolution, channels or 3)
+
+
+def load_data(source: str, resolution: int | None = None, channels: int | None = None,
+              split: str = "train") -> Dataset | ToyDistribution:
+    """Load a registered dataset (see ``DATASETS``) or a path.
+
+    For images, ``resolution`` (square) and ``channels`` (1 or 3) resize and convert once,
+    at load; image folders require a resolution. 2-D toys and points ignore both.
+    ``split`` ("train" or "test") picks the IDX / Fashion-MNIST split.
+    """
+    _check(resolution, channels)
+    if source in TOYS:
+        return TOYS[source]()
+    if source == "digits":
+        data = load_digits()
+    elif source == "fashion-mnist":
+        data = load_fashion_mnist(split)
+    else:
+        data = _load_path(str(source), resolution, channels, split)
+    if data.kind == "images":
+        data.x = fit_images(data.x, resolution, channels)
+    return data

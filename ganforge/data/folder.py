@@ -1,0 +1,128 @@
+"""A folder of images of any size and mode, decoded once into square uint8 tensors."""
+
+from __future__ import annotations
+
+import logging
+import os
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import numpy as np
+import torch
+from PIL import Image, ImageOps
+from tqdm import tqdm
+
+from ganforge.data.dataset import Dataset
+from ganforge.errors import GanforgeError
+
+log = logging.getLogger("ganforge")
+
+PROGRESS_MIN_FILES = 200  # below this, decoding is quick enough to need no progress bar
+# What Pillow raises on files it cannot decode: unknown formats, truncation, bad chunks, bombs.
+DECODE_ERRORS = (OSError, ValueError, SyntaxError, EOFError, Image.DecompressionBombError)
+BACKGROUND = 255  # transparent pixels are composited onto white, as viewers show them
+
+
+def _list_files(root: Path) -> list[Path]:
+    # Hidden files and folders (.DS_Store, ._AppleDouble, .git) are never images worth a warning.
+    files = []
+    for dirpath, dirnames, filenames in os.walk(root):
+        dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
+        files += [Path(dirpath, f) for f in sorted(filenames) if not f.startswith(".")]
+    return files
+
+
+def _flatten_alpha(im: Image.Image) -> Image.Image:
+    """Composite an image with transparency onto the background, as RGB."""
+    rgba = im.convert("RGBA")
+    canvas = Image.new("RGBA", rgba.size, (BACKGROUND,) * 3 + (255,))
+    return Image.alpha_composite(canvas, rgba).convert("RGB")
+
+
+def _grey8(values: np.ndarray) -> Image.Image:
+    return Image.fromarray(np.clip(np.rint(values), 0, 255).astype(np.uint8), "L")
+
+
+def _to_mode(im: Image.Image, channels: int) -> Image.Image:
+    """Convert any Pillow mode to ``L`` (channels=1) or ``RGB`` (channels=3)."""
+    if im.mode in ("I;16", "I;16B", "I;16L", "I"):
+        # 16-bit greyscale (PNG opens as I;16 or I): map 0..65535 onto 0..255.
+        im = _grey8(np.asarray(im, dtype=np.float64) / 257)
+    elif im.mode == "F":
+        values = np.nan_to_num(np.asarray(im, dtype=np.float64))
+        im = _grey8(values * 255 if values.size and values.max() <= 1 else values)  # [0,1] or 0..255
+    elif im.mode in ("RGBA", "LA", "PA", "RGBa", "La") or (im.mode == "P" and "transparency" in im.info):
+        im = _flatten_alpha(im)
+    return im.convert("L" if channels == 1 else "RGB")  # CMYK, YCbCr, P, 1, ... handled here
+
+
+def _fit_square(im: Image.Image, resolution: int) -> Image.Image:
+    """Resize the shorter side to ``resolution`` (Lanczos), then centre-crop a square."""
+    w, h = im.size
+    scale = resolution / min(w, h)
+    size = (max(resolution, round(w * scale)), max(resolution, round(h * scale)))
+    if size != im.size:
+        im = im.resize(size, Image.Resampling.LANCZOS)
+    left, top = (size[0] - resolution) // 2, (size[1] - resolution) // 2
+    return im.crop((left, top, left + resolution, top + resolution))
+
+
+def _decode(path: Path, resolution: int, channels: int) -> np.ndarray | str:
+    """One image as uint8 (H, W, C), or the one-line reason it could not be decoded."""
+    try:
+        with Image.open(path) as im:
+            im.load()  # decode now, so that truncation raises here rather than later
+            im = ImageOps.exif_transpose(im)  # phone photos store their rotation in EXIF
+            array = np.asarray(_fit_square(_to_mode(im, channels), resolution), dtype=np.uint8)
+    except DECODE_ERRORS as e:
+        return " ".join(f"{type(e).__name__}: {e}".split())  # one line, whatever Pillow says
+    return array.reshape(resolution, resolution, channels)
+
+
+def _labels(rel_paths: list[Path]) -> tuple[torch.Tensor | None, list[str] | None]:
+    """Class labels from first-level sub-folder names, when every image sits in one."""
+    if any(len(p.parts) < 2 for p in rel_paths):
+        return None, None
+    names = sorted({p.parts[0] for p in rel_paths})
+    if len(names) < 2:
+        return None, None  # a single sub-folder is just where the images live, not a class
+    index = {name: i for i, name in enumerate(names)}
+    return torch.tensor([index[p.parts[0]] for p in rel_paths], dtype=torch.int64), names
+
+
+def _decode_all(files: list[Path], resolution: int, channels: int, root: Path) -> list:
+    # Pillow releases the GIL while decoding and resizing, so threads use every core.
+    workers = min(8, os.cpu_count() or 1)
+    with ThreadPoolExecutor(workers) as pool:
+        results = pool.map(lambda p: _decode(p, resolution, channels), files)
+        bar = tqdm(results, total=len(files), desc=f"decoding {root.name or root}", unit="img",
+                   disable=len(files) <= PROGRESS_MIN_FILES)
+        return list(bar)
+
+
+def load_image_folder(path: str | Path, resolution: int | None, channels: int = 3) -> Dataset:
+    """Decode every image under ``path`` (recursively) to uint8 ``(N, channels, res, res)``.
+
+    Undecodable files are skipped with one warning each on the ``ganforge`` logger. When all
+    images sit in sub-folders (``root/<class>/*.png``), the sorted folder names are the classes.
+    """
+    root = Path(path)
+    if resolution is None:
+        raise GanforgeError(f"image folder {root}: a resolution is required because its images "
+                            "can have any size (e.g. --resolution 64)")
+    if channels not in (1, 3):
+        raise GanforgeError(f"image folder {root}: channels must be 1 or 3, got {channels}")
+    files = _list_files(root)
+    kept, rel_paths = [], []
+    for file, result in zip(files, _decode_all(files, resolution, channels, root)):
+        if isinstance(result, str):
+            log.warning("skipped %s: not a decodable image (%s)", file, result)
+            continue
+        kept.append(result)
+        rel_paths.append(file.relative_to(root))
+    if not kept:
+        raise GanforgeError(f"image folder {root}: no decodable images among {len(files)} files "
+                            "(expected PNG, JPEG, BMP, GIF, TIFF or WebP files)")
+    x = torch.from_numpy(np.stack(kept)).permute(0, 3, 1, 2).contiguous()  # (N, C, H, W)
+    y, class_names = _labels(rel_paths)
+    return Dataset(str(root), "images", x, y, class_names)

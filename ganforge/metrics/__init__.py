@@ -1,0 +1,6 @@
+"""Sample-quality metrics. Each returns {name: float}; the name says what was measured."""
+
+from ganforge.metrics.modes import SAMPLES as MODE_SAMPLES
+from ganforge.metrics.modes import mode_coverage, reverse_kl
+
+__all__ = ["MODE_SAMPLES", "mode_coverage", "reverse_kl"]

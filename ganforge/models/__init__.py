@@ -1,0 +1,49 @@
+"""Model families. Every generator is `forward(z, c=None)`, every discriminator
+`forward(x, c=None) -> logits (B,)`; both carry `z_dim` (G), `c_dim`, `resolution`
+(0 for points) and `channels` (point dimension for points), and `hparams`, the keyword
+arguments that rebuild them (see ganforge.modeling).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from torch import nn
+
+from ganforge.errors import GanforgeError
+from ganforge.models import dcgan, mlp, toy
+
+if TYPE_CHECKING:
+    from ganforge.config import Config
+
+FAMILIES = {"toy": toy, "mlp": mlp, "dcgan": dcgan}
+FAMILY_KINDS = {"toy": "points", "mlp": "images", "dcgan": "images"}
+
+
+def build_models(cfg: Config, kind: str, shape: tuple[int, ...], num_classes: int) -> tuple[nn.Module, nn.Module]:
+    """Build (G, D) for data of `kind` ("points"/"images") and sample `shape`."""
+    family, m = cfg.model.family, cfg.model
+    if FAMILY_KINDS[family] != kind:
+        fits = [f for f, k in FAMILY_KINDS.items() if k == kind]
+        raise GanforgeError(f"model '{family}' makes {FAMILY_KINDS[family]} but data "
+                            f"'{cfg.data.source}' is {kind} (use --model {' or '.join(fits)})")
+    c_dim = num_classes if m.conditional else 0
+    if m.conditional and num_classes == 0:
+        raise GanforgeError(f"a conditional model needs labels, and data '{cfg.data.source}' has none")
+    if kind == "points":
+        return (toy.Generator(m.z_dim, shape[0], m.width, m.depth, c_dim),
+                toy.Discriminator(shape[0], m.width, m.depth, c_dim, m.spectral_norm))
+    channels, h, w = shape
+    if h != w:
+        raise GanforgeError(f"model '{family}' makes square images; data is {h}x{w} (set --resolution)")
+    if family == "dcgan" and dcgan.plan(h) is None:
+        raise GanforgeError(f"dcgan cannot make {h} px images (expected 4*2^k or 7*2^k: "
+                            f"8, 16, 32, 64, 128, 256, 14, 28, 56, ...); set --resolution")
+    mod = FAMILIES[family]
+    G = mod.Generator(m.z_dim, h, channels, m.width, c_dim)
+    d_kwargs = dict(spectral_norm=m.spectral_norm)
+    if family == "dcgan":
+        # BatchNorm in D mixes samples, which breaks per-sample gradient penalties; spectral
+        # norm replaces it as D's stabiliser.
+        d_kwargs["batchnorm"] = not (m.spectral_norm or cfg.loss.name == "wgan-gp" or cfg.loss.r1_gamma > 0)
+    return G, mod.Discriminator(h, channels, m.width, c_dim, **d_kwargs)

@@ -1,0 +1,80 @@
+"""DCGAN (Radford et al. 2016): transposed convolutions with BatchNorm in G, strided
+convolutions with LeakyReLU in D. Resolutions base * 2^k for base 4 or 7 (8, 16, 32, 64,
+128, 256; 14, 28, 56, ...): G starts from a base x base map and doubles it k times.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from ganforge.models.layers import dcgan_init, maybe_spectral_norm, one_hot
+
+MAX_CHANNELS = 512
+
+
+def plan(resolution: int) -> tuple[int, int] | None:
+    """(base, number of doublings) for a resolution this family can make, else None."""
+    for base in (4, 7):
+        k, r = 0, resolution
+        while r > base and r % 2 == 0:
+            r, k = r // 2, k + 1
+        if r == base and k >= 1:
+            return base, k
+    return None
+
+
+def _channels(width: int, k: int) -> list[int]:
+    """Feature-map widths from the base map up to the last hidden map: w*2^(k-1) ... w."""
+    return [min(width * 2 ** (k - 1 - i), MAX_CHANNELS) for i in range(k)]
+
+
+class Generator(nn.Module):
+    def __init__(self, z_dim: int = 64, resolution: int = 32, channels: int = 1, width: int = 64,
+                 c_dim: int = 0):
+        super().__init__()
+        self.hparams = dict(z_dim=z_dim, resolution=resolution, channels=channels, width=width, c_dim=c_dim)
+        self.z_dim, self.c_dim, self.resolution, self.channels = z_dim, c_dim, resolution, channels
+        base, k = plan(resolution)
+        ch = _channels(width, k)
+        # z -> (B, ch[0], base, base) by a transposed convolution over a 1x1 map
+        layers: list[nn.Module] = [nn.ConvTranspose2d(z_dim + c_dim, ch[0], base, 1, 0, bias=False),
+                                   nn.BatchNorm2d(ch[0]), nn.ReLU(True)]
+        for a, b in zip(ch[:-1], ch[1:]):
+            layers += [nn.ConvTranspose2d(a, b, 4, 2, 1, bias=False), nn.BatchNorm2d(b), nn.ReLU(True)]
+        layers += [nn.ConvTranspose2d(ch[-1], channels, 4, 2, 1), nn.Tanh()]
+        self.net = nn.Sequential(*layers)
+        dcgan_init(self)
+
+    def forward(self, z: torch.Tensor, c: torch.Tensor | None = None) -> torch.Tensor:
+        c = one_hot(c, self.c_dim, z.shape[0])
+        h = z if c is None else torch.cat([z, c], dim=1)
+        return self.net(h[:, :, None, None])  # (B, C, H, W) in [-1, 1]
+
+
+class Discriminator(nn.Module):
+    def __init__(self, resolution: int = 32, channels: int = 1, width: int = 64, c_dim: int = 0,
+                 spectral_norm: bool = False, batchnorm: bool = True):
+        super().__init__()
+        self.hparams = dict(resolution=resolution, channels=channels, width=width, c_dim=c_dim,
+                            spectral_norm=spectral_norm, batchnorm=batchnorm)
+        self.c_dim, self.resolution, self.channels = c_dim, resolution, channels
+        base, k = plan(resolution)
+        ch = _channels(width, k)[::-1]  # w ... w*2^(k-1)
+        sn = spectral_norm
+        # a conditional D sees the one-hot label as c_dim constant input planes (cGAN)
+        layers: list[nn.Module] = [maybe_spectral_norm(nn.Conv2d(channels + c_dim, ch[0], 4, 2, 1), sn),
+                                   nn.LeakyReLU(0.2, True)]
+        for a, b in zip(ch[:-1], ch[1:]):
+            layers.append(maybe_spectral_norm(nn.Conv2d(a, b, 4, 2, 1, bias=not batchnorm), sn))
+            layers += [nn.BatchNorm2d(b)] if batchnorm else []
+            layers.append(nn.LeakyReLU(0.2, True))
+        layers.append(maybe_spectral_norm(nn.Conv2d(ch[-1], 1, base, 1, 0), sn))  # (B, 1, 1, 1)
+        self.net = nn.Sequential(*layers)
+        dcgan_init(self)
+
+    def forward(self, x: torch.Tensor, c: torch.Tensor | None = None) -> torch.Tensor:
+        c = one_hot(c, self.c_dim, x.shape[0])
+        if c is not None:
+            x = torch.cat([x, c[:, :, None, None].expand(-1, -1, *x.shape[2:])], dim=1)
+        return self.net(x).flatten()  # (B,) logits

@@ -1,0 +1,51 @@
+"""The classic fully connected GAN for flat images (Goodfellow et al. 2014; PyTorch-GAN gan.py).
+
+G: z -> width -> 2w -> 4w -> 8w (128-256-512-1024 by default) -> C*H*W, tanh.
+D: C*H*W -> 4w -> 2w -> 1 (512-256-1), LeakyReLU(0.2), logits (no sigmoid: losses work on logits).
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from ganforge.models.layers import maybe_spectral_norm, one_hot
+
+
+class Generator(nn.Module):
+    def __init__(self, z_dim: int = 100, resolution: int = 28, channels: int = 1, width: int = 128,
+                 c_dim: int = 0):
+        super().__init__()
+        self.hparams = dict(z_dim=z_dim, resolution=resolution, channels=channels, width=width, c_dim=c_dim)
+        self.z_dim, self.c_dim, self.resolution, self.channels = z_dim, c_dim, resolution, channels
+        w = width
+        layers: list[nn.Module] = [nn.Linear(z_dim + c_dim, w), nn.LeakyReLU(0.2)]
+        for a, b in [(w, 2 * w), (2 * w, 4 * w), (4 * w, 8 * w)]:
+            layers += [nn.Linear(a, b), nn.BatchNorm1d(b, momentum=0.2), nn.LeakyReLU(0.2)]
+        layers += [nn.Linear(8 * w, channels * resolution * resolution), nn.Tanh()]
+        self.net = nn.Sequential(*layers)
+
+    def forward(self, z: torch.Tensor, c: torch.Tensor | None = None) -> torch.Tensor:
+        c = one_hot(c, self.c_dim, z.shape[0])
+        x = self.net(z if c is None else torch.cat([z, c], dim=1))
+        return x.view(-1, self.channels, self.resolution, self.resolution)  # (B, C, H, W)
+
+
+class Discriminator(nn.Module):
+    def __init__(self, resolution: int = 28, channels: int = 1, width: int = 128, c_dim: int = 0,
+                 spectral_norm: bool = False):
+        super().__init__()
+        self.hparams = dict(resolution=resolution, channels=channels, width=width, c_dim=c_dim,
+                            spectral_norm=spectral_norm)
+        self.c_dim, self.resolution, self.channels = c_dim, resolution, channels
+        sn, w = spectral_norm, width
+        self.net = nn.Sequential(
+            maybe_spectral_norm(nn.Linear(channels * resolution**2 + c_dim, 4 * w), sn), nn.LeakyReLU(0.2),
+            maybe_spectral_norm(nn.Linear(4 * w, 2 * w), sn), nn.LeakyReLU(0.2),
+            maybe_spectral_norm(nn.Linear(2 * w, 1), sn))
+
+    def forward(self, x: torch.Tensor, c: torch.Tensor | None = None) -> torch.Tensor:
+        x = x.flatten(1)
+        c = one_hot(c, self.c_dim, x.shape[0])
+        return self.net(x if c is None else torch.cat([x, c], dim=1)).squeeze(1)
+

@@ -1,0 +1,67 @@
+"""Minibatches for the trainer from any data source, on the training device.
+
+Finite datasets live on the device as uint8 (images) or float32 (points) and are served in
+reshuffled epochs by index_select (no per-sample Python, no copies through a DataLoader);
+2-D toy distributions are sampled afresh each batch. Both draw randomness only from the
+generator they are given, and expose their position as state for exact resume.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import Tensor
+
+
+def to_model_range(x: Tensor) -> Tensor:
+    """uint8 images [0, 255] -> float [-1, 1]; points pass through."""
+    return x.float().mul_(2 / 255).sub_(1) if x.dtype == torch.uint8 else x
+
+
+class DatasetBatches:
+    def __init__(self, dataset, batch_size: int, device: torch.device, generator: torch.Generator):
+        self.x = dataset.x.to(device)                            # (N, ...) uint8 or float32
+        self.y = None if dataset.y is None else dataset.y.to(device)
+        self.batch_size, self.generator = batch_size, generator
+        self.perm = self._shuffle()
+        self.pos = 0
+
+    def next(self) -> tuple[Tensor, Tensor | None]:
+        if self.pos + self.batch_size > len(self.perm):  # drop the ragged end of an epoch
+            self.perm = self._shuffle()
+            self.pos = 0
+        idx = self.perm[self.pos:self.pos + self.batch_size]
+        self.pos += self.batch_size
+        x = to_model_range(self.x.index_select(0, idx))
+        return x, (None if self.y is None else self.y.index_select(0, idx))
+
+    def _shuffle(self) -> Tensor:
+        # the data generator lives on the CPU, so the order is the same on every device
+        return torch.randperm(len(self.x), generator=self.generator).to(self.x.device)
+
+    def state_dict(self) -> dict:
+        return {"perm": self.perm.cpu(), "pos": self.pos}
+
+    def load_state_dict(self, state: dict) -> None:
+        self.perm, self.pos = state["perm"].to(self.x.device), int(state["pos"])
+
+
+class DistributionBatches:
+    def __init__(self, distribution, batch_size: int, device: torch.device, generator: torch.Generator):
+        self.distribution, self.batch_size = distribution, batch_size
+        self.device, self.generator = device, generator
+
+    def next(self) -> tuple[Tensor, None]:
+        # toys sample on the CPU generator's stream, so runs match across devices
+        return self.distribution.sample(self.batch_size, self.generator).to(self.device), None
+
+    def state_dict(self) -> dict:
+        return {}
+
+    def load_state_dict(self, state: dict) -> None:
+        pass
+
+
+def make_batches(data, batch_size: int, device: torch.device, generator: torch.Generator):
+    if hasattr(data, "sample"):
+        return DistributionBatches(data, batch_size, device, generator)
+    return DatasetBatches(data, batch_size, device, generator)

@@ -1,0 +1,71 @@
+"""Resume checkpoints: complete, atomic, and loaded without unpickling code.
+
+A checkpoint holds G, D, G_ema, both optimisers, the grad scalers, the step, every RNG
+state and the config. It is written to a temporary file, fsynced, then renamed over the
+target, so a crash never leaves a half-written checkpoint behind.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+
+import torch
+
+from ganforge.errors import GanforgeError
+
+PATTERN = re.compile(r"step-(\d+)\.pt$")
+
+
+def atomic_save(obj, path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp")
+    with open(tmp, "wb") as f:
+        torch.save(obj, f)
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(tmp, path)
+    dir_fd = os.open(path.parent, os.O_RDONLY)  # make the rename itself durable
+    try:
+        os.fsync(dir_fd)
+    finally:
+        os.close(dir_fd)
+
+
+def checkpoint_path(run_dir: Path, step: int) -> Path:
+    return run_dir / "checkpoints" / f"step-{step:08d}.pt"
+
+
+def list_checkpoints(run_dir: Path) -> list[Path]:
+    folder = run_dir / "checkpoints"
+    found = [p for p in folder.glob("step-*.pt") if PATTERN.search(p.name)] if folder.is_dir() else []
+    return sorted(found, key=lambda p: int(PATTERN.search(p.name).group(1)))
+
+
+def prune(run_dir: Path, keep: int) -> None:
+    for old in list_checkpoints(run_dir)[:-keep]:
+        old.unlink()
+
+
+def resolve(run_dir: Path, resume: str) -> Path:
+    """'latest' -> the newest checkpoint in run_dir; otherwise a checkpoint file path."""
+    if resume == "latest":
+        found = list_checkpoints(run_dir)
+        if not found:
+            raise GanforgeError(f"--resume latest: no checkpoints in {run_dir / 'checkpoints'}")
+        return found[-1]
+    path = Path(resume)
+    if not path.is_file():
+        raise GanforgeError(f"--resume: checkpoint not found: {path} (expected 'latest' or a .pt file)")
+    return path
+
+
+def load(path: Path, map_location: torch.device | str = "cpu") -> dict:
+    try:
+        ckpt = torch.load(path, map_location=map_location, weights_only=True)
+    except Exception as e:  # truncated file, wrong format, pickled code
+        raise GanforgeError(f"cannot read checkpoint {path}: {str(e).splitlines()[0][:200]}") from None
+    if not isinstance(ckpt, dict) or "G" not in ckpt or "step" not in ckpt:
+        raise GanforgeError(f"{path} is not a ganforge checkpoint")
+    return ckpt

@@ -1,0 +1,60 @@
+"""Training statistics with hierarchical names (`Loss/D/real`, `Metric/modes`).
+
+`report(name, value)` takes tensors without syncing the host; `flush()` averages what was
+reported since the last flush, in one transfer, and hands the dict to every sink.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections import defaultdict
+from pathlib import Path
+from typing import Callable, Protocol
+
+import torch
+
+Sink = Callable[[int, dict[str, float]], None]
+
+
+class Stats:
+    def __init__(self, sinks: list[Sink] | None = None):
+        self.sinks: list[Sink] = sinks or []
+        self._values: dict[str, list[torch.Tensor]] = defaultdict(list)
+
+    def report(self, name: str, value: torch.Tensor | float) -> None:
+        value = value.detach().float().reshape(()) if isinstance(value, torch.Tensor) else torch.tensor(float(value))
+        self._values[name].append(value)
+
+    def flush(self, step: int) -> dict[str, float]:
+        means = {name: torch.stack(vals).mean().cpu() for name, vals in self._values.items()}
+        self._values.clear()
+        row = dict(zip(means, torch.stack(list(means.values())).tolist())) if means else {}
+        for sink in self.sinks:
+            sink(step, row)
+        return row
+
+
+class JsonlSink:
+    """Appends one JSON object per flush to `metrics.jsonl` (non-finite values as null)."""
+
+    def __init__(self, path: Path):
+        self.path = path
+
+    def __call__(self, step: int, row: dict[str, float]) -> None:
+        clean = {k: (v if math.isfinite(v) else None) for k, v in row.items()}
+        with open(self.path, "a") as f:
+            f.write(json.dumps({"step": step, **clean}) + "\n")
+
+
+class _Bar(Protocol):
+    def set_postfix(self, ordered_dict: dict, refresh: bool = ...) -> None: ...
+
+
+def progress_sink(bar: _Bar, keys: tuple[str, ...] = ("Loss/D", "Loss/G")) -> Sink:
+    """Shows the latest losses on the progress bar."""
+    def sink(step: int, row: dict[str, float]) -> None:
+        shown = {k.split("/", 1)[1].replace("/", "_") if "/" in k else k: f"{row[k]:.3f}"
+                 for k in keys if k in row}
+        bar.set_postfix(shown, refresh=False)
+    return sink

@@ -1,0 +1,353 @@
+"""The training loop. Read `Trainer.fit` and `Trainer.train_step` top to bottom.
+
+One step = the phases in order, each when `step % interval == 0`, `repeats` times:
+  D      n_critic discriminator updates on real and fresh fake batches (+ WGAN-GP, clipping)
+  D_reg  lazy R1 on real data every r1_interval steps (when r1_gamma > 0)
+  G      one generator update through the (frozen) discriminator
+then the EMA generator follows G. Samples, evaluation and exports use the EMA generator.
+"""
+
+from __future__ import annotations
+
+import math
+import shutil
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+import torch
+from torch import Tensor, nn
+from tqdm.auto import tqdm
+
+from ganforge import modeling
+from ganforge.config import Config, preset_config, validate
+from ganforge.data import load_data
+from ganforge.errors import GanforgeError
+from ganforge.losses import LOSSES, clip_weights, gradient_penalty, r1_penalty
+from ganforge.metrics import MODE_SAMPLES, mode_coverage
+from ganforge.models import build_models
+from ganforge.training import checkpoint, runtime
+from ganforge.training.batches import make_batches
+from ganforge.training.ema import EMA
+from ganforge.training.stats import JsonlSink, Stats, progress_sink
+from ganforge.viz.grid import save_samples
+
+RUN_ARTIFACTS = ("checkpoints", "samples", "model", "metrics.jsonl", "config.yaml")
+KEEP_CHECKPOINTS = 3
+
+
+@dataclass
+class Phase:
+    name: str
+    loss: Callable[[], Tensor]        # builds this phase's loss (and reports its stats)
+    module: nn.Module                 # the network this phase updates
+    optimizer: torch.optim.Optimizer
+    scaler: torch.amp.GradScaler
+    interval: int = 1                 # run on every interval-th step (lazy regularisation)
+    repeats: int = 1                  # updates in a row (n_critic)
+    after: Callable[[], None] | None = None  # e.g. weight clipping after each update
+
+
+class Trainer:
+    """Trains one run in `run_dir`: config.yaml, metrics.jsonl, samples/, checkpoints/, model/."""
+
+    def __init__(self, cfg: Config | None, run_dir: str | Path, *, resume: str | None = None,
+                 force: bool = False, progress: bool = True, steps: int | None = None):
+        """`resume` ("latest" or a checkpoint path) continues a run with its own config,
+        where `steps` may raise the step budget; `force` starts over in a used run dir."""
+        self.run_dir = Path(run_dir)
+        ckpt = self._open_run_dir(resume, force)
+        if ckpt is not None:
+            cfg = Config.from_dict(ckpt["config"])  # a resumed run keeps its config
+        if cfg is None:
+            raise GanforgeError("no config given: pass a Config, or resume= an existing run")
+        if steps is not None:
+            cfg.train.steps = steps
+        self.cfg = cfg = validate(cfg)
+        self.progress = progress
+        self.device = runtime.select_device(cfg.train.device)
+        runtime.set_threads(cfg.train.threads)
+        self.amp = runtime.amp_dtype(cfg.train.amp, self.device)
+        torch.manual_seed(cfg.train.seed)  # weight initialisation and dropout
+
+        self.data = load_data(cfg.data.source, cfg.data.resolution, cfg.data.channels)
+        self._check_data()
+        kind, shape = self.data.kind, tuple(self.data.shape)
+        self.num_classes = self.data.num_classes if cfg.model.conditional else 0
+        G, D = build_models(cfg, kind, shape, self.data.num_classes)
+        self.G, self.D = G.to(self.device), D.to(self.device)
+        self.ema = EMA(self.G, cfg.train.ema_half_life, cfg.train.ema_rampup)
+        self.objective, self.constraint = LOSSES[cfg.loss.name]
+
+        self.opt_g = self._optimizer(self.G, cfg.optim.lr_g)
+        self.opt_d = self._optimizer(self.D, cfg.optim.lr_d)
+        fp16 = self.amp == torch.float16  # bf16 has fp32's range: no loss scaling needed
+        self.scaler_g = torch.amp.GradScaler(self.device.type, enabled=fp16)
+        self.scaler_d = torch.amp.GradScaler(self.device.type, enabled=fp16)
+        self.noise = torch.Generator(self.device).manual_seed(cfg.train.seed + 1)  # z, labels, GP mixing
+        self.data_rng = torch.Generator().manual_seed(cfg.train.seed + 2)         # batch order, toys
+        self.batches = make_batches(self.data, cfg.train.batch_size, self.device, self.data_rng)
+        self.phases = self._phases()
+        self.step = 0
+        self.stats = Stats([JsonlSink(self.run_dir / "metrics.jsonl")])
+        self.fixed_z, self.fixed_c = self._fixed_latents()
+        self.reference = self._reference_points()
+        self._grad_owner: nn.Module | None = None
+        if ckpt is not None:
+            self._restore(ckpt)
+        cfg.save(self.run_dir / "config.yaml")
+
+    # ----------------------------------------------------------------- the loop
+    def fit(self) -> Path:
+        """Train to `cfg.train.steps`, then export the EMA generator to run_dir/model."""
+        t, total = self.cfg.train, self.cfg.train.steps
+        bar = tqdm(total=total, initial=self.step, unit="step", disable=not self.progress,
+                   dynamic_ncols=True, desc=f"train {self.cfg.preset or self.cfg.data.source}")
+        self.stats.sinks.append(progress_sink(bar))
+        tick, tick_step = time.perf_counter(), self.step
+        while self.step < total:
+            self.train_step()
+            bar.update(1)
+            last = self.step == total
+            if self.step % t.log_every == 0 or last:
+                elapsed = time.perf_counter() - tick
+                self.stats.report("Speed/steps_per_s", (self.step - tick_step) / elapsed)
+                self.stats.report("Speed/images_per_s", (self.step - tick_step) * t.batch_size / elapsed)
+                if self._evaluation_due(last):
+                    self.evaluate()
+                self._check_finite(self.stats.flush(self.step))
+                tick, tick_step = time.perf_counter(), self.step
+            if self.step % t.sample_every == 0 or last:
+                self.save_samples()
+            if self.step % t.checkpoint_every == 0 or last:
+                self.save_checkpoint()
+        bar.close()
+        self.stats.sinks.pop()
+        return self.export()
+
+    def train_step(self) -> None:
+        for phase in self.phases:
+            if self.step % phase.interval:
+                continue
+            for _ in range(phase.repeats):
+                self._update(phase)
+        self.step += 1
+        self.ema.update(self.G, self.step * self.cfg.train.batch_size, self.cfg.train.batch_size)
+
+    def _update(self, phase: Phase) -> None:
+        if self._grad_owner is not phase.module:  # only the phase's network collects gradients
+            self.G.requires_grad_(phase.module is self.G)
+            self.D.requires_grad_(phase.module is self.D)
+            self._grad_owner = phase.module
+        with runtime.autocast(self.device, self.amp):
+            loss = phase.loss()
+        phase.optimizer.zero_grad(set_to_none=True)
+        phase.scaler.scale(loss).backward()
+        phase.scaler.step(phase.optimizer)
+        phase.scaler.update()
+        if phase.after is not None:
+            phase.after()
+
+    # ----------------------------------------------------------------- the losses
+    def d_loss(self) -> Tensor:
+        real, c = self.batches.next()                # (B, ...) in [-1, 1], labels (B,) or None
+        z, _ = self.latents(real.shape[0])
+        with torch.no_grad():
+            fake = self.G(z, c)                      # fakes of the real batch's classes
+        real_logits, fake_logits = self.D(real, c), self.D(fake, c)
+        loss_real, loss_fake = self.objective.d_real(real_logits), self.objective.d_fake(fake_logits)
+        self.stats.report("Loss/D/real", loss_real)
+        self.stats.report("Loss/D/fake", loss_fake)
+        self.stats.report("D/real_logit", real_logits.mean())
+        self.stats.report("D/fake_logit", fake_logits.mean())
+        loss = loss_real + loss_fake
+        if self.constraint == "gp":
+            with torch.autocast(self.device.type, enabled=False):  # penalties in fp32
+                gp = gradient_penalty(self.D, real.float(), fake.float(), c, self.noise)
+            self.stats.report("Loss/D/gp", gp)
+            loss = loss + self.cfg.loss.gp_weight * gp
+        self.stats.report("Loss/D", loss)
+        return loss
+
+    def r1_loss(self) -> Tensor:
+        real, c = self.batches.next()
+        with torch.autocast(self.device.type, enabled=False):
+            r1 = r1_penalty(self.D, real.float(), c)
+        self.stats.report("Loss/D/r1", r1)
+        # lazy regularisation: applied every k steps, so weighted k times (Karras et al. 2020)
+        return 0.5 * self.cfg.loss.r1_gamma * self.cfg.loss.r1_interval * r1
+
+    def g_loss(self) -> Tensor:
+        z, c = self.latents(self.cfg.train.batch_size)
+        loss = self.objective.g(self.D(self.G(z, c), c))
+        self.stats.report("Loss/G", loss)
+        return loss
+
+    def latents(self, n: int) -> tuple[Tensor, Tensor | None]:
+        """z ~ N(0, I) (n, z_dim) and uniform class labels (n,) for conditional models."""
+        z = torch.randn(n, self.G.z_dim, device=self.device, generator=self.noise)
+        if not self.num_classes:
+            return z, None
+        return z, torch.randint(self.num_classes, (n,), device=self.device, generator=self.noise)
+
+    # ----------------------------------------------------------------- set-up
+    def _phases(self) -> list[Phase]:
+        loss = self.cfg.loss
+        clip = (lambda: clip_weights(self.D, loss.clip)) if self.constraint == "clip" else None
+        phases = [Phase("D", self.d_loss, self.D, self.opt_d, self.scaler_d, repeats=loss.n_critic, after=clip)]
+        if loss.r1_gamma > 0:
+            phases.append(Phase("D_reg", self.r1_loss, self.D, self.opt_d, self.scaler_d,
+                                interval=loss.r1_interval))
+        phases.append(Phase("G", self.g_loss, self.G, self.opt_g, self.scaler_g))
+        return phases
+
+    def _optimizer(self, net: nn.Module, lr: float) -> torch.optim.Optimizer:
+        o = self.cfg.optim
+        if o.name == "rmsprop":
+            return torch.optim.RMSprop(net.parameters(), lr=lr)
+        # foreach: one fused kernel over all parameters rather than a Python loop per tensor
+        return torch.optim.Adam(net.parameters(), lr=lr, betas=(o.beta1, o.beta2), foreach=True)
+
+    def _fixed_latents(self) -> tuple[Tensor, Tensor | None]:
+        """The z every sample picture uses, so pictures across training are comparable."""
+        n = 1000 if self.data.kind == "points" else 64
+        g = torch.Generator().manual_seed(self.cfg.train.seed + 3)
+        z = torch.randn(n, self.G.z_dim, generator=g).to(self.device)
+        c = torch.arange(n, device=self.device) % self.num_classes if self.num_classes else None
+        return z, c
+
+    def _reference_points(self) -> Tensor | None:
+        """Real points drawn under the generated ones in 2-D pictures."""
+        if self.data.kind != "points":
+            return None
+        if hasattr(self.data, "sample"):
+            return self.data.sample(1000, torch.Generator().manual_seed(0))
+        return self.data.x[:1000]
+
+    def _check_data(self) -> None:
+        n = len(self.data) if hasattr(self.data, "__len__") else None
+        if n is not None and n < self.cfg.train.batch_size:
+            raise GanforgeError(f"batch size {self.cfg.train.batch_size} is larger than the dataset "
+                                f"'{self.cfg.data.source}' ({n} samples); lower --batch-size")
+
+    def _open_run_dir(self, resume: str | None, force: bool) -> dict | None:
+        """Create or reopen the run directory; never overwrite a run unless asked to."""
+        d = self.run_dir
+        if resume is not None:
+            if not d.is_dir():
+                raise GanforgeError(f"--resume: run directory {d} does not exist")
+            ckpt = checkpoint.load(checkpoint.resolve(d, resume))
+            self._check_writable()
+            return ckpt
+        if d.exists() and not d.is_dir():
+            raise GanforgeError(f"output {d} exists and is not a directory")
+        if d.is_dir() and any(d.iterdir()):
+            if not force:
+                raise GanforgeError(f"run directory {d} already exists and is not empty; "
+                                    "use --resume latest to continue it or --force to start over")
+            for name in RUN_ARTIFACTS:  # only what a run writes; the user's other files stay
+                p = d / name
+                shutil.rmtree(p) if p.is_dir() else p.unlink(missing_ok=True)
+        self._check_writable()
+        return None
+
+    def _check_writable(self) -> None:
+        try:
+            self.run_dir.mkdir(parents=True, exist_ok=True)
+            probe = self.run_dir / ".write-test"
+            probe.write_text("")
+            probe.unlink()
+        except OSError as e:
+            raise GanforgeError(f"cannot write to run directory {self.run_dir}: {e.strerror}") from None
+
+    # ----------------------------------------------------------------- outputs
+    @torch.no_grad()
+    def sample(self, z: Tensor, c: Tensor | None = None) -> Tensor:
+        return self.ema.model(z, c)
+
+    def save_samples(self) -> Path:
+        samples = self.sample(self.fixed_z, self.fixed_c)
+        folder = self.run_dir / "samples"
+        path = save_samples(samples, folder / f"step-{self.step:08d}.png", self.reference,
+                            nrow=self.num_classes or None)
+        shutil.copyfile(path, folder / "latest.png")
+        return path
+
+    def _evaluation_due(self, last: bool) -> bool:
+        every = self.cfg.train.eval_every
+        return getattr(self.data, "modes", None) is not None and (last or (every and self.step % every == 0))
+
+    def evaluate(self) -> dict[str, float]:
+        """Mode coverage of 2,500 EMA-generator samples (2-D mixtures), logged as Metric/*."""
+        g = torch.Generator(self.device).manual_seed(self.cfg.train.seed + 4)
+        z = torch.randn(MODE_SAMPLES, self.G.z_dim, device=self.device, generator=g)
+        result = mode_coverage(self.sample(z), self.data.modes, self.data.std)
+        for name, value in result.items():
+            self.stats.report(f"Metric/{name}", value)
+        return result
+
+    def save_checkpoint(self) -> Path:
+        self._check_weights_finite()
+        state = {
+            "G": self.G.state_dict(), "D": self.D.state_dict(), "G_ema": self.ema.model.state_dict(),
+            "opt_g": self.opt_g.state_dict(), "opt_d": self.opt_d.state_dict(),
+            "scaler_g": self.scaler_g.state_dict(), "scaler_d": self.scaler_d.state_dict(),
+            "step": self.step, "config": self.cfg.to_dict(), "batches": self.batches.state_dict(),
+            "rng": {"torch": torch.get_rng_state(), "noise": self.noise.get_state(),
+                    "data": self.data_rng.get_state(),
+                    "cuda": torch.cuda.get_rng_state_all() if self.device.type == "cuda" else []},
+        }
+        path = checkpoint.checkpoint_path(self.run_dir, self.step)
+        checkpoint.atomic_save(state, path)
+        checkpoint.prune(self.run_dir, KEEP_CHECKPOINTS)
+        return path
+
+    def _restore(self, ckpt: dict) -> None:
+        self.G.load_state_dict(ckpt["G"])
+        self.D.load_state_dict(ckpt["D"])
+        self.ema.model.load_state_dict(ckpt["G_ema"])
+        self.opt_g.load_state_dict(ckpt["opt_g"])
+        self.opt_d.load_state_dict(ckpt["opt_d"])
+        self.scaler_g.load_state_dict(ckpt["scaler_g"])
+        self.scaler_d.load_state_dict(ckpt["scaler_d"])
+        self.batches.load_state_dict(ckpt["batches"])
+        rng = ckpt["rng"]
+        torch.set_rng_state(rng["torch"])
+        self.noise.set_state(rng["noise"])
+        self.data_rng.set_state(rng["data"])
+        if rng["cuda"] and self.device.type == "cuda":
+            torch.cuda.set_rng_state_all(rng["cuda"])
+        self.step = int(ckpt["step"])
+
+    def export(self) -> Path:
+        """Write the EMA generator to run_dir/model (config.json + model.safetensors)."""
+        d = self.data
+        info = {"source": self.cfg.data.source, "kind": d.kind, "shape": list(d.shape),
+                "class_names": getattr(d, "class_names", None) if self.num_classes else None}
+        return modeling.save_pretrained(self.ema.model, self.run_dir / "model", info)
+
+    def _check_finite(self, row: dict[str, float]) -> None:
+        bad = [k for k, v in row.items() if k.startswith("Loss/") and not math.isfinite(v)]
+        if bad:
+            raise GanforgeError(f"training diverged by step {self.step}: {bad[0]} is not finite; "
+                                "no checkpoint was written since. Try a lower --lr or --loss wgan-gp")
+
+    def _check_weights_finite(self) -> None:
+        for name, net in (("G", self.G), ("D", self.D)):
+            if not all(torch.isfinite(p).all() for p in net.parameters()):
+                raise GanforgeError(f"training diverged by step {self.step}: {name} has non-finite "
+                                    "weights; the last checkpoint was kept. Try a lower --lr")
+
+
+def train(cfg: Config | str | None, run_dir: str | Path, *, resume: str | None = None,
+          force: bool = False, progress: bool = True, steps: int | None = None) -> Path:
+    """Train a run (a Config, or a preset name) and return its exported generator's directory.
+
+    >>> import ganforge
+    >>> model_dir = ganforge.train("ring8", "runs/ring8")
+    >>> G = ganforge.load(model_dir)
+    """
+    if isinstance(cfg, str):
+        cfg = preset_config(cfg)
+    return Trainer(cfg, run_dir, resume=resume, force=force, progress=progress, steps=steps).fit()
