@@ -54,6 +54,8 @@ class OptimConfig:
     lr_d: float = 2e-4
     beta1: float = 0.5
     beta2: float = 0.999
+    lr_decay: str = "none"           # none, linear or cosine: to 0 at the last step
+    warmup: float = 0.0              # fraction of steps at full rate before a decay starts
 
 
 @dataclass
@@ -139,6 +141,10 @@ def validate(cfg: Config) -> Config:
         raise GanforgeError(f"unknown model '{cfg.model.family}' (expected one of: {', '.join(MODELS)})")
     if cfg.optim.name not in ("adam", "rmsprop"):
         raise GanforgeError(f"unknown optimiser '{cfg.optim.name}' (expected adam or rmsprop)")
+    if cfg.optim.lr_decay not in ("none", "linear", "cosine"):
+        raise GanforgeError(f"unknown lr decay '{cfg.optim.lr_decay}' (expected none, linear or cosine)")
+    if not 0 <= cfg.optim.warmup < 1:
+        raise GanforgeError(f"option optim.warmup must be a fraction in [0, 1), got {cfg.optim.warmup!r}")
     if cfg.train.amp not in ("auto", "off", "bf16", "fp16"):
         raise GanforgeError(f"unknown amp mode '{cfg.train.amp}' (expected auto, off, bf16 or fp16)")
     positive = {"train.steps": cfg.train.steps, "train.batch_size": cfg.train.batch_size,

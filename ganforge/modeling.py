@@ -48,17 +48,24 @@ def load(path: str | Path, device: str | torch.device = "cpu") -> nn.Module:
     if not (path / "config.json").is_file() or not (path / "model.safetensors").is_file():
         raise GanforgeError(f"{path}: not an exported ganforge model or run "
                             "(expected config.json and model.safetensors, or RUN_DIR/model/)")
-    try:
+    try:  # ValueError covers bad JSON and bytes that are not UTF-8
         config = json.loads((path / "config.json").read_text())
         family, kwargs = config["family"], config["kwargs"]
-    except (json.JSONDecodeError, KeyError, TypeError):
+        if not isinstance(family, str) or not isinstance(kwargs, dict):
+            raise TypeError
+    except (ValueError, KeyError, TypeError):
         raise GanforgeError(f"{path / 'config.json'}: not a ganforge model config") from None
     if family not in FAMILIES:
         raise GanforgeError(f"{path}: unknown model family '{family}' (expected one of: {', '.join(FAMILIES)})")
-    G = FAMILIES[family].Generator(**kwargs)
+    try:
+        G = FAMILIES[family].Generator(**kwargs)
+    except (TypeError, ValueError, RuntimeError) as e:  # unknown keyword, or a shape it cannot build
+        detail = " ".join(str(e).split())
+        raise GanforgeError(f"{path / 'config.json'}: cannot build a {family} generator ({detail})") from None
     try:
         G.load_state_dict(load_file(str(path / "model.safetensors")))
     except Exception as e:
-        raise GanforgeError(f"{path / 'model.safetensors'}: weights do not fit the config ({str(e)[:120]})") from None
+        detail = " ".join(str(e).split())[:160]  # load_state_dict's message spans lines
+        raise GanforgeError(f"{path / 'model.safetensors'}: weights do not fit the config ({detail})") from None
     G.data_info = config.get("data", {})
     return G.to(device).eval().requires_grad_(False)

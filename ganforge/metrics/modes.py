@@ -24,9 +24,14 @@ def mode_coverage(samples: Tensor, modes: Tensor, std: float, threshold: float =
     if samples.dim() != 2 or modes.dim() != 2 or samples.shape[1] != modes.shape[1]:
         raise GanforgeError(f"mode coverage needs samples (N, D) and modes (M, D) of one width, "
                             f"got {tuple(samples.shape)} and {tuple(modes.shape)}")
-    samples, modes = samples.double().cpu(), modes.double().cpu()
+    if samples.shape[0] == 0 or modes.shape[0] == 0:
+        raise GanforgeError(f"mode coverage needs at least one sample and one mode, "
+                            f"got {tuple(samples.shape)} and {tuple(modes.shape)}")
+    samples, modes = samples.detach().double().cpu(), modes.detach().double().cpu()
     if not torch.isfinite(samples).all():
         raise GanforgeError("mode coverage: the samples contain NaN or infinity")
+    if not torch.isfinite(modes).all():
+        raise GanforgeError("mode coverage: the modes contain NaN or infinity")
     dist = torch.cdist(samples, modes)          # (N, M)
     nearest_dist, nearest = dist.min(dim=1)     # (N,), (N,)
     hq = nearest_dist <= threshold * std

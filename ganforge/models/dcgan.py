@@ -24,6 +24,13 @@ def plan(resolution: int) -> tuple[int, int] | None:
     return None
 
 
+def _plan(resolution: int) -> tuple[int, int]:
+    p = plan(resolution)
+    if p is None:
+        raise ValueError(f"dcgan cannot make {resolution} px images (expected 4*2^k or 7*2^k, k >= 1)")
+    return p
+
+
 def _channels(width: int, k: int) -> list[int]:
     """Feature-map widths from the base map up to the last hidden map: w*2^(k-1) ... w."""
     return [min(width * 2 ** (k - 1 - i), MAX_CHANNELS) for i in range(k)]
@@ -35,7 +42,7 @@ class Generator(nn.Module):
         super().__init__()
         self.hparams = dict(z_dim=z_dim, resolution=resolution, channels=channels, width=width, c_dim=c_dim)
         self.z_dim, self.c_dim, self.resolution, self.channels = z_dim, c_dim, resolution, channels
-        base, k = plan(resolution)
+        base, k = _plan(resolution)
         ch = _channels(width, k)
         # z -> (B, ch[0], base, base) by a transposed convolution over a 1x1 map
         layers: list[nn.Module] = [nn.ConvTranspose2d(z_dim + c_dim, ch[0], base, 1, 0, bias=False),
@@ -59,19 +66,22 @@ class Discriminator(nn.Module):
         self.hparams = dict(resolution=resolution, channels=channels, width=width, c_dim=c_dim,
                             spectral_norm=spectral_norm, batchnorm=batchnorm)
         self.c_dim, self.resolution, self.channels = c_dim, resolution, channels
-        base, k = plan(resolution)
+        base, k = _plan(resolution)
         ch = _channels(width, k)[::-1]  # w ... w*2^(k-1)
-        sn = spectral_norm
         # a conditional D sees the one-hot label as c_dim constant input planes (cGAN)
-        layers: list[nn.Module] = [maybe_spectral_norm(nn.Conv2d(channels + c_dim, ch[0], 4, 2, 1), sn),
-                                   nn.LeakyReLU(0.2, True)]
+        layers: list[nn.Module] = [nn.Conv2d(channels + c_dim, ch[0], 4, 2, 1), nn.LeakyReLU(0.2, True)]
         for a, b in zip(ch[:-1], ch[1:]):
-            layers.append(maybe_spectral_norm(nn.Conv2d(a, b, 4, 2, 1, bias=not batchnorm), sn))
+            layers.append(nn.Conv2d(a, b, 4, 2, 1, bias=not batchnorm))
             layers += [nn.BatchNorm2d(b)] if batchnorm else []
             layers.append(nn.LeakyReLU(0.2, True))
-        layers.append(maybe_spectral_norm(nn.Conv2d(ch[-1], 1, base, 1, 0), sn))  # (B, 1, 1, 1)
+        layers.append(nn.Conv2d(ch[-1], 1, base, 1, 0))  # (B, 1, 1, 1)
         self.net = nn.Sequential(*layers)
         dcgan_init(self)
+        # spectral norm goes on after the init: under it `weight` is computed from
+        # `parametrizations.weight.original`, and initialising it in place would change nothing
+        for m in self.net:
+            if isinstance(m, nn.Conv2d):
+                maybe_spectral_norm(m, spectral_norm)  # registers in place; same state_dict keys
 
     def forward(self, x: torch.Tensor, c: torch.Tensor | None = None) -> torch.Tensor:
         c = one_hot(c, self.c_dim, x.shape[0])

@@ -127,6 +127,7 @@ class Trainer:
         return self.export()
 
     def train_step(self) -> None:
+        self._set_learning_rates()
         for phase in self.phases:
             if self.step % phase.interval:
                 continue
@@ -208,6 +209,15 @@ class Trainer:
             return torch.optim.RMSprop(net.parameters(), lr=lr)
         # foreach: one fused kernel over all parameters rather than a Python loop per tensor
         return torch.optim.Adam(net.parameters(), lr=lr, betas=(o.beta1, o.beta2), foreach=True)
+
+    def _set_learning_rates(self) -> None:
+        """The rate is a pure function of the step, so a resumed run follows the same curve."""
+        o, progress = self.cfg.optim, self.step / self.cfg.train.steps
+        decay = max(0.0, (progress - o.warmup) / (1 - o.warmup))
+        scale = {"none": 1.0, "linear": 1 - decay, "cosine": 0.5 * (1 + math.cos(math.pi * decay))}[o.lr_decay]
+        for opt, lr in ((self.opt_g, o.lr_g), (self.opt_d, o.lr_d)):
+            for group in opt.param_groups:
+                group["lr"] = lr * scale
 
     def _fixed_latents(self) -> tuple[Tensor, Tensor | None]:
         """The z every sample picture uses, so pictures across training are comparable."""

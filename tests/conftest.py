@@ -1,0 +1,133 @@
+"""Shared fixtures: tiny seeded configs, a one-call trainer, CLI helpers and state comparison.
+
+Every run here is real training, kept tiny: ring8 with a 32-wide toy MLP, or scikit-learn's
+digits at 8 px with an 8-channel DCGAN. `threads: 1` because on a 2-core CPU torch's
+thread pool makes such small steps many times slower than one thread does.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any, Callable
+
+import pytest
+import torch
+import yaml
+
+from ganforge.config import Config, merge
+from ganforge.training.trainer import Trainer
+
+TRAIN = {"steps": 20, "batch_size": 64, "seed": 0, "ema_half_life": 500.0, "sample_every": 10,
+         "checkpoint_every": 10, "log_every": 5, "eval_every": 0, "device": "cpu", "threads": 1}
+
+BASES: dict[str, dict[str, Any]] = {
+    "ring8": {"data": {"source": "ring8"},
+              "model": {"family": "toy", "z_dim": 2, "width": 32, "depth": 2},
+              "optim": {"lr_g": 1e-3, "lr_d": 1e-3},
+              "train": TRAIN},
+    "digits": {"data": {"source": "digits", "resolution": 8},
+               "model": {"family": "dcgan", "z_dim": 16, "width": 8},
+               "train": {**TRAIN, "steps": 8, "batch_size": 32, "sample_every": 4,
+                         "checkpoint_every": 4, "log_every": 2}},
+}
+
+
+def tiny_config(base: str = "ring8", **sections: dict[str, Any]) -> Config:
+    """A small seeded Config: `tiny_config("digits", loss={"name": "hinge"}, train={"steps": 4})`."""
+    cfg = merge(Config(), BASES[base])
+    return merge(cfg, sections) if sections else cfg
+
+
+def train_run(cfg: Config | None, run_dir: Path, **kwargs: Any) -> Trainer:
+    """Train to the end (export included) and return the Trainer, for its in-memory state."""
+    trainer = Trainer(cfg, run_dir, progress=False, **kwargs)
+    trainer.fit()
+    return trainer
+
+
+# ----------------------------------------------------------------- comparing states
+def flatten(obj: Any, prefix: str = "") -> dict[str, Any]:
+    """Nested dicts/lists/tuples -> {"a.b.0": leaf}, so every leaf can be compared."""
+    if isinstance(obj, dict):
+        out: dict[str, Any] = {}
+        for k, v in obj.items():
+            out.update(flatten(v, f"{prefix}{k}."))
+        return out
+    if isinstance(obj, (list, tuple)):
+        out = {}
+        for i, v in enumerate(obj):
+            out.update(flatten(v, f"{prefix}{i}."))
+        return out
+    return {prefix.rstrip("."): obj}
+
+
+def assert_same_state(a: Any, b: Any, what: str = "state") -> None:
+    """Bitwise equality of every tensor (torch.equal) and equality of every other leaf."""
+    fa, fb = flatten(a), flatten(b)
+    assert fa.keys() == fb.keys(), f"{what}: different keys {sorted(fa.keys() ^ fb.keys())[:5]}"
+    for key in fa:
+        x, y = fa[key], fb[key]
+        if isinstance(x, torch.Tensor):
+            assert isinstance(y, torch.Tensor), f"{what}[{key}]: tensor vs {type(y).__name__}"
+            assert x.dtype == y.dtype and x.shape == y.shape, f"{what}[{key}]: {x.dtype}{tuple(x.shape)} vs {y.dtype}{tuple(y.shape)}"
+            assert torch.equal(x, y), f"{what}[{key}] differs (max |diff| {(x.double() - y.double()).abs().max():.3g})"
+        else:
+            assert x == y, f"{what}[{key}]: {x!r} != {y!r}"
+
+
+def trainer_state(t: Trainer) -> dict[str, Any]:
+    """Everything exact resume promises to reproduce, from a live Trainer."""
+    return {"G": t.G.state_dict(), "D": t.D.state_dict(), "G_ema": t.ema.model.state_dict(),
+            "opt_g": t.opt_g.state_dict(), "opt_d": t.opt_d.state_dict(), "step": t.step,
+            "rng": {"noise": t.noise.get_state(), "data": t.data_rng.get_state()},
+            "batches": t.batches.state_dict()}
+
+
+# ----------------------------------------------------------------- run directories
+def read_metrics(run_dir: Path) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in (Path(run_dir) / "metrics.jsonl").read_text().splitlines()]
+
+
+def snapshot(folder: Path) -> dict[str, bytes]:
+    """Relative path -> bytes of every file under folder (hidden ones included)."""
+    return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(Path(folder).rglob("*")) if p.is_file()}
+
+
+@pytest.fixture
+def config_file(tmp_path: Path) -> Callable[..., Path]:
+    """Write a tiny config as YAML for `ganforge train --config`, with optional overrides."""
+    def write(base: str = "ring8", name: str | None = None, **sections: dict[str, Any]) -> Path:
+        path = tmp_path / (name or f"{base}.yaml")
+        path.write_text(yaml.safe_dump(tiny_config(base, **sections).to_dict(), sort_keys=False))
+        return path
+    return write
+
+
+@pytest.fixture(scope="session")
+def trained_runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """A finished ring8 run and digits run, shared read-only by generate/inspect tests.
+    Tests that modify a run copy it first (see `copy_run`)."""
+    root = tmp_path_factory.mktemp("trained")
+    runs = {}
+    for base in ("ring8", "digits"):
+        train_run(tiny_config(base), root / base)
+        runs[base] = root / base
+    return runs
+
+
+@pytest.fixture
+def copy_run(trained_runs: dict[str, Path], tmp_path: Path) -> Callable[[str], Path]:
+    def copy(base: str) -> Path:
+        return Path(shutil.copytree(trained_runs[base], tmp_path / f"{base}-copy"))
+    return copy
+
+
+@pytest.fixture
+def helpers() -> SimpleNamespace:
+    """The plain helpers above, for tests (conftest is not imported directly)."""
+    return SimpleNamespace(tiny_config=tiny_config, train_run=train_run, flatten=flatten,
+                           assert_same_state=assert_same_state, trainer_state=trainer_state,
+                           read_metrics=read_metrics, snapshot=snapshot)

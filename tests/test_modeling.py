@@ -1,0 +1,174 @@
+"""ganforge.modeling: save_pretrained / load round trips and one-line errors on bad input."""
+
+from __future__ import annotations
+
+import json
+import struct
+from pathlib import Path
+
+import pytest
+import torch
+from safetensors import safe_open
+
+from ganforge.errors import GanforgeError
+from ganforge.modeling import family_of, load, save_pretrained
+from ganforge.models import dcgan, mlp, toy
+
+
+@pytest.fixture(autouse=True)
+def one_thread():
+    """Tiny networks: torch's thread pool only adds overhead on a small shared CPU."""
+    n = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(n)
+
+
+def make(family: str, c_dim: int = 0):
+    torch.manual_seed(0)
+    G = {"toy": lambda: toy.Generator(z_dim=3, dim=2, width=16, depth=2, c_dim=c_dim),
+         "mlp": lambda: mlp.Generator(z_dim=5, resolution=8, channels=1, width=8, c_dim=c_dim),
+         "dcgan": lambda: dcgan.Generator(z_dim=5, resolution=14, channels=3, width=4, c_dim=c_dim)}[family]()
+    # a few training-mode passes give the BatchNorm layers running statistics of their own
+    with torch.no_grad():
+        for _ in range(3):
+            G(torch.randn(8, G.z_dim), torch.randint(0, c_dim, (8,)) if c_dim else None)
+    return G.eval()
+
+
+def sample(G, c_dim: int = 0):
+    g = torch.Generator().manual_seed(42)
+    z = torch.randn(6, G.z_dim, generator=g)
+    c = torch.arange(6) % c_dim if c_dim else None
+    with torch.no_grad():
+        return G(z, c)
+
+
+def one_line_error(path, match: str) -> str:
+    with pytest.raises(GanforgeError, match=match) as e:
+        load(path)
+    assert "\n" not in str(e.value) and len(str(e.value)) < 400
+    return str(e.value)
+
+
+@pytest.mark.parametrize("family", ["toy", "mlp", "dcgan"])
+@pytest.mark.parametrize("c_dim", [0, 3])
+def test_round_trip_gives_identical_outputs_and_state(tmp_path, family, c_dim):
+    G = make(family, c_dim)
+    info = {"source": "test", "kind": "points" if family == "toy" else "images", "class_names": ["a", "b", "c"]}
+    out = save_pretrained(G, tmp_path / "model", info)
+    assert out == tmp_path / "model"
+    H = load(out)
+    assert type(H) is type(G) and family_of(H) == family
+    assert torch.equal(sample(G, c_dim), sample(H, c_dim))
+    a, b = G.state_dict(), H.state_dict()
+    assert a.keys() == b.keys() and all(torch.equal(a[k], b[k]) and a[k].dtype == b[k].dtype for k in a)
+    assert (H.z_dim, H.c_dim, H.resolution, H.channels) == (G.z_dim, G.c_dim, G.resolution, G.channels)
+    assert H.data_info == info
+    assert not H.training and not any(p.requires_grad for p in H.parameters())
+
+
+def test_export_is_config_json_and_safetensors_only(tmp_path):
+    G = make("dcgan")
+    save_pretrained(G, tmp_path)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["config.json", "model.safetensors"]
+    config = json.loads((tmp_path / "config.json").read_text())
+    assert config["family"] == "dcgan" and config["kwargs"] == G.hparams and config["data"] == {}
+    raw = (tmp_path / "model.safetensors").read_bytes()
+    # safetensors layout: u64 little-endian header size, a JSON header, raw tensor bytes; no pickle
+    (n,) = struct.unpack("<Q", raw[:8])
+    header = json.loads(raw[8:8 + n])
+    assert set(header) - {"__metadata__"} == set(G.state_dict())
+    assert header["__metadata__"]["family"] == "dcgan"
+    assert not raw.startswith(b"\x80") and not raw.startswith(b"PK")  # not a pickle, not a torch zip
+    with safe_open(str(tmp_path / "model.safetensors"), "pt") as f:
+        for k, v in G.state_dict().items():
+            assert torch.equal(f.get_tensor(k), v)
+
+
+def test_load_opens_the_model_folder_of_a_run_directory(tmp_path):
+    G = make("toy")
+    save_pretrained(G, tmp_path / "run" / "model")
+    (tmp_path / "run" / "metrics.jsonl").write_text("")
+    assert torch.equal(sample(load(tmp_path / "run")), sample(G))
+    assert torch.equal(sample(load(str(tmp_path / "run" / "model"))), sample(G))
+
+
+def test_load_on_a_folder_that_is_not_a_model_names_what_it_expects(tmp_path):
+    one_line_error(tmp_path, "not an exported ganforge model or run")
+    (tmp_path / "config.json").write_text("{}")
+    one_line_error(tmp_path, "not an exported ganforge model")  # no weights beside it
+    one_line_error(tmp_path / "missing", "not an exported ganforge model")
+
+
+@pytest.mark.parametrize("text", ["{not json", "[1, 2]", '"dcgan"', '{"family": "toy"}',
+                                  '{"family": "toy", "kwargs": [1, 2]}', '{"family": ["toy"], "kwargs": {}}'])
+def test_a_corrupt_config_is_a_one_line_error(tmp_path, text):
+    save_pretrained(make("toy"), tmp_path)
+    (tmp_path / "config.json").write_text(text)
+    one_line_error(tmp_path, "config.json: not a ganforge model config")
+
+
+def test_a_config_that_is_not_utf8_is_a_one_line_error(tmp_path):
+    save_pretrained(make("toy"), tmp_path)
+    (tmp_path / "config.json").write_bytes(b"\xff\xfe\x00\x81 garbage")
+    one_line_error(tmp_path, "config.json: not a ganforge model config")
+
+
+def test_an_unknown_family_is_named(tmp_path):
+    save_pretrained(make("toy"), tmp_path)
+    config = json.loads((tmp_path / "config.json").read_text())
+    (tmp_path / "config.json").write_text(json.dumps({**config, "family": "stylegan9"}))
+    one_line_error(tmp_path, "unknown model family 'stylegan9'")
+
+
+@pytest.mark.parametrize("kwargs, match", [({"bogus": 1}, "cannot build a dcgan generator"),
+                                           ({"resolution": 20}, "cannot build a dcgan generator.*20 px")])
+def test_kwargs_the_family_cannot_build_are_a_one_line_error(tmp_path, kwargs, match):
+    G = make("dcgan")
+    save_pretrained(G, tmp_path)
+    config = json.loads((tmp_path / "config.json").read_text())
+    config["kwargs"].update(kwargs)
+    (tmp_path / "config.json").write_text(json.dumps(config))
+    one_line_error(tmp_path, match)
+
+
+def test_weights_that_do_not_fit_the_config_are_a_one_line_error(tmp_path):
+    save_pretrained(make("dcgan"), tmp_path)
+    config = json.loads((tmp_path / "config.json").read_text())
+    config["kwargs"]["width"] = 8  # the weights were made with width 4
+    (tmp_path / "config.json").write_text(json.dumps(config))
+    message = one_line_error(tmp_path, "model.safetensors: weights do not fit the config")
+    assert "size mismatch" in message
+    # the weights of another family
+    save_pretrained(make("mlp"), tmp_path / "other")
+    (tmp_path / "other" / "model.safetensors").replace(tmp_path / "model.safetensors")
+    config["kwargs"]["width"] = 4
+    (tmp_path / "config.json").write_text(json.dumps(config))
+    one_line_error(tmp_path, "weights do not fit the config")
+
+
+def test_a_corrupt_weights_file_is_a_one_line_error(tmp_path):
+    save_pretrained(make("toy"), tmp_path)
+    (tmp_path / "model.safetensors").write_bytes(b"\x00" * 7)
+    one_line_error(tmp_path, "weights do not fit the config")
+
+
+@pytest.mark.parametrize("bad", [float("nan"), float("inf")])
+def test_exporting_non_finite_weights_is_refused_and_writes_nothing(tmp_path, bad):
+    G = make("mlp")
+    with torch.no_grad():
+        next(G.parameters())[0, 0] = bad
+    with pytest.raises(GanforgeError, match="non-finite weights") as e:
+        save_pretrained(G, tmp_path / "model")
+    assert "\n" not in str(e.value)
+    assert not (tmp_path / "model" / "model.safetensors").exists()
+    assert not (tmp_path / "model" / "config.json").exists()
+
+
+def test_family_of_rejects_other_modules():
+    assert family_of(make("mlp")) == "mlp"
+    with pytest.raises(TypeError):
+        family_of(torch.nn.Linear(2, 2))
+    with pytest.raises(TypeError):
+        family_of(dcgan.Discriminator(resolution=8, width=4))

@@ -1,0 +1,207 @@
+"""ganforge.models: shapes, ranges, attributes, build_models errors, per-sample independence,
+spectral norm, and the dcgan resolution plan against brute force."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+from torch import nn
+
+from ganforge.config import Config, merge
+from ganforge.errors import GanforgeError
+from ganforge.models import build_models, dcgan, mlp, toy
+
+
+@pytest.fixture(autouse=True)
+def one_thread():
+    """Tiny networks: torch's thread pool only adds overhead on a small shared CPU."""
+    n = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(n)
+
+
+def config(family="dcgan", loss="non-saturating", width=8, z_dim=6, **model) -> Config:
+    return merge(Config(), {"data": {"source": "test"}, "loss": {"name": loss},
+                            "model": {"family": family, "width": width, "z_dim": z_dim, **model}})
+
+
+def has_batchnorm(module: nn.Module) -> bool:
+    return any(isinstance(m, nn.modules.batchnorm._BatchNorm) for m in module.modules())
+
+
+def weight_layers(module: nn.Module) -> list[nn.Module]:
+    return [m for m in module.modules() if isinstance(m, (nn.Linear, nn.Conv2d, nn.ConvTranspose2d))]
+
+
+# ---------------------------------------------------------------- dcgan.plan
+
+def test_plan_matches_brute_force_over_all_resolutions_up_to_1024():
+    # truth: the sizes base * 2^k with base 4 or 7 and k >= 1 doublings
+    truth = {base * 2**k: (base, k) for base in (4, 7) for k in range(1, 11) if base * 2**k <= 1024}
+    for r in range(-2, 1025):
+        assert dcgan.plan(r) == truth.get(r), r
+
+
+@pytest.mark.parametrize("res, expected", [(8, (4, 1)), (14, (7, 1)), (16, (4, 2)), (28, (7, 2)),
+                                           (32, (4, 3)), (64, (4, 4)), (56, (7, 3)), (4, None),
+                                           (7, None), (20, None), (48, None), (12, None), (0, None)])
+def test_plan_by_hand(res, expected):
+    assert dcgan.plan(res) == expected
+
+
+def test_dcgan_networks_refuse_a_resolution_they_cannot_make_with_a_clear_error():
+    for cls in (dcgan.Generator, dcgan.Discriminator):
+        with pytest.raises(ValueError, match="20 px"):
+            cls(resolution=20)
+
+
+# ---------------------------------------------------------------- shapes, ranges, attributes
+
+@pytest.mark.parametrize("res", [8, 14, 16, 28, 32, 64])
+@pytest.mark.parametrize("channels", [1, 3])
+@pytest.mark.parametrize("c_dim", [0, 3])
+def test_dcgan_shapes_range_and_attributes(res, channels, c_dim):
+    torch.manual_seed(0)
+    G = dcgan.Generator(z_dim=5, resolution=res, channels=channels, width=4, c_dim=c_dim)
+    D = dcgan.Discriminator(resolution=res, channels=channels, width=4, c_dim=c_dim)
+    check_pair(G, D, 5, c_dim, res, channels, (channels, res, res), image=True)
+
+
+@pytest.mark.parametrize("res", [8, 16, 28])
+@pytest.mark.parametrize("channels", [1, 3])
+@pytest.mark.parametrize("c_dim", [0, 4])
+def test_mlp_shapes_range_and_attributes(res, channels, c_dim):
+    torch.manual_seed(0)
+    G = mlp.Generator(z_dim=5, resolution=res, channels=channels, width=8, c_dim=c_dim)
+    D = mlp.Discriminator(resolution=res, channels=channels, width=8, c_dim=c_dim)
+    check_pair(G, D, 5, c_dim, res, channels, (channels, res, res), image=True)
+
+
+@pytest.mark.parametrize("dim", [1, 2, 3])
+@pytest.mark.parametrize("c_dim", [0, 2])
+def test_toy_shapes_and_attributes(dim, c_dim):
+    torch.manual_seed(0)
+    G = toy.Generator(z_dim=4, dim=dim, width=16, depth=2, c_dim=c_dim)
+    D = toy.Discriminator(dim=dim, width=16, depth=2, c_dim=c_dim)
+    check_pair(G, D, 4, c_dim, 0, dim, (dim,), image=False)
+
+
+def check_pair(G, D, z_dim, c_dim, res, channels, sample_shape, image):
+    assert (G.z_dim, G.c_dim, G.resolution, G.channels) == (z_dim, c_dim, res, channels)
+    assert (D.c_dim, D.resolution, D.channels) == (c_dim, res, channels)
+    B = 5
+    g = torch.Generator().manual_seed(1)
+    z = torch.randn(B, z_dim, generator=g)
+    c = torch.tensor([0, 1, 0, 1, 1]) if c_dim else None
+    x = G(z, c)
+    assert x.shape == (B, *sample_shape) and torch.isfinite(x).all()
+    if image:  # tanh output; scale the last layer up so that it actually saturates
+        assert x.abs().max() <= 1
+        with torch.no_grad():
+            weight_layers(G)[-1].weight.mul_(1e4)
+        x_big = G(z, c)
+        assert x_big.abs().max() <= 1 and x_big.abs().max() > 0.999
+    logits = D(x, c)
+    assert logits.shape == (B,) and torch.isfinite(logits).all()
+    if c_dim:
+        # the label is used: another class gives another output, by G and by D
+        c2 = (c + 1) % c_dim
+        assert not torch.allclose(G(z, c), G(z, c2))
+        assert not torch.allclose(D(x, c), D(x, c2))
+        with pytest.raises(ValueError, match="conditional"):
+            G(z)
+
+
+def test_dcgan_init_is_normal_0_02_even_under_spectral_norm():
+    torch.manual_seed(0)
+    for sn in (False, True):
+        D = dcgan.Discriminator(resolution=32, channels=3, width=32, spectral_norm=sn, batchnorm=False)
+        convs = weight_layers(D)
+        raw = [m.parametrizations.weight.original if sn else m.weight for m in convs]
+        big = raw[2]  # 128 x 64 x 4 x 4 weights: std within a few percent of 0.02
+        assert big.std().item() == pytest.approx(0.02, rel=0.05)
+        assert big.mean().abs().item() < 0.002
+        assert all(m.bias is None or (m.bias == 0).all() for m in convs)
+
+
+# ---------------------------------------------------------------- build_models
+
+def test_build_models_picks_the_family_and_passes_the_shape():
+    G, D = build_models(config("dcgan"), "images", (3, 28, 28), 0)
+    assert isinstance(G, dcgan.Generator) and isinstance(D, dcgan.Discriminator)
+    assert (G.z_dim, G.channels, G.resolution, G.c_dim) == (6, 3, 28, 0)
+    G, D = build_models(config("mlp", conditional=True), "images", (1, 16, 16), 10)
+    assert isinstance(G, mlp.Generator) and (G.c_dim, D.c_dim, G.resolution) == (10, 10, 16)
+    G, D = build_models(config("toy", depth=3), "points", (2,), 0)
+    assert isinstance(G, toy.Generator) and G(torch.randn(4, 6)).shape == (4, 2)
+    assert len(weight_layers(G)) == 4  # depth 3 hidden layers + output
+
+
+@pytest.mark.parametrize("family, kind, shape, classes, cfg_extra, match", [
+    ("dcgan", "images", (1, 20, 20), 0, {}, "dcgan cannot make 20 px"),
+    ("dcgan", "images", (3, 48, 48), 0, {}, "dcgan cannot make 48 px"),
+    ("toy", "images", (1, 16, 16), 0, {}, "model 'toy' makes points"),
+    ("dcgan", "points", (2,), 0, {}, "model 'dcgan' makes images"),
+    ("mlp", "images", (1, 16, 8), 0, {}, "square"),
+    ("dcgan", "images", (1, 16, 16), 0, {"conditional": True}, "conditional model needs labels"),
+    ("toy", "points", (2,), 0, {"conditional": True}, "conditional model needs labels"),
+])
+def test_build_models_errors_are_one_line_ganforge_errors(family, kind, shape, classes, cfg_extra, match):
+    with pytest.raises(GanforgeError, match=match) as e:
+        build_models(config(family, **cfg_extra), kind, shape, classes)
+    assert "\n" not in str(e.value)
+
+
+@pytest.mark.parametrize("loss, sn, r1, expect_bn", [("non-saturating", False, 0.0, True),
+                                                     ("wgan", False, 0.0, True),
+                                                     ("wgan-gp", False, 0.0, False),
+                                                     ("hinge", True, 0.0, False),
+                                                     ("non-saturating", False, 1.0, False)])
+def test_dcgan_d_has_batchnorm_only_without_per_sample_penalties_or_spectral_norm(loss, sn, r1, expect_bn):
+    cfg = config("dcgan", loss=loss, spectral_norm=sn)
+    cfg.loss.r1_gamma = r1
+    G, D = build_models(cfg, "images", (1, 16, 16), 0)
+    assert has_batchnorm(D) == expect_bn
+    assert has_batchnorm(G)  # G keeps its BatchNorm: no penalty differentiates G per sample
+
+
+def per_sample_jacobian_is_block_diagonal(D, x) -> bool:
+    """Whether logit i depends on sample i only (train mode, where BatchNorm would mix)."""
+    D.train()
+    J = torch.autograd.functional.jacobian(lambda inp: D(inp), x)  # (B, B, *sample)
+    B = x.shape[0]
+    off = J.flatten(2).abs().sum(2) * (1 - torch.eye(B))  # (B, B), zero diagonal
+    return bool(off.max() == 0) and bool(J.flatten(2).abs().sum(2).diagonal().min() > 0)
+
+
+@pytest.mark.parametrize("family, shape", [("dcgan", (1, 16, 16)), ("mlp", (1, 8, 8)), ("toy", (2,))])
+def test_with_wgan_gp_a_logit_depends_only_on_its_own_sample(family, shape):
+    torch.manual_seed(0)
+    kind = "points" if family == "toy" else "images"
+    _, D = build_models(config(family, loss="wgan-gp"), kind, shape, 0)
+    x = torch.randn(4, *shape)
+    assert per_sample_jacobian_is_block_diagonal(D, x)
+    # the check has teeth: the default dcgan D (BatchNorm, non-saturating) mixes samples
+    if family == "dcgan":
+        _, D_bn = build_models(config(family), kind, shape, 0)
+        assert not per_sample_jacobian_is_block_diagonal(D_bn, x)
+
+
+@pytest.mark.parametrize("family, shape", [("dcgan", (3, 32, 32)), ("mlp", (1, 8, 8)), ("toy", (2,))])
+def test_spectral_norm_makes_each_d_weight_have_largest_singular_value_one(family, shape):
+    torch.manual_seed(0)
+    kind = "points" if family == "toy" else "images"
+    _, D = build_models(config(family, width=16, spectral_norm=True), kind, shape, 0)
+    layers = weight_layers(D)
+    assert layers and all(nn.utils.parametrize.is_parametrized(m, "weight") for m in layers)
+    x = torch.randn(2, *shape)
+    D.train()
+    for _ in range(50):  # one power iteration per forward pass
+        D(x)
+    D.eval()
+    for m in layers:
+        W = m.weight.detach().reshape(m.weight.shape[0], -1)
+        assert torch.linalg.matrix_norm(W, ord=2).item() == pytest.approx(1.0, abs=0.01)
+        raw = m.parametrizations.weight.original.detach().reshape(W.shape)
+        assert torch.linalg.matrix_norm(raw, ord=2).item() != pytest.approx(1.0, abs=0.05)  # it did something
