@@ -126,6 +126,8 @@ def _default_out(cfg) -> Path:
 
 
 def cmd_train(args: argparse.Namespace) -> int:
+    from ganforge.config import Config
+    from ganforge.training import checkpoint
     from ganforge.training.trainer import Trainer
 
     if args.preset and args.config:
@@ -133,9 +135,14 @@ def cmd_train(args: argparse.Namespace) -> int:
     if args.resume:
         if args.out is None:
             raise GanforgeError("--resume needs --out RUN_DIR, the run to continue")
-        changed = [f"--{k.replace('_', '-')}" for k in OVERRIDES if k != "steps" and getattr(args, k) is not None]
-        if changed or args.preset or args.config or args.lr is not None:
-            raise GanforgeError(f"a resumed run keeps its config; only --steps may change ({', '.join(changed) or 'preset/config'} given)")
+        changed = [f"--{k.replace('_', '-')}" for k in (*OVERRIDES, "lr", "preset", "config")
+                   if k != "steps" and getattr(args, k) is not None]
+        if changed:
+            raise GanforgeError(f"a resumed run keeps its config; only --steps may change ({', '.join(changed)} given)")
+        if args.dry_run:
+            cfg = Config.from_dict(checkpoint.load(checkpoint.resolve(args.out, args.resume))["config"])
+            cfg.train.steps = args.steps or cfg.train.steps
+            return _dry_run(cfg, args.out)
         trainer = Trainer(None, args.out, resume=args.resume, progress=not args.no_progress, steps=args.steps)
     else:
         cfg = _train_config(args)

@@ -6,11 +6,12 @@ Presets are partial configs with a one-line description; CLI flags override them
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import json
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
-from typing import Any
+from typing import Any, get_args, get_type_hints
 
 import yaml
 
@@ -102,8 +103,9 @@ class Config:
         if not path.is_file():
             raise GanforgeError(f"config file not found: {path}")
         try:
-            d = yaml.safe_load(path.read_text())  # YAML is a superset of JSON
-        except yaml.YAMLError as e:
+            text = path.read_text()
+            d = json.loads(text) if path.suffix == ".json" else yaml.safe_load(text)
+        except (yaml.YAMLError, ValueError) as e:
             raise GanforgeError(f"{path}: not valid YAML/JSON ({e.__class__.__name__})") from None
         if not isinstance(d, dict):
             raise GanforgeError(f"{path}: expected a mapping of sections (data, model, ...)")
@@ -112,7 +114,7 @@ class Config:
 
 def merge(cfg: Config, overrides: dict[str, Any]) -> Config:
     """Return a copy of `cfg` with nested `overrides` ({"train": {"steps": 10}}) applied."""
-    cfg = dataclasses.replace(cfg)
+    cfg = copy.deepcopy(cfg)
     for key, value in overrides.items():
         if key == "preset":
             cfg.preset = value
@@ -126,11 +128,30 @@ def merge(cfg: Config, overrides: dict[str, Any]) -> Config:
 
 
 def _replace_section(name: str, section: Any, values: dict[str, Any]) -> Any:
-    valid = {f.name: f for f in fields(section)}
+    hints = get_type_hints(type(section))
     for k, v in values.items():
-        if k not in valid:
-            raise GanforgeError(f"unknown option '{name}.{k}' (expected one of: {', '.join(valid)})")
-    return dataclasses.replace(section, **values)
+        if k not in hints:
+            raise GanforgeError(f"unknown option '{name}.{k}' (expected one of: {', '.join(hints)})")
+    return dataclasses.replace(section, **{k: _coerce(f"{name}.{k}", v, hints[k]) for k, v in values.items()})
+
+
+def _coerce(name: str, value: Any, hint: Any) -> Any:
+    """Check a value against its field type; YAML 1.1 reads '1e-4' as text, so parse floats."""
+    allowed = get_args(hint) or (hint,)
+    if value is None and type(None) in allowed:
+        return None
+    if float in allowed and isinstance(value, (int, float, str)) and not isinstance(value, bool):
+        try:
+            return float(value)
+        except ValueError:
+            pass
+    elif int in allowed and isinstance(value, int) and not isinstance(value, bool):
+        return value
+    elif any(isinstance(value, t) for t in allowed if isinstance(t, type)) and not (
+            isinstance(value, bool) and bool not in allowed):
+        return value
+    expected = " or ".join("null" if t is type(None) else getattr(t, "__name__", str(t)) for t in allowed)
+    raise GanforgeError(f"option {name} must be {expected}, got {value!r}")
 
 
 def validate(cfg: Config) -> Config:

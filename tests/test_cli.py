@@ -99,8 +99,6 @@ def test_dry_run_reports_a_bad_option_like_a_real_run(capsys):
     assert_one_line_error(code, err, "20 px")
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: cli.cmd_train (cli.py:133-142) ignores --dry-run when "
-                   "--resume is given and trains the run for real")
 def test_dry_run_with_resume_writes_nothing(copy_run, capsys, helpers):
     run = copy_run("ring8")
     before = helpers.snapshot(run)
@@ -313,8 +311,6 @@ def test_force_replaces_the_run_but_keeps_the_users_other_files(copy_run, config
     assert ganforge.Config.load(run / "config.yaml").train.steps == 4
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: Trainer.__init__ (trainer.py:60) clears the run dir in "
-                   "_open_run_dir(force=True) before validate()/load_data(), so a typo destroys the run")
 def test_force_with_a_bad_option_leaves_the_old_run_alone(copy_run, config_file, capsys, helpers):
     run = copy_run("ring8")
     before = helpers.snapshot(run)
@@ -324,8 +320,6 @@ def test_force_with_a_bad_option_leaves_the_old_run_alone(copy_run, config_file,
     assert helpers.snapshot(run) == before
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: Trainer.__init__ (trainer.py:60) creates the run dir "
-                   "before validating the config and loading the data; a rejected run leaves it behind")
 def test_a_rejected_run_creates_no_directory(tmp_path, capsys):
     code, _, err = run_cli(capsys, "train", "--loss", "nope", "--out", tmp_path / "run")
     assert_one_line_error(code, err, "nope")
@@ -362,9 +356,7 @@ def test_an_output_in_a_read_only_folder_is_unwritable(tmp_path, config_file, ca
     (["--loss", "hinge"], "--loss"),
     (["--batch-size", "8"], "--batch-size"),
     (["--preset", "ring8"], "preset"),
-    pytest.param(["--lr", "0.1"], "--lr", marks=pytest.mark.xfail(strict=True, reason=(
-        "BUG: cli.cmd_train (cli.py:136-138) builds the list of changed flags from OVERRIDES only, "
-        "so a changed --lr is reported as '(preset/config given)'"))),
+    (["--lr", "0.1"], "--lr"),
 ])
 def test_resume_refuses_a_changed_option_and_touches_nothing(flags, named, copy_run, capsys, helpers):
     run = copy_run("ring8")

@@ -231,9 +231,6 @@ def test_eval_every_a_multiple_of_log_every_scores_the_mixture_on_schedule(tmp_p
     assert _metric_steps(helpers, tmp_path / "run") == [4, 8, 12]
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: Trainer.fit (trainer.py:113-118) only checks "
-                   "_evaluation_due inside the log_every block, so --eval-every runs at multiples of "
-                   "lcm(eval_every, log_every) (here only at the end)")
 def test_eval_every_does_not_depend_on_log_every(tmp_path, helpers):
     cfg = helpers.tiny_config(train={"steps": 12, "log_every": 5, "eval_every": 4})
     helpers.train_run(cfg, tmp_path / "run")

@@ -21,11 +21,15 @@ PATTERN = re.compile(r"step-(\d+)\.pt$")
 def atomic_save(obj, path: Path) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.tmp")
-    with open(tmp, "wb") as f:
-        torch.save(obj, f)
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
+    try:
+        with open(tmp, "wb") as f:
+            torch.save(obj, f)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)  # a full disk must not leave a large partial file
+        raise
     dir_fd = os.open(path.parent, os.O_RDONLY)  # make the rename itself durable
     try:
         os.fsync(dir_fd)
@@ -65,7 +69,8 @@ def load(path: Path, map_location: torch.device | str = "cpu") -> dict:
     try:
         ckpt = torch.load(path, map_location=map_location, weights_only=True)
     except Exception as e:  # truncated file, wrong format, pickled code
-        raise GanforgeError(f"cannot read checkpoint {path}: {str(e).splitlines()[0][:200]}") from None
+        reason = (str(e).splitlines() or [type(e).__name__])[0][:200]
+        raise GanforgeError(f"cannot read checkpoint {path}: {reason}") from None
     if not isinstance(ckpt, dict) or "G" not in ckpt or "step" not in ckpt:
         raise GanforgeError(f"{path} is not a ganforge checkpoint")
     return ckpt

@@ -57,7 +57,7 @@ class Trainer:
         """`resume` ("latest" or a checkpoint path) continues a run with its own config,
         where `steps` may raise the step budget; `force` starts over in a used run dir."""
         self.run_dir = Path(run_dir)
-        ckpt = self._open_run_dir(resume, force)
+        ckpt = self._check_run_dir(resume, force)  # reads only: a bad option must not cost a run
         if ckpt is not None:
             cfg = Config.from_dict(ckpt["config"])  # a resumed run keeps its config
         if cfg is None:
@@ -96,6 +96,7 @@ class Trainer:
         self._grad_owner: nn.Module | None = None
         if ckpt is not None:
             self._restore(ckpt)
+        self._prepare_run_dir(clear=force and ckpt is None)
         cfg.save(self.run_dir / "config.yaml")
 
     # ----------------------------------------------------------------- the loop
@@ -110,12 +111,13 @@ class Trainer:
             self.train_step()
             bar.update(1)
             last = self.step == total
-            if self.step % t.log_every == 0 or last:
+            evaluate = self._evaluation_due(last)
+            if evaluate:
+                self.evaluate()
+            if self.step % t.log_every == 0 or last or evaluate:
                 elapsed = time.perf_counter() - tick
                 self.stats.report("Speed/steps_per_s", (self.step - tick_step) / elapsed)
                 self.stats.report("Speed/images_per_s", (self.step - tick_step) * t.batch_size / elapsed)
-                if self._evaluation_due(last):
-                    self.evaluate()
                 self._check_finite(self.stats.flush(self.step))
                 tick, tick_step = time.perf_counter(), self.step
             if self.step % t.sample_every == 0 or last:
@@ -241,28 +243,26 @@ class Trainer:
             raise GanforgeError(f"batch size {self.cfg.train.batch_size} is larger than the dataset "
                                 f"'{self.cfg.data.source}' ({n} samples); lower --batch-size")
 
-    def _open_run_dir(self, resume: str | None, force: bool) -> dict | None:
-        """Create or reopen the run directory; never overwrite a run unless asked to."""
+    def _check_run_dir(self, resume: str | None, force: bool) -> dict | None:
+        """Refuse to overwrite a run unless asked to; return the checkpoint to resume from."""
         d = self.run_dir
         if resume is not None:
             if not d.is_dir():
                 raise GanforgeError(f"--resume: run directory {d} does not exist")
-            ckpt = checkpoint.load(checkpoint.resolve(d, resume))
-            self._check_writable()
-            return ckpt
+            return checkpoint.load(checkpoint.resolve(d, resume))
         if d.exists() and not d.is_dir():
             raise GanforgeError(f"output {d} exists and is not a directory")
-        if d.is_dir() and any(d.iterdir()):
-            if not force:
-                raise GanforgeError(f"run directory {d} already exists and is not empty; "
-                                    "use --resume latest to continue it or --force to start over")
-            for name in RUN_ARTIFACTS:  # only what a run writes; the user's other files stay
-                p = d / name
-                shutil.rmtree(p) if p.is_dir() else p.unlink(missing_ok=True)
-        self._check_writable()
+        if d.is_dir() and any(d.iterdir()) and not force:
+            raise GanforgeError(f"run directory {d} already exists and is not empty; "
+                                "use --resume latest to continue it or --force to start over")
         return None
 
-    def _check_writable(self) -> None:
+    def _prepare_run_dir(self, clear: bool) -> None:
+        """Create the run directory (after every option was checked) and prove it writable."""
+        if clear:
+            for name in RUN_ARTIFACTS:  # only what a run writes; the user's other files stay
+                p = self.run_dir / name
+                shutil.rmtree(p) if p.is_dir() else p.unlink(missing_ok=True)
         try:
             self.run_dir.mkdir(parents=True, exist_ok=True)
             probe = self.run_dir / ".write-test"
