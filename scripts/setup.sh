@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Installs ganforge and what it needs on a fresh Debian machine (Python 3.10+).
+#   bash scripts/setup.sh          # the package
+#   bash scripts/setup.sh --test   # the package and the test tools
+# torch is pinned: an unpinned torch pulls a multi-GB CUDA build on a CPU machine.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PYTHON=${PYTHON:-python3}
+
+apt_packages=()
+[ -d /usr/share/datasets/fashion-mnist ] || apt_packages+=(dataset-fashion-mnist)
+if [ ${#apt_packages[@]} -gt 0 ]; then
+    if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+        echo "setup: installing Debian packages: ${apt_packages[*]}"
+        apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${apt_packages[@]}" >/dev/null \
+            || echo "setup: warning: could not install ${apt_packages[*]}; Fashion-MNIST presets will ask for a path"
+    else
+        echo "setup: note: not root; install ${apt_packages[*]} with apt for the Fashion-MNIST presets"
+    fi
+fi
+
+extras=""
+[ "${1:-}" = "--test" ] && extras="[test]"
+"$PYTHON" -m pip install --quiet --disable-pip-version-check "torch==2.13.0" -e ".${extras}"
