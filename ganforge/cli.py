@@ -28,8 +28,8 @@ EXAMPLES = {
     "evaluate": """examples:
   ganforge evaluate runs/ring8            # modes captured, high-quality %, reverse KL
   ganforge evaluate runs/grid25 --n 2500 --seed 1""",
-    "presets": "example:\n  ganforge presets",
-    "demo": """example:
+    "presets": "examples:\n  ganforge presets",
+    "demo": """examples:
   ganforge demo          # ring8 and digits-dcgan into runs/demo/ (replaced each time)""",
 }
 

@@ -401,3 +401,29 @@ def test_a_real_process_exits_2_with_one_error_line_and_no_traceback(tmp_path):
     lines = proc.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("error: ") and "ring9" in lines[0], proc.stderr
     assert "Traceback" not in proc.stderr
+
+
+def test_ctrl_c_stops_between_steps_saves_a_checkpoint_and_resumes(tmp_path):
+    """A real SIGINT to a real training process: exit 130, one line, a resumable checkpoint."""
+    import signal
+    import time
+
+    run = tmp_path / "run"
+    cmd = [sys.executable, "-m", "ganforge", "train", "--data", "ring8", "--model", "toy", "--width", "16",
+           "--batch-size", "64", "--steps", "1000000", "--out", str(run), "--no-progress"]
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            env={**os.environ, "OMP_NUM_THREADS": "1"})
+    deadline = time.time() + 60
+    while not (run / "metrics.jsonl").exists() and time.time() < deadline:
+        time.sleep(0.1)
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130
+    lines = [line for line in err.splitlines() if line.startswith("error:")]
+    assert len(lines) == 1 and "interrupted at step" in lines[0] and "--resume latest" in lines[0]
+    assert "Traceback" not in err
+    ckpt = torch.load(sorted((run / "checkpoints").glob("step-*.pt"))[-1], weights_only=True)
+    assert 0 < ckpt["step"] < 1_000_000
+    code = main(["train", "--out", str(run), "--resume", "latest", "--steps", str(ckpt["step"] + 5),
+                 "--no-progress"])
+    assert code == 0 and (run / "model" / "model.safetensors").is_file()

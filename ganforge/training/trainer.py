@@ -9,12 +9,15 @@ then the EMA generator follows G. Samples, evaluation and exports use the EMA ge
 
 from __future__ import annotations
 
+import contextlib
 import math
 import shutil
+import signal
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Iterator
 
 import torch
 from torch import Tensor, nn
@@ -35,6 +38,33 @@ from ganforge.viz.grid import save_samples
 
 RUN_ARTIFACTS = ("checkpoints", "samples", "model", "metrics.jsonl", "config.yaml")
 KEEP_CHECKPOINTS = 3
+
+
+class Interrupted(GanforgeError):
+    """Training stopped by Ctrl-C after a checkpoint was saved (exit code 130)."""
+
+    exit_code = 130
+
+
+@contextlib.contextmanager
+def deferred_interrupt() -> Iterator[Callable[[], bool]]:
+    """The first Ctrl-C only raises a flag the loop checks between steps; a second one
+    interrupts at once. (Signal handlers exist only in the main thread.)"""
+    if threading.current_thread() is not threading.main_thread():
+        yield lambda: False
+        return
+    hits: list[int] = []
+
+    def handler(signum, frame):
+        if hits:
+            raise KeyboardInterrupt
+        hits.append(signum)
+
+    previous = signal.signal(signal.SIGINT, handler)
+    try:
+        yield lambda: bool(hits)
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 @dataclass
@@ -102,12 +132,24 @@ class Trainer:
     # ----------------------------------------------------------------- the loop
     def fit(self) -> Path:
         """Train to `cfg.train.steps`, then export the EMA generator to run_dir/model."""
-        t, total = self.cfg.train, self.cfg.train.steps
+        total = self.cfg.train.steps
         bar = tqdm(total=total, initial=self.step, unit="step", disable=not self.progress,
                    dynamic_ncols=True, desc=f"train {self.cfg.preset or self.cfg.data.source}")
         self.stats.sinks.append(progress_sink(bar))
+        with deferred_interrupt() as interrupted:
+            self._loop(bar, interrupted)
+        bar.close()
+        self.stats.sinks.pop()
+        if self.step < total:  # Ctrl-C: stop between steps, so the checkpoint resumes exactly
+            self.save_checkpoint()
+            raise Interrupted(f"interrupted at step {self.step}; checkpoint saved. Continue with: "
+                              f"ganforge train --out {self.run_dir} --resume latest")
+        return self.export()
+
+    def _loop(self, bar: tqdm, interrupted: Callable[[], bool]) -> None:
+        t, total = self.cfg.train, self.cfg.train.steps
         tick, tick_step = time.perf_counter(), self.step
-        while self.step < total:
+        while self.step < total and not interrupted():
             self.train_step()
             bar.update(1)
             last = self.step == total
@@ -124,9 +166,6 @@ class Trainer:
                 self.save_samples()
             if self.step % t.checkpoint_every == 0 or last:
                 self.save_checkpoint()
-        bar.close()
-        self.stats.sinks.pop()
-        return self.export()
 
     def train_step(self) -> None:
         self._set_learning_rates()
