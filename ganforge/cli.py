@@ -169,10 +169,11 @@ def _dry_run(cfg, out: Path | None) -> int:
     from ganforge.config import validate
     from ganforge.data import load_data
     from ganforge.models import build_models
+    from ganforge.training.trainer import point_scale
 
     cfg = validate(cfg)
     data = load_data(cfg.data.source, cfg.data.resolution, cfg.data.channels)
-    G, D = build_models(cfg, data.kind, tuple(data.shape), data.num_classes)
+    G, D = build_models(cfg, data.kind, tuple(data.shape), data.num_classes, point_scale(data))
     print(yaml.safe_dump(cfg.to_dict(), sort_keys=False), end="")
     size = f"{len(data)} samples" if hasattr(data, "__len__") else "sampled afresh each batch"
     print(f"# data: {data.kind} {tuple(data.shape)}, {size}")

@@ -20,8 +20,10 @@ FAMILIES = {"toy": toy, "mlp": mlp, "dcgan": dcgan}
 FAMILY_KINDS = {"toy": "points", "mlp": "images", "dcgan": "images"}
 
 
-def build_models(cfg: Config, kind: str, shape: tuple[int, ...], num_classes: int) -> tuple[nn.Module, nn.Module]:
-    """Build (G, D) for data of `kind` ("points"/"images") and sample `shape`."""
+def build_models(cfg: Config, kind: str, shape: tuple[int, ...], num_classes: int,
+                 scale: float = 1.0) -> tuple[nn.Module, nn.Module]:
+    """Build (G, D) for data of `kind` ("points"/"images") and sample `shape`; points of
+    spread `scale` (their std) are learnt in unit-scale coordinates."""
     family, m = cfg.model.family, cfg.model
     if FAMILY_KINDS[family] != kind:
         fits = [f for f, k in FAMILY_KINDS.items() if k == kind]
@@ -31,8 +33,8 @@ def build_models(cfg: Config, kind: str, shape: tuple[int, ...], num_classes: in
     if m.conditional and num_classes == 0:
         raise GanforgeError(f"a conditional model needs labels, and data '{cfg.data.source}' has none")
     if kind == "points":
-        return (toy.Generator(m.z_dim, shape[0], m.width, m.depth, c_dim),
-                toy.Discriminator(shape[0], m.width, m.depth, c_dim, m.spectral_norm))
+        return (toy.Generator(m.z_dim, shape[0], m.width, m.depth, c_dim, scale),
+                toy.Discriminator(shape[0], m.width, m.depth, c_dim, m.spectral_norm, scale))
     channels, h, w = shape
     if h != w:
         raise GanforgeError(f"model '{family}' makes square images; data is {h}x{w} (set --resolution)")

@@ -105,7 +105,7 @@ class Trainer:
         self._check_data()
         kind, shape = self.data.kind, tuple(self.data.shape)
         self.num_classes = self.data.num_classes if cfg.model.conditional else 0
-        G, D = build_models(cfg, kind, shape, self.data.num_classes)
+        G, D = build_models(cfg, kind, shape, self.data.num_classes, point_scale(self.data))
         self.G, self.D = G.to(self.device), D.to(self.device)
         self.ema = EMA(self.G, cfg.train.ema_half_life, cfg.train.ema_rampup)
         self.objective, self.constraint = LOSSES[cfg.loss.name]
@@ -387,6 +387,14 @@ class Trainer:
             if not all(torch.isfinite(p).all() for p in net.parameters()):
                 raise GanforgeError(f"training diverged by step {self.step}: {name} has non-finite "
                                     "weights; the last checkpoint was kept. Try a lower --lr")
+
+
+def point_scale(data) -> float:
+    """The std of 2-D data over all coordinates (1 for images), from a fixed sample."""
+    if data.kind != "points":
+        return 1.0
+    x = data.sample(10_000, torch.Generator().manual_seed(0)) if hasattr(data, "sample") else data.x
+    return float(x.float().std().clamp(min=1e-6))
 
 
 def train(cfg: Config | str | None, run_dir: str | Path, *, resume: str | None = None,
