@@ -131,3 +131,12 @@ def helpers() -> SimpleNamespace:
     return SimpleNamespace(tiny_config=tiny_config, train_run=train_run, flatten=flatten,
                            assert_same_state=assert_same_state, trainer_state=trainer_state,
                            read_metrics=read_metrics, snapshot=snapshot)
+
+
+@pytest.fixture(autouse=True)
+def one_thread():
+    """Tiny tensors: torch's thread pool only adds overhead on a small shared CPU."""
+    n = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(n)

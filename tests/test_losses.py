@@ -11,15 +11,6 @@ from torch import nn
 from ganforge.losses import (LOSSES, accuracy, clip_weights, gradient_penalty, hinge, least_squares,
                              minimax, non_saturating, r1_penalty, wasserstein)
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    """Tiny tensors: torch's thread pool only adds overhead on a small shared CPU."""
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
-
-
 REAL = [2.0, -0.5, 0.0, 3.25]   # hand-picked logits
 FAKE = [-1.5, 0.75, 0.0, -4.0]
 

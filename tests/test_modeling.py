@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import struct
-from pathlib import Path
 
 import pytest
 import torch
@@ -13,15 +12,6 @@ from safetensors import safe_open
 from ganforge.errors import GanforgeError
 from ganforge.modeling import family_of, load, save_pretrained
 from ganforge.models import dcgan, mlp, toy
-
-
-@pytest.fixture(autouse=True)
-def one_thread():
-    """Tiny networks: torch's thread pool only adds overhead on a small shared CPU."""
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
 
 
 def make(family: str, c_dim: int = 0):

@@ -12,15 +12,6 @@ from ganforge.errors import GanforgeError
 from ganforge.models import build_models, dcgan, mlp, toy
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    """Tiny networks: torch's thread pool only adds overhead on a small shared CPU."""
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
-
-
 def config(family="dcgan", loss="non-saturating", width=8, z_dim=6, **model) -> Config:
     return merge(Config(), {"data": {"source": "test"}, "loss": {"name": loss},
                             "model": {"family": family, "width": width, "z_dim": z_dim, **model}})

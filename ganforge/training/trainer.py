@@ -9,15 +9,12 @@ then the EMA generator follows G. Samples, evaluation and exports use the EMA ge
 
 from __future__ import annotations
 
-import contextlib
 import math
 import shutil
-import signal
-import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Iterator
+from typing import Callable
 
 import torch
 from torch import Tensor, nn
@@ -33,38 +30,12 @@ from ganforge.models import build_models
 from ganforge.training import checkpoint, runtime
 from ganforge.training.batches import make_batches
 from ganforge.training.ema import EMA
+from ganforge.training.interrupt import Interrupted, deferred_interrupt
 from ganforge.training.stats import JsonlSink, Stats, progress_sink
 from ganforge.viz.grid import save_samples
 
 RUN_ARTIFACTS = ("checkpoints", "samples", "model", "metrics.jsonl", "config.yaml")
 KEEP_CHECKPOINTS = 3
-
-
-class Interrupted(GanforgeError):
-    """Training stopped by Ctrl-C after a checkpoint was saved (exit code 130)."""
-
-    exit_code = 130
-
-
-@contextlib.contextmanager
-def deferred_interrupt() -> Iterator[Callable[[], bool]]:
-    """The first Ctrl-C only raises a flag the loop checks between steps; a second one
-    interrupts at once. (Signal handlers exist only in the main thread.)"""
-    if threading.current_thread() is not threading.main_thread():
-        yield lambda: False
-        return
-    hits: list[int] = []
-
-    def handler(signum, frame):
-        if hits:
-            raise KeyboardInterrupt
-        hits.append(signum)
-
-    previous = signal.signal(signal.SIGINT, handler)
-    try:
-        yield lambda: bool(hits)
-    finally:
-        signal.signal(signal.SIGINT, previous)
 
 
 @dataclass
@@ -248,8 +219,9 @@ class Trainer:
         o = self.cfg.optim
         if o.name == "rmsprop":
             return torch.optim.RMSprop(net.parameters(), lr=lr)
-        # foreach: one fused kernel over all parameters rather than a Python loop per tensor
-        return torch.optim.Adam(net.parameters(), lr=lr, betas=(o.beta1, o.beta2), foreach=True)
+        # fused: one kernel over all parameters, no per-tensor Python or scalar syncs
+        fused = self.device.type in ("cpu", "cuda", "mps")
+        return torch.optim.Adam(net.parameters(), lr=lr, betas=(o.beta1, o.beta2), fused=fused)
 
     def _set_learning_rates(self) -> None:
         """The rate is a pure function of the step, so a resumed run follows the same curve."""
