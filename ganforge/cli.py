@@ -48,7 +48,7 @@ def _parser() -> argparse.ArgumentParser:
     t.add_argument("--data", help="dataset name (ring8, grid25, spiral, moons, digits, fashion-mnist) or a path")
     t.add_argument("--resolution", type=int, help="image side in pixels")
     t.add_argument("--channels", type=int, choices=(1, 3), help="image channels")
-    t.add_argument("--model", help="model family: toy, mlp, dcgan")
+    t.add_argument("--model", help="model family: toy, mlp, dcgan (default: toy for points, dcgan for images)")
     t.add_argument("--z-dim", type=int, help="latent size")
     t.add_argument("--width", type=int, help="hidden units (toy, mlp) or base channels (dcgan)")
     t.add_argument("--spectral-norm", action="store_true", default=None, help="spectral norm in D")

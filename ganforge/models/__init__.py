@@ -18,13 +18,15 @@ if TYPE_CHECKING:
 
 FAMILIES = {"toy": toy, "mlp": mlp, "dcgan": dcgan}
 FAMILY_KINDS = {"toy": "points", "mlp": "images", "dcgan": "images"}
+AUTO = {"points": "toy", "images": "dcgan"}  # family "auto" by the data's kind
 
 
 def build_models(cfg: Config, kind: str, shape: tuple[int, ...], num_classes: int,
                  scale: float = 1.0) -> tuple[nn.Module, nn.Module]:
     """Build (G, D) for data of `kind` ("points"/"images") and sample `shape`; points of
     spread `scale` (their std) are learnt in unit-scale coordinates."""
-    family, m = cfg.model.family, cfg.model
+    m = cfg.model
+    family = m.family if m.family != "auto" else AUTO[kind]
     if FAMILY_KINDS[family] != kind:
         fits = [f for f, k in FAMILY_KINDS.items() if k == kind]
         raise GanforgeError(f"model '{family}' makes {FAMILY_KINDS[family]} but data "
