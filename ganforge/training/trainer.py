@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 import shutil
+import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -105,7 +106,7 @@ class Trainer:
         """Train to `cfg.train.steps`, then export the EMA generator to run_dir/model."""
         total = self.cfg.train.steps
         bar = tqdm(total=total, initial=self.step, unit="step", disable=not self.progress,
-                   dynamic_ncols=True, desc=f"train {self.cfg.preset or self.cfg.data.source}")
+                   dynamic_ncols=True, mininterval=0.1 if sys.stderr.isatty() else 5.0, desc=f"train {self.cfg.preset or self.cfg.data.source}")
         self.stats.sinks.append(progress_sink(bar))
         with deferred_interrupt() as interrupted:
             self._loop(bar, interrupted)
