@@ -185,8 +185,8 @@ def _dry_run(cfg, out: Path | None) -> int:
 def cmd_generate(args: argparse.Namespace) -> int:
     from ganforge.pipelines.generate import GeneratePipeline
 
-    if args.n < 1:
-        raise GanforgeError(f"--n must be at least 1, got {args.n}")
+    if args.n < 1 or args.batch_size < 1:
+        raise GanforgeError(f"--n and --batch-size must be at least 1, got {args.n} and {args.batch_size}")
     suffix = args.out.suffix.lower()
     if suffix not in (".png", ".npy"):
         raise GanforgeError(f"--out {args.out}: expected a .png (picture) or .npy (raw samples) file")

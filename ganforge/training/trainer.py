@@ -61,6 +61,8 @@ class Trainer:
         self.run_dir = Path(run_dir)
         ckpt = self._check_run_dir(resume, force)  # reads only: a bad option must not cost a run
         if ckpt is not None:
+            if steps is not None and steps <= int(ckpt["step"]):
+                raise GanforgeError(f"--steps {steps} must exceed the checkpoint's step {int(ckpt['step'])}")
             cfg = Config.from_dict(ckpt["config"])  # a resumed run keeps its config
         if cfg is None:
             raise GanforgeError("no config given: pass a Config, or resume= an existing run")
