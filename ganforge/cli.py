@@ -29,6 +29,9 @@ EXAMPLES = {
   ganforge evaluate runs/ring8            # modes captured, high-quality %, reverse KL
   ganforge evaluate runs/grid25 --n 2500 --seed 1""",
     "presets": "examples:\n  ganforge presets",
+    "serve": """examples:
+  ganforge serve                         # the playground at http://127.0.0.1:8000
+  ganforge serve --port 8080 --runs runs # its image lab browses runs/""",
     "demo": """examples:
   ganforge demo          # ring8 and digits-dcgan into runs/demo/ (replaced each time)""",
 }
@@ -86,6 +89,11 @@ def _parser() -> argparse.ArgumentParser:
     e.add_argument("--seed", type=int, default=0, help="seed for z (default 0)")
 
     command("presets", "list the named presets")
+    s = command("serve", "open the playground: train 2-D GANs live and explore trained models in a browser")
+    s.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1, this machine only)")
+    s.add_argument("--port", type=int, default=8000, help="port (default 8000)")
+    s.add_argument("--runs", type=Path, default=Path("runs"), help="folder of runs and models the image lab may open")
+
     d = command("demo", "train a toy GAN and an image GAN on offline data and write samples")
     d.add_argument("--out", type=Path, default=Path("runs/demo"), help="where (default runs/demo)")
     return p
@@ -217,6 +225,12 @@ def cmd_presets(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_serve(args: argparse.Namespace) -> int:
+    from ganforge.playground.server import serve
+
+    return serve(host=args.host, port=args.port, runs=args.runs)
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     from ganforge.demo import run_demo
 
@@ -227,7 +241,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     handler = {"train": cmd_train, "generate": cmd_generate, "evaluate": cmd_evaluate,
-               "presets": cmd_presets, "demo": cmd_demo}[args.command]
+               "presets": cmd_presets, "demo": cmd_demo, "serve": cmd_serve}[args.command]
     try:
         return handler(args)
     except GanforgeError as e:
