@@ -24,7 +24,9 @@ EXAMPLES = {
     "generate": """examples:
   ganforge generate runs/ring8 --n 2500 --out ring.npy     # float32 (N, 2) points
   ganforge generate runs/digits --n 64 --out grid.png      # an 8x8 grid
-  ganforge generate runs/digits/model --n 100 --out x.npy --seed 7   # uint8 (N, H, W, C)""",
+  ganforge generate runs/digits/model --n 100 --out x.npy --seed 7   # uint8 (N, H, W, C)
+  ganforge generate runs/fashion-cgan --out classes.png    # conditional: one row per class
+  ganforge generate runs/fashion-cgan --class 3 --n 16 --out dresses.png""",
     "evaluate": """examples:
   ganforge evaluate runs/ring8            # modes captured, high-quality %, reverse KL
   ganforge evaluate runs/grid25 --n 2500 --seed 1""",
@@ -51,11 +53,13 @@ def _parser() -> argparse.ArgumentParser:
     t.add_argument("--data", help="dataset name (ring8, grid25, spiral, moons, digits, fashion-mnist) or a path")
     t.add_argument("--resolution", type=int, help="image side in pixels")
     t.add_argument("--channels", type=int, choices=(1, 3), help="image channels")
-    t.add_argument("--model", help="model family: toy, mlp, dcgan (default: toy for points, dcgan for images)")
+    t.add_argument("--model", help="model family: toy, mlp, dcgan, resnet (default: toy for points, dcgan for images)")
     t.add_argument("--z-dim", type=int, help="latent size")
     t.add_argument("--width", type=int, help="hidden units (toy, mlp) or base channels (dcgan)")
     t.add_argument("--spectral-norm", action="store_true", default=None, help="spectral norm in D")
     t.add_argument("--conditional", action="store_true", default=None, help="condition on class labels")
+    t.add_argument("--conditioning", choices=("concat", "projection", "acgan"),
+                   help="how a conditional D uses labels (default concat, as cGAN)")
     t.add_argument("--loss", help="minimax, non-saturating, wgan, wgan-gp, lsgan, hinge")
     t.add_argument("--n-critic", type=int, help="D steps per G step")
     t.add_argument("--gp-weight", type=float, help="WGAN-GP lambda (default 10)")
@@ -82,6 +86,8 @@ def _parser() -> argparse.ArgumentParser:
     g.add_argument("--out", type=Path, required=True, help=".png (a grid or scatter) or .npy (raw samples)")
     g.add_argument("--seed", type=int, default=0, help="seed for z (default 0)")
     g.add_argument("--batch-size", type=int, default=256, help="samples per forward pass")
+    g.add_argument("--class", dest="class_index", type=int, metavar="K",
+                   help="conditional models: samples of class K only (default: every class)")
 
     e = command("evaluate", "measure a trained 2-D model (mode coverage)")
     e.add_argument("model", type=Path, help="an exported model directory or a run directory")
@@ -103,6 +109,7 @@ OVERRIDES = {  # CLI flag -> (config section, field)
     "data": ("data", "source"), "resolution": ("data", "resolution"), "channels": ("data", "channels"),
     "model": ("model", "family"), "z_dim": ("model", "z_dim"), "width": ("model", "width"),
     "spectral_norm": ("model", "spectral_norm"), "conditional": ("model", "conditional"),
+    "conditioning": ("model", "conditioning"),
     "loss": ("loss", "name"), "n_critic": ("loss", "n_critic"), "gp_weight": ("loss", "gp_weight"),
     "r1_gamma": ("loss", "r1_gamma"), "lr_g": ("optim", "lr_g"), "lr_d": ("optim", "lr_d"),
     "steps": ("train", "steps"), "batch_size": ("train", "batch_size"), "seed": ("train", "seed"),
@@ -199,9 +206,15 @@ def cmd_generate(args: argparse.Namespace) -> int:
     if suffix not in (".png", ".npy"):
         raise GanforgeError(f"--out {args.out}: expected a .png (picture) or .npy (raw samples) file")
     pipe = GeneratePipeline.from_pretrained(args.model)
-    samples = pipe(args.n, seed=args.seed, batch_size=args.batch_size, output_type="pt")
-    written = pipe.save(samples, args.out)
-    print(f"wrote {args.n} samples to {written}")
+    n, classes, nrow = args.n, args.class_index, None
+    if pipe.G.c_dim and classes is None and suffix == ".png":  # a grid with one row per class
+        nrow = -(-n // pipe.G.c_dim)
+        classes = pipe.class_rows(nrow)
+        n = len(classes)
+    samples = pipe(n, seed=args.seed, batch_size=args.batch_size, classes=classes, output_type="pt")
+    written = pipe.save(samples, args.out, nrow=nrow)
+    rows = f" ({pipe.G.c_dim} rows, one per class)" if nrow else ""
+    print(f"wrote {n} samples to {written}{rows}")
     return 0
 
 

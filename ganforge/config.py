@@ -30,12 +30,13 @@ class DataConfig:
 
 @dataclass
 class ModelConfig:
-    family: str = "auto"             # toy, mlp, dcgan; auto: toy for points, dcgan for images
+    family: str = "auto"             # toy, mlp, dcgan, resnet; auto: toy for points, dcgan for images
     z_dim: int = 64                  # latent size
-    width: int = 128                 # hidden units (toy, mlp) or base channels (dcgan)
+    width: int = 128                 # hidden units (toy, mlp) or base channels (dcgan, resnet)
     depth: int = 2                   # hidden layers (toy)
     spectral_norm: bool = False      # spectral normalisation on D's layers
     conditional: bool = False        # condition G and D on the dataset's labels
+    conditioning: str = "concat"     # how D uses labels: concat (cGAN), projection, acgan
 
 
 @dataclass
@@ -46,6 +47,7 @@ class LossConfig:
     r1_interval: int = 16            # lazy regularisation: R1 every k D steps
     clip: float = 0.01               # weight clipping bound for "wgan"
     n_critic: int = 1                # D steps per G step
+    aux_weight: float = 1.0          # ACGAN: weight of the auxiliary classification loss
 
 
 @dataclass

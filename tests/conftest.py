@@ -108,14 +108,14 @@ def config_file(tmp_path: Path) -> Callable[..., Path]:
 
 @pytest.fixture(scope="session")
 def trained_runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
-    """A finished ring8 run and digits run, shared read-only by generate/inspect tests.
-    Tests that modify a run copy it first (see `copy_run`)."""
+    """Finished ring8, digits and class-conditional digits ("digits-cgan") runs, shared
+    read-only by generate/inspect tests. Tests that modify a run copy it first (`copy_run`)."""
     root = tmp_path_factory.mktemp("trained")
-    runs = {}
-    for base in ("ring8", "digits"):
-        train_run(tiny_config(base), root / base)
-        runs[base] = root / base
-    return runs
+    configs = {"ring8": tiny_config("ring8"), "digits": tiny_config("digits"),
+               "digits-cgan": tiny_config("digits", model={"conditional": True})}
+    for name, cfg in configs.items():
+        train_run(cfg, root / name)
+    return {name: root / name for name in configs}
 
 
 @pytest.fixture

@@ -24,7 +24,7 @@ from ganforge.config import PRESETS, preset_config
 from ganforge.pipelines.generate import GeneratePipeline
 from ganforge.training import checkpoint
 
-SUBCOMMANDS = ["train", "generate", "evaluate", "presets", "demo"]
+SUBCOMMANDS = ["train", "generate", "evaluate", "presets", "demo", "serve"]
 
 
 def run_cli(capsys, *argv) -> tuple[int, str, str]:
@@ -196,6 +196,36 @@ def test_generate_is_reproducible_by_seed_and_matches_the_pipeline(trained_runs,
 def test_generate_rejects_bad_output_names_and_counts(argv, fragments, trained_runs, capsys):
     code, _, err = run_cli(capsys, "generate", trained_runs["ring8"], *argv)
     assert_one_line_error(code, err, *fragments)
+
+
+def test_generate_conditional_png_has_one_row_per_class(trained_runs, tmp_path, capsys):
+    code, out, _ = run_cli(capsys, "generate", trained_runs["digits-cgan"], "--n", "64", "--out", tmp_path / "g.png")
+    assert code == 0 and "wrote 70 samples" in out and "10 rows, one per class" in out
+    with Image.open(tmp_path / "g.png") as im:
+        assert im.size == (7 * 10 + 2, 10 * 10 + 2)  # 7 columns of 8 px + 2 px padding, 10 rows
+
+
+def test_generate_one_class_gives_what_the_generator_makes_for_it(trained_runs, tmp_path, capsys):
+    run = trained_runs["digits-cgan"]
+    code, _, _ = run_cli(capsys, "generate", run, "--class", "3", "--n", "5", "--out", tmp_path / "x.npy")
+    assert code == 0
+    G = ganforge.load(run)
+    z = torch.randn(5, G.z_dim, generator=torch.Generator().manual_seed(0))
+    expected = GeneratePipeline(G).to_numpy(G(z, torch.full((5,), 3)))
+    np.testing.assert_array_equal(np.load(tmp_path / "x.npy"), expected)
+    other = GeneratePipeline(G).to_numpy(G(z, torch.full((5,), 4)))
+    assert not np.array_equal(expected, other)
+
+
+@pytest.mark.parametrize("run, cls, fragments", [
+    ("digits-cgan", "10", ("class 10 is out of range", "0..9", "3=3")),
+    ("digits-cgan", "-1", ("class -1 is out of range",)),
+    ("digits", "3", ("not conditional", "--class")),
+])
+def test_generate_rejects_a_class_the_model_cannot_make(run, cls, fragments, trained_runs, tmp_path, capsys):
+    code, _, err = run_cli(capsys, "generate", trained_runs[run], "--class", cls, "--out", tmp_path / "x.png")
+    assert_one_line_error(code, err, *fragments)
+    assert not (tmp_path / "x.png").exists()
 
 
 def test_generate_from_something_that_is_not_a_model(tmp_path, capsys):

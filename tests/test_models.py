@@ -9,7 +9,7 @@ from torch import nn
 
 from ganforge.config import Config, merge
 from ganforge.errors import GanforgeError
-from ganforge.models import build_models, dcgan, mlp, toy
+from ganforge.models import build_models, dcgan, mlp, resnet, toy
 
 
 def config(family="dcgan", loss="non-saturating", width=8, z_dim=6, **model) -> Config:
@@ -67,6 +67,53 @@ def test_mlp_shapes_range_and_attributes(res, channels, c_dim):
     G = mlp.Generator(z_dim=5, resolution=res, channels=channels, width=8, c_dim=c_dim)
     D = mlp.Discriminator(resolution=res, channels=channels, width=8, c_dim=c_dim)
     check_pair(G, D, 5, c_dim, res, channels, (channels, res, res), image=True)
+
+
+def test_resnet_plan_matches_brute_force():
+    truth = {4 * 2**k: k for k in range(1, 9)}
+    for r in range(-2, 1025):
+        assert resnet.plan(r) == truth.get(r), r
+
+
+@pytest.mark.parametrize("res", [8, 16, 32])
+@pytest.mark.parametrize("channels", [1, 3])
+@pytest.mark.parametrize("c_dim", [0, 3])
+def test_resnet_shapes_range_and_attributes(res, channels, c_dim):
+    torch.manual_seed(0)
+    G = resnet.Generator(z_dim=5, resolution=res, channels=channels, width=4, c_dim=c_dim)
+    D = resnet.Discriminator(resolution=res, channels=channels, width=4, c_dim=c_dim)
+    check_pair(G, D, 5, c_dim, res, channels, (channels, res, res), image=True)
+
+
+def test_resnet_has_the_sngan_layout_at_32_and_64_px():
+    for res, blocks in ((32, 3), (64, 4)):
+        G = resnet.Generator(z_dim=128, resolution=res, channels=3, width=32)
+        D = resnet.Discriminator(resolution=res, channels=3, width=32)
+        assert len(G.blocks) == blocks and len(D.blocks) == blocks + 1  # + one block at 4x4
+        h = G.linear(torch.randn(2, 128)).view(2, -1, 4, 4)
+        assert G.blocks(h).shape[2:] == (res, res)
+        assert D.blocks(torch.randn(2, 3, res, res)).shape[2:] == (4, 4)
+        assert not has_batchnorm(D) and has_batchnorm(G)
+
+
+@pytest.mark.parametrize("family, res", [("dcgan", 16), ("mlp", 8), ("resnet", 16)])
+@pytest.mark.parametrize("conditioning", ["concat", "projection", "acgan"])
+def test_every_image_family_supports_every_conditioning(family, res, conditioning):
+    torch.manual_seed(0)
+    cfg = config(family, conditional=True, conditioning=conditioning, spectral_norm=family == "resnet")
+    G, D = build_models(cfg, "images", (1, res, res), 4)
+    D.eval()  # spectral norm's power iteration would move between calls in train mode
+    z, c = torch.randn(6, 6), torch.tensor([0, 1, 2, 3, 0, 1])
+    x = G(z, c)
+    assert x.shape == (6, 1, res, res)
+    logits, class_logits = D.forward_with_classes(x, c)
+    assert torch.equal(logits, D(x, c)) and logits.shape == (6,)
+    other = (c + 1) % 4
+    if conditioning == "acgan":  # D ignores the label and classifies instead
+        assert class_logits.shape == (6, 4) and torch.equal(D(x, other), logits)
+    else:  # the label changes D's verdict, through its input (concat) or the projection
+        assert class_logits is None and not torch.allclose(D(x, other), logits)
+        assert (D.head.embed is not None) == (conditioning == "projection")
 
 
 @pytest.mark.parametrize("dim", [1, 2, 3])
@@ -132,6 +179,9 @@ def test_build_models_picks_the_family_and_passes_the_shape():
 @pytest.mark.parametrize("family, kind, shape, classes, cfg_extra, match", [
     ("dcgan", "images", (1, 20, 20), 0, {}, "dcgan cannot make 20 px"),
     ("dcgan", "images", (3, 48, 48), 0, {}, "dcgan cannot make 48 px"),
+    ("resnet", "images", (3, 28, 28), 0, {}, "resnet cannot make 28 px .*power of two"),
+    ("dcgan", "images", (1, 16, 16), 3, {"conditional": True, "conditioning": "film"}, "unknown conditioning 'film'"),
+    ("toy", "points", (2,), 3, {"conditional": True, "conditioning": "acgan"}, "concatenation only"),
     ("toy", "images", (1, 16, 16), 0, {}, "model 'toy' makes points"),
     ("dcgan", "points", (2,), 0, {}, "model 'dcgan' makes images"),
     ("mlp", "images", (1, 16, 8), 0, {}, "square"),
@@ -166,7 +216,8 @@ def per_sample_jacobian_is_block_diagonal(D, x) -> bool:
     return bool(off.max() == 0) and bool(J.flatten(2).abs().sum(2).diagonal().min() > 0)
 
 
-@pytest.mark.parametrize("family, shape", [("dcgan", (1, 16, 16)), ("mlp", (1, 8, 8)), ("toy", (2,))])
+@pytest.mark.parametrize("family, shape", [("dcgan", (1, 16, 16)), ("mlp", (1, 8, 8)), ("toy", (2,)),
+                                           ("resnet", (1, 8, 8))])
 def test_with_wgan_gp_a_logit_depends_only_on_its_own_sample(family, shape):
     torch.manual_seed(0)
     kind = "points" if family == "toy" else "images"
@@ -179,7 +230,8 @@ def test_with_wgan_gp_a_logit_depends_only_on_its_own_sample(family, shape):
         assert not per_sample_jacobian_is_block_diagonal(D_bn, x)
 
 
-@pytest.mark.parametrize("family, shape", [("dcgan", (3, 32, 32)), ("mlp", (1, 8, 8)), ("toy", (2,))])
+@pytest.mark.parametrize("family, shape", [("dcgan", (3, 32, 32)), ("mlp", (1, 8, 8)), ("toy", (2,)),
+                                           ("resnet", (3, 16, 16))])
 def test_spectral_norm_makes_each_d_weight_have_largest_singular_value_one(family, shape):
     torch.manual_seed(0)
     kind = "points" if family == "toy" else "images"

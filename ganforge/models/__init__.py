@@ -11,13 +11,18 @@ from typing import TYPE_CHECKING
 from torch import nn
 
 from ganforge.errors import GanforgeError
-from ganforge.models import dcgan, mlp, toy
+from ganforge.models import dcgan, mlp, resnet, toy
+from ganforge.models.layers import CONDITIONING
 
 if TYPE_CHECKING:
     from ganforge.config import Config
 
-FAMILIES = {"toy": toy, "mlp": mlp, "dcgan": dcgan}
-FAMILY_KINDS = {"toy": "points", "mlp": "images", "dcgan": "images"}
+FAMILIES = {"toy": toy, "mlp": mlp, "dcgan": dcgan, "resnet": resnet}
+FAMILY_KINDS = {"toy": "points", "mlp": "images", "dcgan": "images", "resnet": "images"}
+RESOLUTIONS = {  # what each image family can make, for error messages
+    "dcgan": "4*2^k or 7*2^k: 8, 16, 32, 64, 128, 256, 14, 28, 56, ...",
+    "resnet": "a power of two: 8, 16, 32, 64, 128, 256",
+}
 AUTO = {"points": "toy", "images": "dcgan"}  # family "auto" by the data's kind
 
 
@@ -34,18 +39,21 @@ def build_models(cfg: Config, kind: str, shape: tuple[int, ...], num_classes: in
     c_dim = num_classes if m.conditional else 0
     if m.conditional and num_classes == 0:
         raise GanforgeError(f"a conditional model needs labels, and data '{cfg.data.source}' has none")
+    if m.conditioning not in CONDITIONING:
+        raise GanforgeError(f"unknown conditioning '{m.conditioning}' (expected one of: {', '.join(CONDITIONING)})")
     if kind == "points":
+        if c_dim and m.conditioning != "concat":
+            raise GanforgeError(f"the toy model conditions by concatenation only, not '{m.conditioning}'")
         return (toy.Generator(m.z_dim, shape[0], m.width, m.depth, c_dim, scale),
                 toy.Discriminator(shape[0], m.width, m.depth, c_dim, m.spectral_norm, scale))
     channels, h, w = shape
     if h != w:
         raise GanforgeError(f"model '{family}' makes square images; data is {h}x{w} (set --resolution)")
-    if family == "dcgan" and dcgan.plan(h) is None:
-        raise GanforgeError(f"dcgan cannot make {h} px images (expected 4*2^k or 7*2^k: "
-                            f"8, 16, 32, 64, 128, 256, 14, 28, 56, ...); set --resolution")
     mod = FAMILIES[family]
+    if hasattr(mod, "plan") and mod.plan(h) is None:
+        raise GanforgeError(f"{family} cannot make {h} px images (expected {RESOLUTIONS[family]}); set --resolution")
     G = mod.Generator(m.z_dim, h, channels, m.width, c_dim)
-    d_kwargs = dict(spectral_norm=m.spectral_norm)
+    d_kwargs = dict(spectral_norm=m.spectral_norm, conditioning=m.conditioning)
     if family == "dcgan":
         # BatchNorm in D mixes samples, which breaks per-sample gradient penalties; spectral
         # norm replaces it as D's stabiliser.

@@ -8,7 +8,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from ganforge.models.layers import dcgan_init, maybe_spectral_norm, one_hot
+from ganforge.models.layers import DiscriminatorHead, dcgan_init, input_label_dim, maybe_spectral_norm, one_hot
 
 MAX_CHANNELS = 512
 
@@ -61,30 +61,37 @@ class Generator(nn.Module):
 
 class Discriminator(nn.Module):
     def __init__(self, resolution: int = 32, channels: int = 1, width: int = 64, c_dim: int = 0,
-                 spectral_norm: bool = False, batchnorm: bool = True):
+                 spectral_norm: bool = False, batchnorm: bool = True, conditioning: str = "concat"):
         super().__init__()
         self.hparams = dict(resolution=resolution, channels=channels, width=width, c_dim=c_dim,
-                            spectral_norm=spectral_norm, batchnorm=batchnorm)
+                            spectral_norm=spectral_norm, batchnorm=batchnorm, conditioning=conditioning)
         self.c_dim, self.resolution, self.channels = c_dim, resolution, channels
+        self.label_planes = input_label_dim(c_dim, conditioning)
         base, k = _plan(resolution)
         ch = _channels(width, k)[::-1]  # w ... w*2^(k-1)
-        # a conditional D sees the one-hot label as c_dim constant input planes (cGAN)
-        layers: list[nn.Module] = [nn.Conv2d(channels + c_dim, ch[0], 4, 2, 1), nn.LeakyReLU(0.2, True)]
+        # a cGAN-style D sees the one-hot label as c_dim constant input planes
+        layers: list[nn.Module] = [nn.Conv2d(channels + self.label_planes, ch[0], 4, 2, 1), nn.LeakyReLU(0.2, True)]
         for a, b in zip(ch[:-1], ch[1:]):
             layers.append(nn.Conv2d(a, b, 4, 2, 1, bias=not batchnorm))
             layers += [nn.BatchNorm2d(b)] if batchnorm else []
             layers.append(nn.LeakyReLU(0.2, True))
-        layers.append(nn.Conv2d(ch[-1], 1, base, 1, 0))  # (B, 1, 1, 1)
-        self.net = nn.Sequential(*layers)
+        self.net = nn.Sequential(*layers)   # (B, ch[-1], base, base)
+        # the classic last layer, a base x base convolution to one channel, is a linear map
+        # of the flattened features: as a head it also serves projection and ACGAN
+        self.head = DiscriminatorHead(ch[-1] * base * base, c_dim, conditioning)
         dcgan_init(self)
         # spectral norm goes on after the init: under it `weight` is computed from
         # `parametrizations.weight.original`, and initialising it in place would change nothing
-        for m in self.net:
-            if isinstance(m, nn.Conv2d):
+        for m in self.modules():
+            if isinstance(m, (nn.Conv2d, nn.Linear, nn.Embedding)):
                 maybe_spectral_norm(m, spectral_norm)  # registers in place; same state_dict keys
 
+    def forward_with_classes(self, x: torch.Tensor, c: torch.Tensor | None = None):
+        """(logits (B,), class logits (B, c_dim) for ACGAN else None)."""
+        if self.label_planes:
+            planes = one_hot(c, self.c_dim, x.shape[0])[:, :, None, None]
+            x = torch.cat([x, planes.expand(-1, -1, *x.shape[2:])], dim=1)
+        return self.head(self.net(x).flatten(1), c)
+
     def forward(self, x: torch.Tensor, c: torch.Tensor | None = None) -> torch.Tensor:
-        c = one_hot(c, self.c_dim, x.shape[0])
-        if c is not None:
-            x = torch.cat([x, c[:, :, None, None].expand(-1, -1, *x.shape[2:])], dim=1)
-        return self.net(x).flatten()  # (B,) logits
+        return self.forward_with_classes(x, c)[0]  # (B,) logits

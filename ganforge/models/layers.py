@@ -30,3 +30,41 @@ def dcgan_init(module: nn.Module) -> None:
         elif isinstance(m, nn.BatchNorm2d | nn.BatchNorm1d):
             nn.init.normal_(m.weight, 1.0, 0.02)
             nn.init.zeros_(m.bias)
+
+
+CONDITIONING = ("concat", "projection", "acgan")
+
+
+class DiscriminatorHead(nn.Module):
+    """D's features (B, F) -> real/fake logits (B,), and class logits (B, c_dim) for ACGAN.
+
+    How a conditional D uses the label (the generator always takes it concatenated to z):
+      concat      the label enters at D's input (cGAN, Mirza & Osindero 2014): a plain head;
+      projection  logit += <embed(c), features> (Miyato & Koyama 2018);
+      acgan       D sees no label; an auxiliary head classifies (Odena et al. 2017).
+    """
+
+    def __init__(self, features: int, c_dim: int = 0, conditioning: str = "concat", spectral_norm: bool = False):
+        super().__init__()
+        sn = spectral_norm
+        self.linear = maybe_spectral_norm(nn.Linear(features, 1), sn)
+        projection, acgan = c_dim > 0 and conditioning == "projection", c_dim > 0 and conditioning == "acgan"
+        self.embed = None
+        if projection:  # small initial projections: N(0, 1) rows would swamp the logits
+            embed = nn.Embedding(c_dim, features)
+            nn.init.xavier_uniform_(embed.weight)
+            self.embed = maybe_spectral_norm(embed, sn)
+        self.classifier = maybe_spectral_norm(nn.Linear(features, c_dim), sn) if acgan else None
+
+    def forward(self, h: torch.Tensor, c: torch.Tensor | None) -> tuple[torch.Tensor, torch.Tensor | None]:
+        logits = self.linear(h).squeeze(1)                       # (B,)
+        if self.embed is not None:
+            if c is None:
+                raise ValueError("this discriminator projects class labels: pass c, int64 of shape (B,)")
+            logits = logits + (self.embed(c) * h).sum(1)
+        return logits, (self.classifier(h) if self.classifier is not None else None)
+
+
+def input_label_dim(c_dim: int, conditioning: str) -> int:
+    """Label planes/features D concatenates to its input: only cGAN-style conditioning has them."""
+    return c_dim if conditioning == "concat" else 0

@@ -9,7 +9,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from ganforge.models.layers import maybe_spectral_norm, one_hot
+from ganforge.models.layers import DiscriminatorHead, input_label_dim, maybe_spectral_norm, one_hot
 
 
 class Generator(nn.Module):
@@ -33,19 +33,24 @@ class Generator(nn.Module):
 
 class Discriminator(nn.Module):
     def __init__(self, resolution: int = 28, channels: int = 1, width: int = 128, c_dim: int = 0,
-                 spectral_norm: bool = False):
+                 spectral_norm: bool = False, conditioning: str = "concat"):
         super().__init__()
         self.hparams = dict(resolution=resolution, channels=channels, width=width, c_dim=c_dim,
-                            spectral_norm=spectral_norm)
+                            spectral_norm=spectral_norm, conditioning=conditioning)
         self.c_dim, self.resolution, self.channels = c_dim, resolution, channels
+        self.label_inputs = input_label_dim(c_dim, conditioning)
         sn, w = spectral_norm, width
         self.net = nn.Sequential(
-            maybe_spectral_norm(nn.Linear(channels * resolution**2 + c_dim, 4 * w), sn), nn.LeakyReLU(0.2),
-            maybe_spectral_norm(nn.Linear(4 * w, 2 * w), sn), nn.LeakyReLU(0.2),
-            maybe_spectral_norm(nn.Linear(2 * w, 1), sn))
+            maybe_spectral_norm(nn.Linear(channels * resolution**2 + self.label_inputs, 4 * w), sn), nn.LeakyReLU(0.2),
+            maybe_spectral_norm(nn.Linear(4 * w, 2 * w), sn), nn.LeakyReLU(0.2))
+        self.head = DiscriminatorHead(2 * w, c_dim, conditioning, sn)
+
+    def forward_with_classes(self, x: torch.Tensor, c: torch.Tensor | None = None):
+        """(logits (B,), class logits (B, c_dim) for ACGAN else None)."""
+        x = x.flatten(1)
+        if self.label_inputs:
+            x = torch.cat([x, one_hot(c, self.c_dim, x.shape[0])], dim=1)
+        return self.head(self.net(x), c)
 
     def forward(self, x: torch.Tensor, c: torch.Tensor | None = None) -> torch.Tensor:
-        x = x.flatten(1)
-        c = one_hot(c, self.c_dim, x.shape[0])
-        return self.net(x if c is None else torch.cat([x, c], dim=1)).squeeze(1)
-
+        return self.forward_with_classes(x, c)[0]  # (B,) logits

@@ -29,27 +29,47 @@ class GeneratePipeline:
         return self.G.resolution == 0
 
     @torch.no_grad()
-    def __call__(self, n: int, *, seed: int = 0, batch_size: int = 256, classes: torch.Tensor | None = None,
+    def __call__(self, n: int, *, seed: int = 0, batch_size: int = 256, classes: int | torch.Tensor | None = None,
                  output_type: str = "pt"):
-        """n samples from z ~ N(0, I) drawn with `seed`; `classes` (n,) for conditional models
-        (default: cycling through the classes). output_type "pt" (float tensor in [-1, 1]) or
-        "np" (float32 (n, D) points / uint8 (n, H, W, C) images)."""
+        """n samples from z ~ N(0, I) drawn with `seed`; for conditional models `classes` is
+        one class index for all, or (n,) labels (default: cycling through the classes).
+        output_type "pt" (float tensor in [-1, 1]) or "np" (float32 (n, D) points / uint8
+        (n, H, W, C) images)."""
         if output_type not in ("pt", "np"):
             raise GanforgeError(f"output_type must be 'pt' or 'np', got {output_type!r}")
+        classes = self._labels(n, classes)
         g = torch.Generator().manual_seed(seed)
         z = torch.randn(n, self.G.z_dim, generator=g)  # drawn on the CPU: same samples on any device
-        if self.G.c_dim and classes is None:
-            classes = torch.arange(n) % self.G.c_dim
         out = [self.G(z[i:i + batch_size].to(self.device),
                       None if classes is None else classes[i:i + batch_size].to(self.device)).float().cpu()
                for i in range(0, n, max(1, batch_size))]
         samples = torch.cat(out)
         return samples if output_type == "pt" else self.to_numpy(samples)
 
+    def _labels(self, n: int, classes: int | torch.Tensor | None) -> torch.Tensor | None:
+        c_dim = self.G.c_dim
+        if classes is None:
+            return torch.arange(n) % c_dim if c_dim else None
+        if not c_dim:
+            raise GanforgeError("this model is not conditional: it takes no class (drop --class)")
+        labels = torch.full((n,), classes) if isinstance(classes, int) else torch.as_tensor(classes).long()
+        if labels.shape != (n,):
+            raise GanforgeError(f"classes must be one index or {n} labels, got shape {tuple(labels.shape)}")
+        bad = labels[(labels < 0) | (labels >= c_dim)]
+        if len(bad):
+            names = self.G.data_info.get("class_names") if hasattr(self.G, "data_info") else None
+            known = f" ({', '.join(f'{i}={c}' for i, c in enumerate(names))})" if names else ""
+            raise GanforgeError(f"class {int(bad[0])} is out of range: this model knows classes 0..{c_dim - 1}{known}")
+        return labels
+
+    def class_rows(self, per_class: int) -> torch.Tensor:
+        """Labels for a grid with one row of `per_class` samples per class: (c_dim * per_class,)."""
+        return torch.arange(self.G.c_dim).repeat_interleave(per_class)
+
     def to_numpy(self, samples: torch.Tensor) -> np.ndarray:
         return samples.numpy().astype(np.float32) if self.is_points else to_uint8(samples)
 
-    def save(self, samples: torch.Tensor, path: str | Path) -> Path:
+    def save(self, samples: torch.Tensor, path: str | Path, nrow: int | None = None) -> Path:
         """.npy: the raw samples (see output_type "np"); .png: a grid or a scatter plot."""
         path = Path(path)
         try:
@@ -57,6 +77,6 @@ class GeneratePipeline:
             if path.suffix.lower() == ".npy":
                 np.save(path, self.to_numpy(samples))
                 return path
-            return save_samples(samples, path)
+            return save_samples(samples, path, nrow=nrow)
         except OSError as e:
             raise GanforgeError(f"cannot write {path}: {e.strerror}") from None

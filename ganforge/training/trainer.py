@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Callable
 
 import torch
+import torch.nn.functional as F
 from torch import Tensor, nn
 from tqdm.auto import tqdm
 
@@ -79,6 +80,7 @@ class Trainer:
         self._check_data()
         kind, shape = self.data.kind, tuple(self.data.shape)
         self.num_classes = self.data.num_classes if cfg.model.conditional else 0
+        self.acgan = bool(self.num_classes) and cfg.model.conditioning == "acgan"
         G, D = build_models(cfg, kind, shape, self.data.num_classes, point_scale(self.data))
         self.G, self.D = G.to(self.device), D.to(self.device)
         self.ema = EMA(self.G, cfg.train.ema_half_life, cfg.train.ema_rampup)
@@ -171,13 +173,18 @@ class Trainer:
         z, _ = self.latents(real.shape[0])
         with torch.no_grad():
             fake = self.G(z, c)                      # fakes of the real batch's classes
-        real_logits, fake_logits = self.D(real, c), self.D(fake, c)
+        real_logits, real_aux = self.discriminate(real, c)
+        fake_logits, fake_aux = self.discriminate(fake, c)
         loss_real, loss_fake = self.objective.d_real(real_logits), self.objective.d_fake(fake_logits)
         self.stats.report("Loss/D/real", loss_real)
         self.stats.report("Loss/D/fake", loss_fake)
         self.stats.report("D/real_logit", real_logits.mean())
         self.stats.report("D/fake_logit", fake_logits.mean())
         loss = loss_real + loss_fake
+        if self.acgan:  # D learns to tell the classes of real and fake images apart
+            aux = real_aux + fake_aux
+            self.stats.report("Loss/D/aux", aux)
+            loss = loss + self.cfg.loss.aux_weight * aux
         if self.constraint == "gp":
             with torch.autocast(self.device.type, enabled=False):  # penalties in fp32
                 gp = gradient_penalty(self.D, real.float(), fake.float(), c, self.noise)
@@ -196,9 +203,20 @@ class Trainer:
 
     def g_loss(self) -> Tensor:
         z, c = self.latents(self.cfg.train.batch_size)
-        loss = self.objective.g(self.D(self.G(z, c), c))
+        logits, aux = self.discriminate(self.G(z, c), c)
+        loss = self.objective.g(logits)
         self.stats.report("Loss/G", loss)
+        if self.acgan:  # G makes images D classifies as the asked-for class
+            self.stats.report("Loss/G/aux", aux)
+            loss = loss + self.cfg.loss.aux_weight * aux
         return loss
+
+    def discriminate(self, x: Tensor, c: Tensor | None) -> tuple[Tensor, Tensor | None]:
+        """D's logits (B,) on x, and for ACGAN its classification loss on labels c (else None)."""
+        if not self.acgan:
+            return self.D(x, c), None
+        logits, class_logits = self.D.forward_with_classes(x, c)
+        return logits, F.cross_entropy(class_logits.float(), c)
 
     def latents(self, n: int) -> tuple[Tensor, Tensor | None]:
         """z ~ N(0, I) (n, z_dim) and uniform class labels (n,) for conditional models."""
@@ -236,11 +254,16 @@ class Trainer:
                 group["lr"] = lr * scale
 
     def _fixed_latents(self) -> tuple[Tensor, Tensor | None]:
-        """The z every sample picture uses, so pictures across training are comparable."""
-        n = 1000 if self.data.kind == "points" else 64
+        """The z every sample picture uses, so pictures across training are comparable;
+        conditional models get one row of 8 per class."""
+        per_class = 8
+        n = 1000 if self.data.kind == "points" else per_class * self.num_classes if self.num_classes else 64
         g = torch.Generator().manual_seed(self.cfg.train.seed + 3)
         z = torch.randn(n, self.G.z_dim, generator=g).to(self.device)
-        c = torch.arange(n, device=self.device) % self.num_classes if self.num_classes else None
+        if not self.num_classes:
+            return z, None
+        c = torch.arange(n, device=self.device) // per_class if self.data.kind == "images" \
+            else torch.arange(n, device=self.device) % self.num_classes
         return z, c
 
     def _reference_points(self) -> Tensor | None:
@@ -294,7 +317,7 @@ class Trainer:
         samples = self.sample(self.fixed_z, self.fixed_c)
         folder = self.run_dir / "samples"
         path = save_samples(samples, folder / f"step-{self.step:08d}.png", self.reference,
-                            nrow=self.num_classes or None)
+                            nrow=8 if self.num_classes else None)
         shutil.copyfile(path, folder / "latest.png")
         return path
 

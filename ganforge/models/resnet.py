@@ -1,0 +1,137 @@
+"""ResNet GAN in the SNGAN style (Miyato et al. 2018; blocks of Gulrajani et al. 2017).
+
+G: z [+ one-hot label] -> linear -> (B, 4w', 4, 4) -> k up-blocks (BN, ReLU, nearest x2,
+   conv3x3, BN, ReLU, conv3x3; 1x1-conv shortcut) -> BN, ReLU, conv3x3 -> tanh.
+D: k down-blocks (the first without a leading ReLU) to 4x4, one block at 4x4, ReLU,
+   global sum pooling -> features (B, ch) -> head (plain, projection or ACGAN).
+   Spectral norm on every D layer when `spectral_norm` (the SNGAN setting, on in presets).
+Resolutions 4 * 2^k, k >= 1: 8, 16, 32, 64, 128, 256.
+"""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from ganforge.models.layers import DiscriminatorHead, input_label_dim, maybe_spectral_norm, one_hot
+
+MAX_CHANNELS = 512
+BASE = 4
+
+
+def plan(resolution: int) -> int | None:
+    """Number of doublings from the 4x4 base map to `resolution`, or None if it cannot."""
+    k = 0
+    while resolution > BASE and resolution % 2 == 0:
+        resolution, k = resolution // 2, k + 1
+    return k if resolution == BASE and k >= 1 else None
+
+
+def _plan(resolution: int) -> int:
+    k = plan(resolution)
+    if k is None:
+        raise ValueError(f"resnet cannot make {resolution} px images (expected a power of two >= 8)")
+    return k
+
+
+def _init(module: nn.Module) -> None:
+    """Xavier-uniform as in SNGAN: gain sqrt(2) on the 3x3 convolutions ReLUs follow, 1 elsewhere."""
+    for m in module.modules():
+        if isinstance(m, (nn.Conv2d, nn.Linear)):
+            residual = isinstance(m, nn.Conv2d) and m.kernel_size == (3, 3)
+            nn.init.xavier_uniform_(m.weight, 2 ** 0.5 if residual else 1.0)
+            nn.init.zeros_(m.bias)
+
+
+def _spectral_norm_all(module: nn.Module) -> None:
+    # after the init: under the parametrisation `weight` is derived, so init it first
+    for m in list(module.modules()):
+        if isinstance(m, (nn.Conv2d, nn.Linear, nn.Embedding)):
+            maybe_spectral_norm(m, True)
+
+
+class UpBlock(nn.Module):
+    def __init__(self, cin: int, cout: int):
+        super().__init__()
+        self.bn1, self.conv1 = nn.BatchNorm2d(cin), nn.Conv2d(cin, cout, 3, 1, 1)
+        self.bn2, self.conv2 = nn.BatchNorm2d(cout), nn.Conv2d(cout, cout, 3, 1, 1)
+        self.shortcut = nn.Conv2d(cin, cout, 1)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:  # (B, cin, h, w) -> (B, cout, 2h, 2w)
+        h = F.interpolate(F.relu(self.bn1(x)), scale_factor=2.0)
+        h = self.conv2(F.relu(self.bn2(self.conv1(h))))
+        return h + self.shortcut(F.interpolate(x, scale_factor=2.0))
+
+
+class DownBlock(nn.Module):
+    def __init__(self, cin: int, cout: int, down: bool, first: bool):
+        super().__init__()
+        self.down, self.first = down, first
+        self.conv1, self.conv2 = nn.Conv2d(cin, cout, 3, 1, 1), nn.Conv2d(cout, cout, 3, 1, 1)
+        self.shortcut = nn.Conv2d(cin, cout, 1) if cin != cout or down else None
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:  # (B, cin, h, w) -> (B, cout, h/2, w/2)
+        # the first block sees images, not ReLU outputs: no leading activation
+        h = self.conv2(F.relu(self.conv1(x if self.first else F.relu(x))))
+        s = x
+        if self.first:  # SNGAN's "optimized" block pools before its shortcut conv (cheaper)
+            s = self.shortcut(F.avg_pool2d(s, 2))
+            return F.avg_pool2d(h, 2) + s
+        if self.shortcut is not None:
+            s = self.shortcut(s)
+        if self.down:
+            h, s = F.avg_pool2d(h, 2), F.avg_pool2d(s, 2)
+        return h + s
+
+
+class Generator(nn.Module):
+    def __init__(self, z_dim: int = 128, resolution: int = 32, channels: int = 3, width: int = 64,
+                 c_dim: int = 0):
+        super().__init__()
+        self.hparams = dict(z_dim=z_dim, resolution=resolution, channels=channels, width=width, c_dim=c_dim)
+        self.z_dim, self.c_dim, self.resolution, self.channels = z_dim, c_dim, resolution, channels
+        k = _plan(resolution)
+        ch = [min(width * 2 ** (k - i), MAX_CHANNELS) for i in range(k + 1)]  # 4x4 map ... last block
+        self.linear = nn.Linear(z_dim + c_dim, ch[0] * BASE * BASE)
+        self.blocks = nn.Sequential(*(UpBlock(a, b) for a, b in zip(ch[:-1], ch[1:])))
+        self.out = nn.Sequential(nn.BatchNorm2d(ch[-1]), nn.ReLU(), nn.Conv2d(ch[-1], channels, 3, 1, 1), nn.Tanh())
+        self._base_channels = ch[0]
+        _init(self)
+
+    def forward(self, z: torch.Tensor, c: torch.Tensor | None = None) -> torch.Tensor:
+        c = one_hot(c, self.c_dim, z.shape[0])
+        h = self.linear(z if c is None else torch.cat([z, c], dim=1))
+        h = h.view(-1, self._base_channels, BASE, BASE)          # (B, 4w', 4, 4)
+        return self.out(self.blocks(h))                          # (B, C, H, W) in [-1, 1]
+
+
+class Discriminator(nn.Module):
+    def __init__(self, resolution: int = 32, channels: int = 3, width: int = 64, c_dim: int = 0,
+                 spectral_norm: bool = True, conditioning: str = "projection"):
+        super().__init__()
+        self.hparams = dict(resolution=resolution, channels=channels, width=width, c_dim=c_dim,
+                            spectral_norm=spectral_norm, conditioning=conditioning)
+        self.c_dim, self.resolution, self.channels = c_dim, resolution, channels
+        self.label_planes = input_label_dim(c_dim, conditioning)
+        k = _plan(resolution)
+        ch = [min(width * 2 ** i, MAX_CHANNELS) for i in range(k)]  # w ... after each halving
+        cin = [channels + self.label_planes] + ch[:-1]
+        blocks = [DownBlock(a, b, down=True, first=i == 0) for i, (a, b) in enumerate(zip(cin, ch))]
+        blocks.append(DownBlock(ch[-1], ch[-1], down=False, first=False))  # one more at 4x4
+        self.blocks = nn.Sequential(*blocks)
+        self.head = DiscriminatorHead(ch[-1], c_dim, conditioning)
+        _init(self)
+        if spectral_norm:
+            _spectral_norm_all(self)
+
+    def forward_with_classes(self, x: torch.Tensor, c: torch.Tensor | None = None):
+        """(logits (B,), class logits (B, c_dim) for ACGAN else None)."""
+        if self.label_planes:
+            planes = one_hot(c, self.c_dim, x.shape[0])[:, :, None, None]
+            x = torch.cat([x, planes.expand(-1, -1, *x.shape[2:])], dim=1)
+        h = F.relu(self.blocks(x)).sum(dim=(2, 3))                # (B, ch) global sum pooling
+        return self.head(h, c)
+
+    def forward(self, x: torch.Tensor, c: torch.Tensor | None = None) -> torch.Tensor:
+        return self.forward_with_classes(x, c)[0]  # (B,) logits
