@@ -8,7 +8,13 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from ganforge.models.layers import DiscriminatorHead, dcgan_init, input_label_dim, maybe_spectral_norm, one_hot
+from ganforge.models.layers import (
+    DiscriminatorHead,
+    dcgan_init,
+    input_label_dim,
+    maybe_spectral_norm,
+    one_hot,
+)
 
 MAX_CHANNELS = 512
 

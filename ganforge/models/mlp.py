@@ -9,7 +9,12 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from ganforge.models.layers import DiscriminatorHead, input_label_dim, maybe_spectral_norm, one_hot
+from ganforge.models.layers import (
+    DiscriminatorHead,
+    input_label_dim,
+    maybe_spectral_norm,
+    one_hot,
+)
 
 
 class Generator(nn.Module):

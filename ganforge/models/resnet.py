@@ -14,7 +14,12 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ganforge.models.layers import DiscriminatorHead, input_label_dim, maybe_spectral_norm, one_hot
+from ganforge.models.layers import (
+    DiscriminatorHead,
+    input_label_dim,
+    maybe_spectral_norm,
+    one_hot,
+)
 
 MAX_CHANNELS = 512
 BASE = 4
