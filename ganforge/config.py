@@ -75,6 +75,8 @@ class TrainConfig:
     device: str = "auto"             # auto, cpu, cuda, cuda:N, mps
     amp: str = "auto"                # auto (bf16/fp16 on CUDA), off
     threads: int = 0                 # torch CPU threads; 0 = all cores
+    channels_last: str = "auto"      # NHWC memory for image models: auto (CPU, CUDA), on, off
+    reuse_fakes: bool = False        # the G step reuses the D step's fakes: one G forward a step
 
 
 @dataclass
@@ -168,6 +170,8 @@ def validate(cfg: Config) -> Config:
         raise GanforgeError(f"unknown lr decay '{cfg.optim.lr_decay}' (expected none, linear or cosine)")
     if not 0 <= cfg.optim.warmup < 1:
         raise GanforgeError(f"option optim.warmup must be a fraction in [0, 1), got {cfg.optim.warmup!r}")
+    if cfg.train.channels_last not in ("auto", "on", "off"):
+        raise GanforgeError(f"option train.channels_last must be auto, on or off, got {cfg.train.channels_last!r}")
     if cfg.train.amp not in ("auto", "off", "bf16", "fp16"):
         raise GanforgeError(f"unknown amp mode '{cfg.train.amp}' (expected auto, off, bf16 or fp16)")
     positive = {"train.steps": cfg.train.steps, "train.batch_size": cfg.train.batch_size,

@@ -19,11 +19,14 @@ from ganforge.errors import GanforgeError
 from ganforge.models import FAMILIES
 
 
+CUSTOM = "custom"  # a generator class of the user's: weights are saved, the class is theirs
+
+
 def family_of(G: nn.Module) -> str:
     for name, module in FAMILIES.items():
-        if isinstance(G, module.Generator):
+        if type(G) is module.Generator:
             return name
-    raise TypeError(f"{type(G).__name__} is not a ganforge generator")
+    return CUSTOM
 
 
 def save_pretrained(G: nn.Module, out_dir: str | Path, data: dict | None = None) -> Path:
@@ -34,7 +37,9 @@ def save_pretrained(G: nn.Module, out_dir: str | Path, data: dict | None = None)
     state = {k: v.detach().cpu().contiguous() for k, v in G.state_dict().items()}
     if not all(torch.isfinite(v).all() for v in state.values() if v.is_floating_point()):
         raise GanforgeError(f"refusing to export to {out}: the generator has non-finite weights")
-    config = {"ganforge_version": __version__, "family": family_of(G), "kwargs": G.hparams, "data": data or {}}
+    family = family_of(G)
+    kwargs = getattr(G, "hparams", {}) if family != CUSTOM else {"class": f"{type(G).__module__}.{type(G).__qualname__}"}
+    config = {"ganforge_version": __version__, "family": family, "kwargs": kwargs, "data": data or {}}
     save_file(state, str(out / "model.safetensors"), metadata={"format": "pt", "family": config["family"]})
     (out / "config.json").write_text(json.dumps(config, indent=2))
     return out
@@ -55,6 +60,9 @@ def load(path: str | Path, device: str | torch.device = "cpu") -> nn.Module:
             raise TypeError
     except (ValueError, KeyError, TypeError):
         raise GanforgeError(f"{path / 'config.json'}: not a ganforge model config") from None
+    if family == CUSTOM:
+        raise GanforgeError(f"{path}: weights of your own generator class {kwargs.get('class', '?')}; build it, "
+                            "then load_state_dict(safetensors.torch.load_file('model.safetensors'))")
     if family not in FAMILIES:
         raise GanforgeError(f"{path}: unknown model family '{family}' (expected one of: {', '.join(FAMILIES)})")
     try:

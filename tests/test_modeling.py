@@ -156,9 +156,15 @@ def test_exporting_non_finite_weights_is_refused_and_writes_nothing(tmp_path, ba
     assert not (tmp_path / "model" / "config.json").exists()
 
 
-def test_family_of_rejects_other_modules():
+def test_other_modules_are_custom_and_their_export_loads_only_with_their_class(tmp_path):
     assert family_of(make("mlp")) == "mlp"
-    with pytest.raises(TypeError):
-        family_of(torch.nn.Linear(2, 2))
-    with pytest.raises(TypeError):
-        family_of(dcgan.Discriminator(resolution=8, width=4))
+    assert family_of(torch.nn.Linear(2, 2)) == "custom"
+    assert family_of(dcgan.Discriminator(resolution=8, width=4)) == "custom"
+    G = torch.nn.Linear(3, 2)
+    save_pretrained(G, tmp_path / "m")
+    with pytest.raises(GanforgeError, match="your own generator class torch.nn.modules.linear.Linear"):
+        load(tmp_path / "m")
+    from safetensors.torch import load_file
+    H = torch.nn.Linear(3, 2)
+    H.load_state_dict(load_file(str(tmp_path / "m" / "model.safetensors")))
+    assert torch.equal(H.weight, G.weight)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import copy
+import json
 import math
 
 import numpy as np
@@ -274,3 +276,75 @@ def test_projection_resnet_trains_and_exports(tmp_path, helpers):
     _loss_rows(helpers, tmp_path / "run")
     G = ganforge.load(tmp_path / "run")
     assert type(G).__module__ == "ganforge.models.resnet" and G.c_dim == 10
+
+
+# ----------------------------------------------------------------- speed options
+def _count_forwards(module) -> list[int]:
+    calls = [0]
+    module.register_forward_hook(lambda *_: calls.__setitem__(0, calls[0] + 1))
+    return calls
+
+
+@pytest.mark.parametrize("reuse, forwards_per_step", [(False, 2), (True, 1)])
+def test_reuse_fakes_makes_one_generator_forward_per_step(reuse, forwards_per_step, tmp_path, helpers):
+    cfg = helpers.tiny_config("digits", train={"reuse_fakes": reuse, "steps": 3})
+    t = Trainer(cfg, tmp_path / "run", progress=False)
+    calls = _count_forwards(t.G)
+    for _ in range(3):
+        t.train_step()
+    assert calls[0] == 3 * forwards_per_step
+
+
+def test_reuse_fakes_gives_g_the_gradient_of_the_d_steps_fakes_through_the_updated_d(tmp_path, helpers):
+    # The G step's loss must equal the objective on D_{t+1}(G_t(z)) with the D step's z.
+    cfg = helpers.tiny_config("ring8", train={"reuse_fakes": True})
+    t = Trainer(cfg, tmp_path / "run", progress=False)
+    noise = t.noise.get_state()
+    G0 = copy.deepcopy(t.G)
+    t._update(t.phases[0])                       # the D step keeps its fakes
+    z = torch.randn(cfg.train.batch_size, t.G.z_dim, generator=torch.Generator().set_state(noise))
+    with torch.no_grad():
+        expected = t.objective.g(t.D(G0(z)))
+    assert t._fakes is not None
+    assert t.g_loss().item() == pytest.approx(expected.item(), rel=1e-6)
+    assert t._fakes is None                      # used once
+
+
+def test_image_models_and_batches_are_channels_last_on_cpu_unless_off(tmp_path, helpers):
+    cfg = helpers.tiny_config("digits", data={"resolution": 16, "channels": 3})
+    t = Trainer(cfg, tmp_path / "a", progress=False)
+    conv = next(m for m in t.D.modules() if isinstance(m, torch.nn.Conv2d))
+    assert t.memory_format == torch.channels_last
+    assert conv.weight.is_contiguous(memory_format=torch.channels_last) and not conv.weight.is_contiguous()
+    real, _ = t.batches.next()
+    assert real.is_contiguous(memory_format=torch.channels_last)
+    cfg.train.channels_last = "off"
+    t = Trainer(cfg, tmp_path / "b", progress=False)
+    assert t.batches.next()[0].is_contiguous()
+
+
+def test_trainer_takes_your_own_networks(tmp_path, helpers):
+    class MyG(torch.nn.Module):
+        z_dim, c_dim, resolution, channels = 2, 0, 0, 2
+
+        def __init__(self):
+            super().__init__()
+            self.net = torch.nn.Sequential(torch.nn.Linear(2, 16), torch.nn.ReLU(), torch.nn.Linear(16, 2))
+
+        def forward(self, z, c=None):
+            return self.net(z)
+
+    D = torch.nn.Sequential(torch.nn.Linear(2, 16), torch.nn.ReLU(), torch.nn.Linear(16, 1), torch.nn.Flatten(0))
+    wrapped = lambda x, c=None: D(x)  # noqa: E731
+    class MyD(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.D = D
+
+        def forward(self, x, c=None):
+            return wrapped(x)
+
+    t = helpers.train_run(helpers.tiny_config("ring8"), tmp_path / "run", models=(MyG(), MyD()))
+    assert isinstance(t.G, MyG)
+    config = json.loads((tmp_path / "run" / "model" / "config.json").read_text())
+    assert config["family"] == "custom" and config["kwargs"]["class"].endswith("MyG")

@@ -1,7 +1,7 @@
 """Minibatches for the trainer from any data source, on the training device.
 
 Finite datasets live on the device as uint8 (images) or float32 (points) and are served in
-reshuffled epochs by index_select (no per-sample Python, no copies through a DataLoader);
+reshuffled epochs by one gather (no per-sample Python, no copies through a DataLoader);
 2-D toy distributions are sampled afresh each batch. Both draw randomness only from the
 generator they are given, and expose their position as state for exact resume.
 """
@@ -18,8 +18,11 @@ def to_model_range(x: Tensor) -> Tensor:
 
 
 class DatasetBatches:
-    def __init__(self, dataset, batch_size: int, device: torch.device, generator: torch.Generator):
-        self.x = dataset.x.to(device)                            # (N, ...) uint8 or float32
+    def __init__(self, dataset, batch_size: int, device: torch.device, generator: torch.Generator,
+                 memory_format: torch.memory_format = torch.contiguous_format):
+        # stored in the models' memory format, so each batch is a gather with no layout change
+        x = dataset.x.to(device)
+        self.x = x.contiguous(memory_format=memory_format) if x.dim() == 4 else x  # (N, ...) uint8 / float32
         self.y = None if dataset.y is None else dataset.y.to(device)
         self.batch_size, self.generator = batch_size, generator
         self.perm = self._shuffle()
@@ -31,7 +34,7 @@ class DatasetBatches:
             self.pos = 0
         idx = self.perm[self.pos:self.pos + self.batch_size]
         self.pos += self.batch_size
-        x = to_model_range(self.x.index_select(0, idx))
+        x = to_model_range(self.x[idx])  # indexing keeps channels_last (index_select would not)
         return x, (None if self.y is None else self.y.index_select(0, idx))
 
     def _shuffle(self) -> Tensor:
@@ -61,7 +64,8 @@ class DistributionBatches:
         pass
 
 
-def make_batches(data, batch_size: int, device: torch.device, generator: torch.Generator):
+def make_batches(data, batch_size: int, device: torch.device, generator: torch.Generator,
+                 memory_format: torch.memory_format = torch.contiguous_format):
     if hasattr(data, "sample"):
         return DistributionBatches(data, batch_size, device, generator)
-    return DatasetBatches(data, batch_size, device, generator)
+    return DatasetBatches(data, batch_size, device, generator, memory_format)

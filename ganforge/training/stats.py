@@ -27,9 +27,13 @@ class Stats:
         self._values[name].append(value)
 
     def flush(self, step: int) -> dict[str, float]:
-        means = {name: torch.stack(vals).mean().cpu() for name, vals in self._values.items()}
+        means = {name: torch.stack(vals).mean() for name, vals in self._values.items()}
         self._values.clear()
-        row = dict(zip(means, torch.stack(list(means.values())).tolist())) if means else {}
+        row: dict[str, float] = {}
+        for device in {m.device for m in means.values()}:  # one transfer per device
+            names = [n for n, m in means.items() if m.device == device]
+            row.update(zip(names, torch.stack([means[n] for n in names]).tolist()))
+        row = {n: row[n] for n in means}  # in the order reported
         for sink in self.sinks:
             sink(step, row)
         return row

@@ -56,9 +56,12 @@ class Trainer:
     """Trains one run in `run_dir`: config.yaml, metrics.jsonl, samples/, checkpoints/, model/."""
 
     def __init__(self, cfg: Config | None, run_dir: str | Path, *, resume: str | None = None,
-                 force: bool = False, progress: bool = True, steps: int | None = None):
+                 force: bool = False, progress: bool = True, steps: int | None = None,
+                 models: tuple[nn.Module, nn.Module] | None = None):
         """`resume` ("latest" or a checkpoint path) continues a run with its own config,
-        where `steps` may raise the step budget; `force` starts over in a used run dir."""
+        where `steps` may raise the step budget; `force` starts over in a used run dir.
+        `models` = (G, D), your own networks (G(z, c), D(x, c) -> (B,) logits) in place of
+        the config's family; pass them again to resume."""
         self.run_dir = Path(run_dir)
         ckpt = self._check_run_dir(resume, force)  # reads only: a bad option must not cost a run
         if ckpt is not None:
@@ -73,6 +76,8 @@ class Trainer:
         self.progress = progress
         self.device = runtime.select_device(cfg.train.device)
         runtime.set_threads(cfg.train.threads)
+        if self.device.type == "cpu":
+            runtime.tune_allocator()
         self.amp = runtime.amp_dtype(cfg.train.amp, self.device)
         torch.manual_seed(cfg.train.seed)  # weight initialisation and dropout
 
@@ -81,8 +86,10 @@ class Trainer:
         kind, shape = self.data.kind, tuple(self.data.shape)
         self.num_classes = self.data.num_classes if cfg.model.conditional else 0
         self.acgan = bool(self.num_classes) and cfg.model.conditioning == "acgan"
-        G, D = build_models(cfg, kind, shape, self.data.num_classes, point_scale(self.data))
-        self.G, self.D = G.to(self.device), D.to(self.device)
+        G, D = models or build_models(cfg, kind, shape, self.data.num_classes, point_scale(self.data))
+        self.memory_format = runtime.memory_format(cfg.train.channels_last, self.device, kind)
+        self.G = G.to(self.device, memory_format=self.memory_format)
+        self.D = D.to(self.device, memory_format=self.memory_format)
         self.ema = EMA(self.G, cfg.train.ema_half_life, cfg.train.ema_rampup)
         self.objective, self.constraint = LOSSES[cfg.loss.name]
 
@@ -93,7 +100,9 @@ class Trainer:
         self.scaler_d = torch.amp.GradScaler(self.device.type, enabled=fp16)
         self.noise = torch.Generator(self.device).manual_seed(cfg.train.seed + 1)  # z, labels, GP mixing
         self.data_rng = torch.Generator().manual_seed(cfg.train.seed + 2)         # batch order, toys
-        self.batches = make_batches(self.data, cfg.train.batch_size, self.device, self.data_rng)
+        self.batches = make_batches(self.data, cfg.train.batch_size, self.device, self.data_rng,
+                                    self.memory_format)
+        self._fakes: tuple[Tensor, Tensor | None] | None = None  # the D step's fakes, for the G step
         self.phases = self._phases()
         self.step = 0
         self.stats = Stats([JsonlSink(self.run_dir / "metrics.jsonl")])
@@ -155,7 +164,8 @@ class Trainer:
 
     def _update(self, phase: Phase) -> None:
         if self._grad_owner is not phase.module:  # only the phase's network collects gradients
-            self.G.requires_grad_(phase.module is self.G)
+            # (G keeps requires_grad when the D step's fakes are kept for the G step)
+            self.G.requires_grad_(phase.module is self.G or self.cfg.train.reuse_fakes)
             self.D.requires_grad_(phase.module is self.D)
             self._grad_owner = phase.module
         with runtime.autocast(self.device, self.amp):
@@ -171,8 +181,13 @@ class Trainer:
     def d_loss(self) -> Tensor:
         real, c = self.batches.next()                # (B, ...) in [-1, 1], labels (B,) or None
         z, _ = self.latents(real.shape[0])
-        with torch.no_grad():
-            fake = self.G(z, c)                      # fakes of the real batch's classes
+        if self.cfg.train.reuse_fakes:               # keep G's graph: the G step reuses these
+            fake = self.G(z, c)
+            self._fakes = (fake, c)
+            fake = fake.detach()
+        else:
+            with torch.no_grad():
+                fake = self.G(z, c)                  # fakes of the real batch's classes
         real_logits, real_aux = self.discriminate(real, c)
         fake_logits, fake_aux = self.discriminate(fake, c)
         loss_real, loss_fake = self.objective.d_real(real_logits), self.objective.d_fake(fake_logits)
@@ -202,8 +217,13 @@ class Trainer:
         return 0.5 * self.cfg.loss.r1_gamma * self.cfg.loss.r1_interval * r1
 
     def g_loss(self) -> Tensor:
-        z, c = self.latents(self.cfg.train.batch_size)
-        logits, aux = self.discriminate(self.G(z, c), c)
+        if self._fakes is not None:  # the D step's fakes, through the updated D: one G forward a step
+            fake, c = self._fakes
+            self._fakes = None
+        else:
+            z, c = self.latents(self.cfg.train.batch_size)
+            fake = self.G(z, c)
+        logits, aux = self.discriminate(fake, c)
         loss = self.objective.g(logits)
         self.stats.report("Loss/G", loss)
         if self.acgan:  # G makes images D classifies as the asked-for class
