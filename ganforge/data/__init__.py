@@ -13,7 +13,12 @@ from ganforge.data.arrays import load_array
 from ganforge.data.dataset import Dataset, ToyDistribution
 from ganforge.data.digits import load_digits
 from ganforge.data.folder import load_image_folder
-from ganforge.data.idx import find_idx_images, load_fashion_mnist, load_idx_dir, load_idx_file
+from ganforge.data.idx import (
+    find_idx_images,
+    load_fashion_mnist,
+    load_idx_dir,
+    load_idx_file,
+)
 from ganforge.data.toy2d import TOYS, load_points_csv
 from ganforge.data.transforms import fit_images
 from ganforge.errors import GanforgeError
@@ -57,7 +62,8 @@ def _load_file(path: Path) -> Dataset:
     raise GanforgeError(f"{path}: unsupported file type (expected {PATH_KINDS})")
 
 
-def _load_path(source: str, resolution: int | None, channels: int | None, split: str) -> Dataset:
+def _load_path(source: str, resolution: int | None, channels: int | None, split: str,
+               cache_dir: str | Path | None = None) -> Dataset:
     path = Path(source).expanduser()
     if not path.exists():
         if "/" not in source and "\\" not in source and "." not in source:
@@ -67,16 +73,18 @@ def _load_path(source: str, resolution: int | None, channels: int | None, split:
         return _load_file(path)
     if find_idx_images(path, split) is not None:
         return load_idx_dir(path, split)
-    return load_image_folder(path, resolution, channels or 3)
+    return load_image_folder(path, resolution, channels or 3, cache_dir=cache_dir)
 
 
 def load_data(source: str, resolution: int | None = None, channels: int | None = None,
-              split: str = "train") -> Dataset | ToyDistribution:
+              split: str = "train", cache_dir: str | Path | None = None) -> Dataset | ToyDistribution:
     """Load a registered dataset (see ``DATASETS``) or a path.
 
     For images, ``resolution`` (square) and ``channels`` (1 or 3) resize and convert once,
     at load; image folders require a resolution. 2-D toys and points ignore both.
-    ``split`` ("train" or "test") picks the IDX / Fashion-MNIST split.
+    ``split`` ("train" or "test") picks the IDX / Fashion-MNIST split. ``cache_dir`` (e.g.
+    the run directory) keeps an image folder's decoded images there, so that loading the
+    unchanged folder again reads them back instead of decoding every file.
     """
     _check(resolution, channels)
     if source in TOYS:
@@ -86,7 +94,7 @@ def load_data(source: str, resolution: int | None = None, channels: int | None =
     elif source == "fashion-mnist":
         data = load_fashion_mnist(split)
     else:
-        data = _load_path(str(source), resolution, channels, split)
+        data = _load_path(str(source), resolution, channels, split, cache_dir)
     if data.kind == "images":
         data.x = fit_images(data.x, resolution, channels)
     return data

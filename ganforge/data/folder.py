@@ -1,4 +1,5 @@
-"""A folder of images of any size and mode, decoded once into square uint8 tensors."""
+"""A folder of images of any size and mode, decoded once into square uint8 tensors
+(and, given a ``cache_dir``, cached there so that later loads skip decoding)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ import torch
 from PIL import Image, ImageOps
 from tqdm import tqdm
 
+from ganforge.data import cache
 from ganforge.data.dataset import Dataset
 from ganforge.errors import GanforgeError
 
@@ -67,16 +69,34 @@ def _fit_square(im: Image.Image, resolution: int) -> Image.Image:
     return im.crop((left, top, left + resolution, top + resolution))
 
 
+def fit_image(im: Image.Image, resolution: int, channels: int) -> np.ndarray:
+    """Any Pillow image -> uint8 (resolution, resolution, channels): EXIF rotation applied,
+    mode converted (see _to_mode), shorter side resized, centre cropped."""
+    im = ImageOps.exif_transpose(im)  # phone photos store their rotation in EXIF
+    array = np.asarray(_fit_square(_to_mode(im, channels), resolution), dtype=np.uint8)
+    return array.reshape(resolution, resolution, channels)
+
+
 def _decode(path: Path, resolution: int, channels: int) -> np.ndarray | str:
     """One image as uint8 (H, W, C), or the one-line reason it could not be decoded."""
     try:
         with Image.open(path) as im:
             im.load()  # decode now, so that truncation raises here rather than later
-            im = ImageOps.exif_transpose(im)  # phone photos store their rotation in EXIF
-            array = np.asarray(_fit_square(_to_mode(im, channels), resolution), dtype=np.uint8)
+            return fit_image(im, resolution, channels)
     except DECODE_ERRORS as e:
         return " ".join(f"{type(e).__name__}: {e}".split())  # one line, whatever Pillow says
-    return array.reshape(resolution, resolution, channels)
+
+
+def read_image(path: str | Path, resolution: int, channels: int) -> np.ndarray:
+    """One image file as uint8 (resolution, resolution, channels); a GanforgeError naming
+    the file when it is missing or cannot be decoded."""
+    path = Path(path)
+    if not path.is_file():
+        raise GanforgeError(f"{path}: no such image file")
+    result = _decode(path, resolution, channels)
+    if isinstance(result, str):
+        raise GanforgeError(f"{path}: not a decodable image ({result})")
+    return result
 
 
 def _labels(rel_paths: list[Path]) -> tuple[torch.Tensor | None, list[str] | None]:
@@ -100,11 +120,44 @@ def _decode_all(files: list[Path], resolution: int, channels: int, root: Path) -
         return list(bar)
 
 
-def load_image_folder(path: str | Path, resolution: int | None, channels: int = 3) -> Dataset:
+def _decode_folder(root: Path, files: list[Path], resolution: int, channels: int) -> cache.Decoded:
+    arrays, kept, skipped = [], [], []
+    for file, result in zip(files, _decode_all(files, resolution, channels, root)):
+        rel = file.relative_to(root).as_posix()
+        if isinstance(result, str):
+            skipped.append([rel, result])
+        else:
+            arrays.append(result)
+            kept.append(rel)
+    x = np.stack(arrays).transpose(0, 3, 1, 2) if arrays else np.zeros((0, channels, resolution, resolution))
+    return cache.Decoded(np.ascontiguousarray(x, dtype=np.uint8), kept, skipped)  # (N, C, H, W)
+
+
+def _decode_cached(root: Path, files: list[Path], resolution: int, channels: int,
+                   cache_dir: Path | None) -> cache.Decoded:
+    """Decode the folder, or read the decode cached in cache_dir while the folder is unchanged."""
+    if cache_dir is None:
+        return _decode_folder(root, files, resolution, channels)
+    try:
+        fp = cache.fingerprint(root, files, resolution, channels)
+    except OSError:  # a file vanished while listing: decode, and cache nothing
+        return _decode_folder(root, files, resolution, channels)
+    decoded = cache.read(cache_dir, root, resolution, channels, fp)
+    if decoded is None:
+        decoded = _decode_folder(root, files, resolution, channels)
+        if decoded.kept:
+            cache.write(cache_dir, root, resolution, channels, fp, decoded)
+    return decoded
+
+
+def load_image_folder(path: str | Path, resolution: int | None, channels: int = 3,
+                      cache_dir: str | Path | None = None) -> Dataset:
     """Decode every image under ``path`` (recursively) to uint8 ``(N, channels, res, res)``.
 
     Undecodable files are skipped with one warning each on the ``ganforge`` logger. When all
     images sit in sub-folders (``root/<class>/*.png``), the sorted folder names are the classes.
+    With ``cache_dir``, the decoded images are kept there (see ganforge.data.cache) and later
+    loads of the unchanged folder read them back without decoding any image.
     """
     root = Path(path)
     if resolution is None:
@@ -113,16 +166,12 @@ def load_image_folder(path: str | Path, resolution: int | None, channels: int = 
     if channels not in (1, 3):
         raise GanforgeError(f"image folder {root}: channels must be 1 or 3, got {channels}")
     files = _list_files(root)
-    kept, rel_paths = [], []
-    for file, result in zip(files, _decode_all(files, resolution, channels, root)):
-        if isinstance(result, str):
-            log.warning("skipped %s: not a decodable image (%s)", file, result)
-            continue
-        kept.append(result)
-        rel_paths.append(file.relative_to(root))
-    if not kept:
+    decoded = _decode_cached(root, files, resolution, channels, None if cache_dir is None else Path(cache_dir))
+    for rel, reason in decoded.skipped:
+        log.warning("skipped %s: not a decodable image (%s)", root / rel, reason)
+    if not decoded.kept:
         raise GanforgeError(f"image folder {root}: no decodable images among {len(files)} files "
                             "(expected PNG, JPEG, BMP, GIF, TIFF or WebP files)")
-    x = torch.from_numpy(np.stack(kept)).permute(0, 3, 1, 2).contiguous()  # (N, C, H, W)
-    y, class_names = _labels(rel_paths)
+    x = torch.from_numpy(decoded.x)  # (N, C, H, W), contiguous
+    y, class_names = _labels([Path(p) for p in decoded.kept])
     return Dataset(str(root), "images", x, y, class_names)
