@@ -159,3 +159,18 @@ def test_colour_operations_keep_the_means_they_should():
     assert torch.allclose(contrast(x, gen()).mean((1, 2, 3)), x.mean((1, 2, 3)), atol=1e-5)
     grey = images(4, 1, 8, 8)
     assert torch.allclose(saturation(grey, gen()), grey)  # nothing to saturate in one channel
+
+
+def test_penalties_differentiate_through_the_augmentation_twice():
+    # R1 / WGAN-GP on D(augment(x)): the gradient w.r.t. the un-augmented x, then its norm's
+    # gradient w.r.t. D's weights (double backward through gather, mask and colour ops).
+    torch.manual_seed(0)
+    D = torch.nn.Sequential(torch.nn.Conv2d(3, 4, 3, padding=1), torch.nn.Softplus(), torch.nn.Flatten(),
+                            torch.nn.Linear(4 * 8 * 8, 1))
+    x = images(4, 3, 8, 8).contiguous(memory_format=torch.channels_last).requires_grad_()
+    logits = D(diff_augment(x, ALL, gen()))
+    (grad,) = torch.autograd.grad(logits.sum(), x, create_graph=True)
+    grad.pow(2).sum().backward()
+    weights = [D[0].weight, D[0].bias, D[3].weight]  # the last bias does not change dD/dx
+    assert all(p.grad is not None and torch.isfinite(p.grad).all() and p.grad.abs().sum() > 0
+               for p in weights)
