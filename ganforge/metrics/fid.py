@@ -28,8 +28,9 @@ from ganforge.errors import GanforgeError
 COV_REASON = " (a covariance needs 2)"
 
 
-def as_features(x: Any, what: str, metric: str, min_rows: int = 1, reason: str = "") -> Tensor:
-    """numpy array or tensor (N, D) -> a float64 CPU tensor (N, D), checked.
+def as_features(x: Any, what: str, metric: str, min_rows: int = 1, reason: str = "",
+                dtype: torch.dtype = torch.float64) -> Tensor:
+    """numpy array or tensor (N, D) -> a float64 (or `dtype`) CPU tensor (N, D), checked.
 
     `what` names the argument ("real features") and `metric` the caller, for the message;
     `reason` says why `min_rows` are needed (" (k + 1 = 4 for k = 3 neighbours)").
@@ -44,7 +45,7 @@ def as_features(x: Any, what: str, metric: str, min_rows: int = 1, reason: str =
                             f"got shape {tuple(x.shape)}")
     if x.shape[0] < min_rows:
         raise GanforgeError(f"{metric}: {what} need at least {min_rows} samples{reason}, got {x.shape[0]}")
-    x = x.detach().to("cpu", torch.float64)
+    x = x.detach().to("cpu", dtype)
     bad = int((~torch.isfinite(x)).sum())
     if bad:
         raise GanforgeError(f"{metric}: {what} contain NaN or infinity ({bad} of {x.numel()} values); "
