@@ -64,6 +64,8 @@ def _parser() -> argparse.ArgumentParser:
     t.add_argument("--n-critic", type=int, help="D steps per G step")
     t.add_argument("--gp-weight", type=float, help="WGAN-GP lambda (default 10)")
     t.add_argument("--r1-gamma", type=float, help="R1 penalty weight (0 = off)")
+    t.add_argument("--diffaugment", nargs="?", const="color,translation,cutout", metavar="POLICY",
+                   help="DiffAugment for small datasets (default policy: color,translation,cutout)")
     t.add_argument("--lr", type=float, help="learning rate of both G and D")
     t.add_argument("--lr-g", type=float, help="generator learning rate")
     t.add_argument("--lr-d", type=float, help="discriminator learning rate")
@@ -115,6 +117,7 @@ OVERRIDES = {  # CLI flag -> (config section, field)
     "steps": ("train", "steps"), "batch_size": ("train", "batch_size"), "seed": ("train", "seed"),
     "sample_every": ("train", "sample_every"), "checkpoint_every": ("train", "checkpoint_every"),
     "eval_every": ("train", "eval_every"), "device": ("train", "device"),
+    "diffaugment": ("train", "diffaugment"),
 }
 
 

@@ -77,6 +77,7 @@ class TrainConfig:
     threads: int = 0                 # torch CPU threads; 0 = all cores
     channels_last: str = "auto"      # NHWC memory for image models: auto (CPU, CUDA), on, off
     reuse_fakes: bool = False        # the G step reuses the D step's fakes: one G forward a step
+    diffaugment: str = ""            # DiffAugment policy for small datasets, e.g. color,translation,cutout
 
 
 @dataclass
@@ -170,6 +171,9 @@ def validate(cfg: Config) -> Config:
         raise GanforgeError(f"unknown lr decay '{cfg.optim.lr_decay}' (expected none, linear or cosine)")
     if not 0 <= cfg.optim.warmup < 1:
         raise GanforgeError(f"option optim.warmup must be a fraction in [0, 1), got {cfg.optim.warmup!r}")
+    if cfg.train.diffaugment:
+        from ganforge.augment import parse_policy
+        parse_policy(cfg.train.diffaugment)  # unknown names: a one-line error listing the valid ones
     if cfg.train.channels_last not in ("auto", "on", "off"):
         raise GanforgeError(f"option train.channels_last must be auto, on or off, got {cfg.train.channels_last!r}")
     if cfg.train.amp not in ("auto", "off", "bf16", "fp16"):

@@ -37,6 +37,9 @@ CASES = {
                                                             "conditioning": "projection", "spectral_norm": True},
                                                   "train": {"reuse_fakes": True}}, 6),
     "digits-acgan": ("digits", {"model": {"conditional": True, "conditioning": "acgan"}}, 6),
+    # DiffAugment draws from the trainer's noise generator, also inside R1
+    "digits-diffaugment-r1": ("digits", {"train": {"diffaugment": "color,translation,cutout"},
+                                         "loss": {"r1_gamma": 1.0, "r1_interval": 2}}, 6),
 }
 
 

@@ -348,3 +348,27 @@ def test_trainer_takes_your_own_networks(tmp_path, helpers):
     assert isinstance(t.G, MyG)
     config = json.loads((tmp_path / "run" / "model" / "config.json").read_text())
     assert config["family"] == "custom" and config["kwargs"]["class"].endswith("MyG")
+
+
+# ----------------------------------------------------------------- DiffAugment
+def test_diffaugment_shows_d_augmented_reals_and_fakes(tmp_path, helpers, monkeypatch):
+    cfg = helpers.tiny_config("digits", train={"diffaugment": "translation,cutout"}, loss={"name": "wgan-gp"})
+    t = Trainer(cfg, tmp_path / "run", progress=False)
+    seen = []
+    forward = t.D.forward
+    monkeypatch.setattr(t.D, "forward", lambda x, c=None: (seen.append(x.detach().clone()), forward(x, c))[1])
+    t._update(t.phases[0])
+    # real and fake batches, then the penalty's interpolates: all augmented, so cut-out
+    # rectangles of exact zeros appear in every image (digits' background is -1, and a
+    # 4x4 cutout centred anywhere in the 8x8 image overlaps it by at least 2x2)
+    assert len(seen) == 3
+    for x in seen:
+        assert ((x == 0).flatten(1).sum(1) >= 4).all()
+
+
+def test_diffaugment_on_points_or_with_an_unknown_policy_is_a_clear_error(tmp_path, helpers):
+    with pytest.raises(GanforgeError, match="augments images; data 'ring8' is points"):
+        Trainer(helpers.tiny_config("ring8", train={"diffaugment": "color"}), tmp_path / "a", progress=False)
+    with pytest.raises(GanforgeError, match="unknown DiffAugment policy 'blur'"):
+        Trainer(helpers.tiny_config("digits", train={"diffaugment": "color,blur"}), tmp_path / "b", progress=False)
+    assert not (tmp_path / "a").exists() and not (tmp_path / "b").exists()

@@ -23,6 +23,7 @@ from torch import Tensor, nn
 from tqdm.auto import tqdm
 
 from ganforge import modeling
+from ganforge.augment import DiffAugment
 from ganforge.config import Config, preset_config, validate
 from ganforge.data import load_data
 from ganforge.errors import GanforgeError
@@ -103,6 +104,8 @@ class Trainer:
         self.batches = make_batches(self.data, cfg.train.batch_size, self.device, self.data_rng,
                                     self.memory_format)
         self._fakes: tuple[Tensor, Tensor | None] | None = None  # the D step's fakes, for the G step
+        # DiffAugment: D sees every image, real or fake, through the same random augmentations
+        self.augment = DiffAugment(cfg.train.diffaugment, self.noise) if cfg.train.diffaugment else None
         self.phases = self._phases()
         self.step = 0
         self.stats = Stats([JsonlSink(self.run_dir / "metrics.jsonl")])
@@ -202,7 +205,7 @@ class Trainer:
             loss = loss + self.cfg.loss.aux_weight * aux
         if self.constraint == "gp":
             with torch.autocast(self.device.type, enabled=False):  # penalties in fp32
-                gp = gradient_penalty(self.D, real.float(), fake.float(), c, self.noise)
+                gp = gradient_penalty(self.d_seen, real.float(), fake.float(), c, self.noise)
             self.stats.report("Loss/D/gp", gp)
             loss = loss + self.cfg.loss.gp_weight * gp
         self.stats.report("Loss/D", loss)
@@ -211,7 +214,7 @@ class Trainer:
     def r1_loss(self) -> Tensor:
         real, c = self.batches.next()
         with torch.autocast(self.device.type, enabled=False):
-            r1 = r1_penalty(self.D, real.float(), c)
+            r1 = r1_penalty(self.d_seen, real.float(), c)
         self.stats.report("Loss/D/r1", r1)
         # lazy regularisation: applied every k steps, so weighted k times (Karras et al. 2020)
         return 0.5 * self.cfg.loss.r1_gamma * self.cfg.loss.r1_interval * r1
@@ -233,10 +236,16 @@ class Trainer:
 
     def discriminate(self, x: Tensor, c: Tensor | None) -> tuple[Tensor, Tensor | None]:
         """D's logits (B,) on x, and for ACGAN its classification loss on labels c (else None)."""
+        if self.augment is not None:
+            x = self.augment(x)
         if not self.acgan:
             return self.D(x, c), None
         logits, class_logits = self.D.forward_with_classes(x, c)
         return logits, F.cross_entropy(class_logits.float(), c)
+
+    def d_seen(self, x: Tensor, c: Tensor | None) -> Tensor:
+        """D as the losses see it (through DiffAugment): what gradient penalties differentiate."""
+        return self.D(x if self.augment is None else self.augment(x), c)
 
     def latents(self, n: int) -> tuple[Tensor, Tensor | None]:
         """z ~ N(0, I) (n, z_dim) and uniform class labels (n,) for conditional models."""
@@ -295,6 +304,8 @@ class Trainer:
         return self.data.x[:1000]
 
     def _check_data(self) -> None:
+        if self.cfg.train.diffaugment and self.data.kind != "images":
+            raise GanforgeError(f"--diffaugment augments images; data '{self.cfg.data.source}' is {self.data.kind}")
         n = len(self.data) if hasattr(self.data, "__len__") else None
         if n is not None and n < self.cfg.train.batch_size:
             raise GanforgeError(f"batch size {self.cfg.train.batch_size} is larger than the dataset "
