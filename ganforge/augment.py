@@ -60,16 +60,21 @@ def translation(x: torch.Tensor, generator: torch.Generator | None = None,
                 ratio: float = TRANSLATION_RATIO) -> torch.Tensor:
     """Shift each image by its own (dy, dx) in [-H*ratio, H*ratio] x [-W*ratio, W*ratio];
     pixels shifted in from outside are zero. One gather: out[i, j] = pad(x)[i + dy, j + dx]."""
-    n, _, h, w = x.shape
+    n, c, h, w = x.shape
     sy, sx = int(h * ratio + 0.5), int(w * ratio + 0.5)
     dy = _randint(-sy, sy + 1, n, x, generator).view(n, 1, 1)
     dx = _randint(-sx, sx + 1, n, x, generator).view(n, 1, 1)
     rows = (torch.arange(h, device=x.device).view(1, h, 1) + dy + 1).clamp(0, h + 1)  # (N, H, 1)
     cols = (torch.arange(w, device=x.device).view(1, 1, w) + dx + 1).clamp(0, w + 1)  # (N, 1, W)
-    padded = nn.functional.pad(x, [1, 1, 1, 1]).permute(0, 2, 3, 1)  # (N, H+2, W+2, C), zero border
-    batch = torch.arange(n, device=x.device).view(n, 1, 1)
-    # (N, H, W, C) -> (N, C, H, W): for channels_last input this is its own layout again.
-    return padded[batch, rows, cols].permute(0, 3, 1, 2)
+    index = (rows * (w + 2) + cols).view(n, h * w)  # flat positions in the padded image
+    padded = nn.functional.pad(x, [1, 1, 1, 1])  # (N, C, H+2, W+2), zero border
+    if c > 1 and x.is_contiguous(memory_format=torch.channels_last) and not x.is_contiguous():
+        # Gather whole pixels in NHWC order: the result keeps the channels_last layout D wants.
+        flat = padded.permute(0, 2, 3, 1).reshape(n, (h + 2) * (w + 2), c)
+        out = flat.gather(1, index.unsqueeze(2).expand(n, h * w, c))  # (N, H*W, C)
+        return out.view(n, h, w, c).permute(0, 3, 1, 2)
+    flat = padded.reshape(n, c, (h + 2) * (w + 2))
+    return flat.gather(2, index.unsqueeze(1).expand(n, c, h * w)).view(n, c, h, w)
 
 
 def cutout(x: torch.Tensor, generator: torch.Generator | None = None,
