@@ -55,7 +55,8 @@ def class_modes(counts: torch.Tensor, real: torch.Tensor | None = None,
         raise GanforgeError(f"class histograms of different lengths: {len(p_fake)} generated vs {len(p_real)} real")
     if not 0 < min_share <= 1:
         raise GanforgeError(f"min_share must be in (0, 1], got {min_share}")
-    covered = (p_fake >= min_share * p_real) & (p_fake > 0)
+    # relative slack: 10 of 1000 samples is exactly 10 % of a 10 % share, despite rounding
+    covered = (p_fake * (1 + 1e-9) >= min_share * p_real) & (p_fake > 0)
     return {"classes_covered": float(covered.sum()), "num_classes": float(len(p_fake)),
             "reverse_kl": reverse_kl(p_fake, p_real)}
 
