@@ -93,7 +93,7 @@ class FeatureStats:
     def mean_cov(self) -> tuple[Tensor, Tensor]:
         """(mu (D,), sigma (D, D)) in float64; sigma is the sample covariance (n - 1)."""
         if self.n < 2:
-            raise GanforgeError(f"feature statistics: a covariance needs at least 2 samples, got {self.n}")
+            raise GanforgeError(f"feature statistics: features need at least 2 samples{COV_REASON}, got {self.n}")
         mean_shifted = self.sum / self.n
         sigma = (self.outer - self.n * torch.outer(mean_shifted, mean_shifted)) / (self.n - 1)
         return self.shift + mean_shifted, (sigma + sigma.T) / 2  # symmetric to the last bit
