@@ -126,6 +126,9 @@ def test_gif_png_and_npy_outputs(exported, tmp_path):
     assert [im.mode for im in walk(seeds=(0, 1), steps=2, output_type="pil")] == ["RGB", "RGB"]
     with pytest.raises(GanforgeError, match="expected .gif, .png or .npy"):
         walk.save(frames, tmp_path / "walk.mp4")
+    grey = InterpolatePipeline.from_pretrained(exported["plain"])
+    with Image.open(grey.save(grey(seeds=(3, 17), steps=7), tmp_path / "grey.gif")) as im:
+        assert im.n_frames == 7 and im.size == (8, 8)
 
 
 @pytest.mark.parametrize("kwargs, message", [

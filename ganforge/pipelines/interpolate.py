@@ -187,7 +187,8 @@ def save_gif(frames: torch.Tensor, path: str | Path, fps: float = 12.0, pingpong
              loop: bool = True, scale: int = 1) -> Path:
     """An animated GIF of (T, C, H, W) frames in [-1, 1]. `pingpong` plays forwards then
     backwards (without repeating the turning frames); `loop` repeats forever; `scale`
-    enlarges small images (nearest neighbour) so that 28 px frames are visible."""
+    enlarges small images (nearest neighbour) so that 28 px frames are visible. Pillow
+    stores consecutive identical frames once, with their durations added."""
     if frames.dim() != 4 or len(frames) < 1:
         raise GanforgeError(f"a GIF needs image frames (T, C, H, W), got shape {tuple(frames.shape)}")
     if not fps > 0 or isinstance(scale, bool) or not isinstance(scale, int) or scale < 1:
