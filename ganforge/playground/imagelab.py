@@ -1,0 +1,161 @@
+"""The image lab: sample grids, per-class rows, latent-direction sliders and interpolation
+for an exported model or a run under `--runs`, plus the live view of a run in training.
+
+Pictures go to the page as PNG data URLs inside JSON messages.
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+import math
+from pathlib import Path
+
+import torch
+from PIL import Image
+
+from ganforge import modeling
+from ganforge.errors import GanforgeError
+from ganforge.playground import runs
+from ganforge.playground.messages import DIRECTIONS
+from ganforge.viz.grid import image_grid, scatter
+
+MAX_CLASS_ROWS = 10    # per-class rows shown for a conditional model
+POINT_SAMPLES = 1000   # a point model's scatter
+UPSCALE_TO = 48        # small images are enlarged (nearest) to at least this many pixels
+
+
+def _png(picture: Image.Image) -> str:
+    buf = io.BytesIO()
+    picture.save(buf, format="PNG")
+    return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode("ascii")
+
+
+def _slerp(a: torch.Tensor, b: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
+    """Spherical interpolation: Gaussian z keep their typical norm along the path."""
+    cos = (a @ b / (a.norm() * b.norm()).clamp(min=1e-8)).clamp(-1, 1)
+    omega = torch.arccos(cos)
+    if float(omega) < 1e-4:
+        return torch.lerp(a[None], b[None], t[:, None])
+    so = torch.sin(omega)
+    return (torch.sin((1 - t) * omega)[:, None] * a + torch.sin(t * omega)[:, None] * b) / so
+
+
+class ImageLab:
+    """One opened run or model. Methods return the message the page gets."""
+
+    def __init__(self, root: Path):
+        self.root = root
+        self.folder: Path | None = None
+        self.G = None
+        self.z = torch.empty(0)
+        self.offsets = [0.0] * DIRECTIONS
+        self.seen: tuple = ()
+
+    def open(self, rel: str) -> dict:
+        folder = runs.resolve(self.root, rel)
+        info = runs.describe(folder)
+        if info is None:
+            raise GanforgeError(f"'{rel[:80]}' is not a run or an exported model")
+        self.folder, self.G, self.seen = folder, None, ()
+        if info["kind"] == "model" or info.get("has_model"):
+            self.G = modeling.load(folder)
+        self.offsets = [0.0] * DIRECTIONS
+        g = torch.Generator().manual_seed(1234)
+        z_dim = self.G.z_dim if self.G is not None else 1
+        self.directions = torch.linalg.qr(torch.randn(z_dim, DIRECTIONS, generator=g))[0].T  # (K, z) orthonormal
+        msg = {"type": "image.opened", "path": rel, "kind": info["kind"], **self._model_info()}
+        if self.G is not None:
+            msg.update(self.sample(0, 16 if self.is_points else 32))
+        return msg
+
+    @property
+    def is_points(self) -> bool:
+        return self.G is not None and self.G.resolution == 0
+
+    def _model_info(self) -> dict:
+        if self.G is None:
+            return {"has_model": False}
+        names = (getattr(self.G, "data_info", {}) or {}).get("class_names")
+        return {"has_model": True, "z_dim": self.G.z_dim, "c_dim": self.G.c_dim, "resolution": self.G.resolution,
+                "points": self.is_points, "class_names": names if isinstance(names, list) else None,
+                "directions": DIRECTIONS}
+
+    def _need_model(self) -> None:
+        if self.G is None:
+            raise GanforgeError("open an exported model or a run with a model/ folder first")
+
+    def sample(self, seed: int, n: int) -> dict:
+        """A fresh grid of n samples (per class rows for conditional models)."""
+        self._need_model()
+        self.seed, self.n = seed, n
+        self.z = torch.randn(POINT_SAMPLES if self.is_points else n, self.G.z_dim,
+                             generator=torch.Generator().manual_seed(seed))
+        return self._grid_message()
+
+    def set_directions(self, values: list[float]) -> dict:
+        self._need_model()
+        self.offsets = values
+        return self._grid_message()
+
+    def _shifted(self) -> torch.Tensor:
+        shift = torch.tensor(self.offsets) @ self.directions  # (z,)
+        return self.z + shift
+
+    @torch.no_grad()
+    def _grid_message(self) -> dict:
+        z = self._shifted()
+        if self.is_points:
+            picture = scatter(self.G(z)[:, :2], size=384)
+            return {"type": "image.grid", "image": _png(picture), "rows": 1, "cols": 1, "seed": self.seed}
+        if self.G.c_dim:
+            rows = min(self.G.c_dim, MAX_CLASS_ROWS)
+            cols = max(1, min(len(z), 64 // rows))
+            zz = z[:cols].repeat(rows, 1)                            # same z in every row
+            c = torch.arange(rows).repeat_interleave(cols)           # row r = class r
+            images, ncol = self.G(zz, c), cols
+        else:
+            images, ncol = self.G(z), math.ceil(math.sqrt(len(z)))
+            rows = math.ceil(len(z) / ncol)
+        return {"type": "image.grid", "image": _png(self._enlarge(image_grid(images, ncol))),
+                "rows": rows, "cols": ncol, "seed": self.seed}
+
+    def _enlarge(self, picture: Image.Image) -> Image.Image:
+        side = self.G.resolution
+        factor = max(1, math.ceil(UPSCALE_TO / max(side, 1)))
+        return picture.resize((picture.width * factor, picture.height * factor), Image.NEAREST)
+
+    @torch.no_grad()
+    def interpolate(self, a: int, b: int, steps: int) -> dict:
+        """A row of `steps` images from grid cell a to grid cell b (class of a's row)."""
+        self._need_model()
+        if self.is_points:
+            raise GanforgeError("interpolation is for image models; a point model shows a scatter")
+        cols = len(self.z) if not self.G.c_dim else min(len(self.z), 64 // min(self.G.c_dim, MAX_CLASS_ROWS))
+        cells = cols * (min(self.G.c_dim, MAX_CLASS_ROWS) if self.G.c_dim else 1)
+        if not (a < cells and b < cells):
+            raise GanforgeError(f"cells a and b must be below {cells} (the grid shown)")
+        z = self._shifted()
+        za, zb = z[a % cols], z[b % cols]
+        path = _slerp(za, zb, torch.linspace(0, 1, steps))
+        c = torch.full((steps,), a // cols, dtype=torch.long) if self.G.c_dim else None
+        picture = self._enlarge(image_grid(self.G(path, c), steps))
+        return {"type": "image.interpolation", "image": _png(picture), "a": a, "b": b}
+
+    def poll(self) -> dict | None:
+        """For a run: its latest sample picture and curves when they changed (else None)."""
+        if self.folder is None or runs.describe(self.folder) is None or (self.folder / "config.json").is_file():
+            return None
+        latest, metrics = self.folder / "samples" / "latest.png", self.folder / "metrics.jsonl"
+        stamp = tuple(p.stat().st_mtime_ns if p.is_file() else 0 for p in (latest, metrics))
+        if stamp == self.seen:
+            return None
+        self.seen = stamp
+        msg: dict = {"type": "image.run", "curves": runs.read_curves(self.folder), "latest": None}
+        if latest.is_file():
+            try:
+                with Image.open(latest) as im:
+                    msg["latest"] = _png(im.copy())
+            except OSError:
+                pass  # being replaced right now: the next poll gets it
+        return msg

@@ -1,0 +1,105 @@
+"""What the 2-D lab shows, computed from a `Lab` with no UI code: one frame as a JSON dict.
+
+Coordinates and values are sent as integers (milli-units) so that a frame stays small and
+its encoding cheap; the page divides by 1000. Fixed inputs (the real sample, the shown z,
+the z-grid, the heat-map grid) are drawn once per lab, so points move smoothly between
+frames instead of flickering with fresh noise.
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+from torch import Tensor
+
+from ganforge.metrics import mode_coverage
+from ganforge.playground.lab import Z_DIM, Lab
+
+SHOWN_POINTS = 500     # real and generated points drawn
+ARROWS = 150           # generated points that carry a gradient arrow
+HEAT = 32              # the decision surface is HEAT x HEAT cells
+HEAT_EVERY = 2         # frames per heat-map update (it moves slowly; D on HEAT^2 points is a frame's largest cost)
+Z_GRID = 15            # the manifold is G over a Z_GRID x Z_GRID grid of z in [-2, 2]^2
+METRIC_SAMPLES = 2500  # the mode-coverage protocol's sample count
+PROBABILITY_LOSSES = ("minimax", "non-saturating")  # D(x) = sigmoid(logit) is a probability
+
+
+def _milli(t: Tensor) -> list:
+    # a diverged model gives NaN/inf, which JSON cannot carry: clamp to a far-off value
+    t = torch.nan_to_num(t.detach(), nan=0.0, posinf=1e6, neginf=-1e6).clamp(-1e6, 1e6)
+    return (t * 1000).round().to(torch.int32).flatten().tolist()
+
+
+class Renderer:
+    """`frame()` -> the dict the page draws; `extent` is the half-width of the view square."""
+
+    def __init__(self, lab: Lab):
+        self.lab = lab
+        g = torch.Generator().manual_seed(lab.settings.seed + 10)
+        self.real = lab.dist.sample(SHOWN_POINTS, g)                       # (P, 2)
+        self.z = torch.randn(SHOWN_POINTS, Z_DIM, generator=g)             # (P, Z)
+        self.metric_z = torch.randn(METRIC_SAMPLES, Z_DIM, generator=g)    # (M, Z)
+        self.extent = self._extent(lab.dist.sample(5000, g))
+        ticks = torch.linspace(-2, 2, Z_GRID)
+        self.z_grid = torch.cartesian_prod(ticks, ticks)                   # (Z_GRID^2, 2), row-major
+        self.z_both = torch.cat([self.z, self.z_grid])
+        self.frames, self.heat = 0, None
+        centres = (torch.arange(HEAT) + 0.5) / HEAT * 2 - 1                 # cell centres in [-1, 1]
+        ys, xs = torch.meshgrid(-centres, centres, indexing="ij")          # top row = largest y
+        self.heat_xy = torch.stack([xs, ys], dim=-1).reshape(-1, 2) * self.extent  # (HEAT^2, 2)
+        self.has_modes = lab.dist.modes is not None and lab.dist.name != "drawn"
+
+    @staticmethod
+    def _extent(sample: Tensor) -> float:
+        # a square view a little larger than the data, whatever its spread
+        return float(sample.abs().quantile(0.995)) * 1.35 + 0.05
+
+    def frame(self, steps_per_s: float, playing: bool, metrics: bool = True) -> dict:
+        lab = self.lab
+        with torch.no_grad():
+            out = lab.G(self.z_both)                                       # one G call for both
+            fake, manifold = out[:SHOWN_POINTS], out[SHOWN_POINTS:]        # (P, 2), (Z_GRID^2, 2)
+            if self.frames % HEAT_EVERY == 0 or self.heat is None:
+                self.heat = self._heat()
+            heat, heat_range = self.heat
+        self.frames += 1
+        return {
+            "type": "frame", "step": lab.step, "d_updates": lab.d_updates,
+            "steps_per_s": round(steps_per_s, 1), "playing": playing, "extent": round(self.extent, 4),
+            "real": _milli(self.real), "fake": _milli(fake), "arrows": _milli(self._arrows(fake[:ARROWS])),
+            "manifold": _milli(manifold), "z_grid": Z_GRID,
+            "heat": heat, "heat_size": HEAT, "heat_range": heat_range,
+            "losses": {k: (v if v is not None and math.isfinite(v) else None)
+                       for k, v in lab.take_losses().items()},
+            "metrics": self.metrics() if metrics and self.has_modes else None,
+        }
+
+    def _heat(self) -> tuple[list, list[float]]:
+        """D over the view as 0..255, probabilities for minimax/NS, otherwise min-max scaled scores."""
+        logits = torch.nan_to_num(self.lab.D(self.heat_xy))               # (HEAT^2,)
+        if self.lab.settings.loss in PROBABILITY_LOSSES:
+            values, lo, hi = torch.sigmoid(logits), 0.0, 1.0
+        else:
+            lo, hi = float(logits.min()), float(logits.max())
+            values = (logits - lo) / max(hi - lo, 1e-6)
+        return (values.clamp(0, 1) * 255).round().to(torch.uint8).tolist(), [round(lo, 4), round(hi, 4)]
+
+    def _arrows(self, fake: Tensor) -> Tensor:
+        """-dL_G/dx on each shown fake point: where G's loss pushes it, scaled to the view."""
+        x = fake.detach().requires_grad_(True)
+        loss = self.lab.objective.g(self.lab.D(x)) * len(x)                # per-sample gradients
+        (grad,) = torch.autograd.grad(loss, x)
+        step = torch.nan_to_num(-grad)
+        longest = step.norm(dim=1).max().clamp(min=1e-12)
+        return step / longest * (0.12 * self.extent)                       # (A, 2), longest = 12% of view
+
+    def metrics(self) -> dict:
+        """Modes captured and high-quality % of 2,500 samples (ring8, grid25)."""
+        with torch.no_grad():
+            samples = self.lab.G(self.metric_z)
+        if not torch.isfinite(samples).all():
+            return {"modes": 0, "total_modes": len(self.lab.dist.modes), "hq_percent": 0.0}
+        result = mode_coverage(samples, self.lab.dist.modes, self.lab.dist.std)
+        return {"modes": int(result["modes"]), "total_modes": len(self.lab.dist.modes),
+                "hq_percent": round(result["hq_percent"], 2)}

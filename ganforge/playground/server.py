@@ -1,0 +1,161 @@
+"""The playground's web server: the static page, a small JSON API and one websocket per tab.
+
+`create_app(runs)` builds the FastAPI app (tests serve it with uvicorn on a free port);
+`serve(host, port, runs)` is what `ganforge serve` runs.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ipaddress
+import socket
+import sys
+import threading
+from pathlib import Path
+
+import torch
+from fastapi import FastAPI, WebSocket, WebSocketDisconnect
+from fastapi.responses import FileResponse, JSONResponse
+from fastapi.staticfiles import StaticFiles
+
+from ganforge import __version__
+from ganforge.errors import GanforgeError
+from ganforge.playground import messages, runs
+from ganforge.playground.lab import DISTRIBUTIONS, LAB_LOSSES, OPTIMIZERS, LabSettings
+from ganforge.playground.session import Outbox, Session
+from ganforge.training.runtime import tune_allocator
+
+STATIC = Path(__file__).parent / "static"
+MAX_SESSIONS = 8   # open tabs; each holds a model and a worker thread
+
+
+def create_app(runs_root: Path) -> FastAPI:
+    """The app, serving `runs_root` read-only to the image lab."""
+    app = FastAPI(title="ganforge playground", docs_url=None, redoc_url=None, openapi_url=None)
+    app.state.sessions = set()
+    app.state.lock = threading.Lock()
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+
+    @app.get("/")
+    def index() -> FileResponse:
+        return FileResponse(STATIC / "index.html", headers={"Cache-Control": "no-store"})
+
+    @app.get("/api/info")
+    def info() -> dict:
+        return {"version": __version__, "distributions": DISTRIBUTIONS, "losses": LAB_LOSSES,
+                "optimizers": OPTIMIZERS, "defaults": LabSettings().to_dict(),
+                "limits": {k: list(v) for k, v in messages.SETTINGS.items()}
+                | {"points": [messages.MIN_POINTS, messages.MAX_POINTS, messages.POINT_RANGE]},
+                "sessions": len(app.state.sessions)}
+
+    @app.get("/api/runs")
+    def list_runs() -> dict:
+        return {"root": str(runs_root), "runs": runs.list_runs(runs_root)}
+
+    @app.get("/api/runs/{rel:path}")
+    def describe_run(rel: str) -> JSONResponse:
+        try:
+            folder = runs.resolve(runs_root, rel)
+        except GanforgeError as e:
+            return JSONResponse({"error": str(e)}, status_code=400)
+        info = runs.describe(folder)
+        if info is None:
+            return JSONResponse({"error": f"'{rel[:80]}' is not a run or an exported model"}, status_code=404)
+        return JSONResponse({"path": rel, **info, "curves": runs.read_curves(folder)})
+
+    @app.websocket("/ws")
+    async def websocket(ws: WebSocket) -> None:
+        await ws.accept()
+        with app.state.lock:
+            full = len(app.state.sessions) >= MAX_SESSIONS
+        if full:
+            await ws.send_json({"type": "error", "message": f"too many open sessions (at most {MAX_SESSIONS}); "
+                                                            "close another tab"})
+            await ws.close(code=1013)
+            return
+        await _run_session(app, ws, runs_root)
+
+    return app
+
+
+async def _run_session(app: FastAPI, ws: WebSocket, runs_root: Path) -> None:
+    loop, wake = asyncio.get_running_loop(), asyncio.Event()
+    outbox = Outbox(lambda: loop.call_soon_threadsafe(wake.set))
+    session = Session(runs_root, outbox)
+    with app.state.lock:
+        app.state.sessions.add(session)
+    session.start()
+
+    async def send() -> None:
+        while True:
+            await wake.wait()
+            wake.clear()
+            for text in outbox.take():  # only the latest frame: a slow page skips frames
+                await ws.send_text(text)
+
+    sender = asyncio.create_task(send())
+    try:
+        while True:
+            text = await ws.receive_text()
+            try:
+                session.submit(messages.parse(text))
+            except messages.BadMessage as e:
+                outbox.put_reply({"type": "error", "message": str(e)})
+    except (WebSocketDisconnect, RuntimeError):
+        pass  # the tab closed (RuntimeError: a binary frame or a closed socket)
+    finally:
+        sender.cancel()
+        with app.state.lock:
+            app.state.sessions.discard(session)
+        await asyncio.to_thread(session.stop)  # closing the tab ends its session
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def _check_port(host: str, port: int) -> None:
+    if not 0 < port < 65536:
+        raise GanforgeError(f"--port must be between 1 and 65535, got {port}")
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            s.bind((host, port))
+        except OSError as e:
+            raise GanforgeError(f"cannot listen on {host}:{port} ({e.strerror}); try another --port") from None
+
+
+def serve(host: str = "127.0.0.1", port: int = 8000, runs: Path = Path("runs")) -> int:
+    """Run the playground until Ctrl-C; returns the exit code."""
+    import uvicorn
+
+    runs = Path(runs)
+    if runs.exists() and not runs.is_dir():
+        raise GanforgeError(f"--runs {runs}: not a directory")
+    _check_port(host, port)
+    if not _is_loopback(host):
+        print(f"warning: serving on {host}, reachable from other machines; the playground has no "
+              "authentication (use the default 127.0.0.1 unless you mean it)", file=sys.stderr)
+    # Tiny 2-D models: one thread per step is fastest, and each tab's worker gets a core.
+    torch.set_num_threads(1)
+    tune_allocator()
+    shown = f"[{host}]" if ":" in host else host
+    print(f"ganforge playground on http://{shown}:{port}/  (image lab: {runs.resolve()})  Ctrl-C stops",
+          file=sys.stderr)
+    uvicorn.Server(uvicorn_config(create_app(runs), host, port)).run()
+    return 0
+
+
+def uvicorn_config(app: FastAPI, host: str, port: int):
+    """Server settings shared by `serve` and the tests. Messages a little over the limit get
+    an error frame from messages.parse; far larger ones close the socket."""
+    import uvicorn
+
+    return uvicorn.Config(app, host=host, port=port, log_level="warning",
+                          ws_max_size=2 * messages.MAX_MESSAGE_BYTES)

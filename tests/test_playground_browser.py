@@ -1,0 +1,74 @@
+"""End to end in real headless Chromium (Debian's /usr/bin/chromium, driven by Playwright):
+load the page, pick ring8, press play, wait for 8 modes, pause, screenshot."""
+
+from __future__ import annotations
+
+import os
+import socket
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+CHROMIUM = Path("/usr/bin/chromium")
+ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+        "--disable-component-update", "--disable-sync", "--no-first-run"]
+
+pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian chromium is not installed at /usr/bin/chromium "
+                                                               "(scripts/setup.sh --test installs it)")
+
+
+@pytest.fixture
+def server_url(tmp_path: Path):
+    import uvicorn
+
+    from ganforge.playground.server import create_app, uvicorn_config
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    server = uvicorn.Server(uvicorn_config(create_app(tmp_path), "127.0.0.1", port))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started:
+        assert time.monotonic() < deadline, "server did not start"
+        time.sleep(0.05)
+    yield f"http://127.0.0.1:{port}/"
+    server.should_exit = True
+    thread.join(10)
+
+
+def test_ring8_reaches_eight_modes_in_the_browser(server_url: str, tmp_path: Path):
+    from PIL import Image, ImageStat
+    from playwright.sync_api import sync_playwright
+
+    shot = tmp_path / "playground.png"
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1280, "height": 800})
+            errors: list[str] = []
+            page.on("pageerror", lambda e: errors.append(str(e)))
+            page.goto(server_url)
+            page.wait_for_selector("#conn.ok", timeout=20_000)
+            page.select_option("#distribution", "ring8")
+            page.click("#play")
+            page.wait_for_function("Number(document.getElementById('modes').dataset.modes) >= 8",
+                                   timeout=120_000, polling=250)
+            page.click("#play")  # the same button pauses
+            page.wait_for_function("document.getElementById('play').textContent.includes('Play')", timeout=10_000)
+            page.wait_for_timeout(300)  # the paused frame is drawn
+            page.screenshot(path=str(shot))
+            if os.environ.get("GANFORGE_SCREENSHOT"):  # keep a copy to look at
+                page.screenshot(path=os.environ["GANFORGE_SCREENSHOT"])
+            assert int(page.text_content("#step").replace(",", "")) > 0
+            assert not errors, errors
+        finally:
+            browser.close()
+    with Image.open(shot) as im:
+        stat = ImageStat.Stat(im.convert("L"))
+        colours = len(im.convert("RGB").resize((200, 125)).getcolors(maxcolors=1 << 16) or [])
+    assert stat.stddev[0] > 10, "the screenshot is blank"
+    assert colours > 50, f"the screenshot has only {colours} colours"
