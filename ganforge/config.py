@@ -161,6 +161,9 @@ def _coerce(name: str, value: Any, hint: Any) -> Any:
 
 def validate(cfg: Config) -> Config:
     """Check option values; raise a one-line GanforgeError naming the first bad one."""
+    if not cfg.data.source:
+        which = f"preset '{cfg.preset}' trains on your images" if cfg.preset else "no data given"
+        raise GanforgeError(f"{which}: pass --data PATH (a folder of images, or a dataset name)")
     if cfg.loss.name not in LOSSES:
         raise GanforgeError(f"unknown loss '{cfg.loss.name}' (expected one of: {', '.join(LOSSES)})")
     if cfg.model.family not in ("auto", *MODELS):
@@ -230,7 +233,32 @@ PRESETS: dict[str, Preset] = {
     "fashion-dcgan": Preset("Fashion-MNIST (Debian's dataset-fashion-mnist) at 28 px, DCGAN",
                             {"data": {"source": "fashion-mnist", "resolution": 28},
                              "model": {"family": "dcgan", "z_dim": 64, "width": 32},
-                             "train": {"steps": 5000, "batch_size": 64, "sample_every": 500}}),
+                             "train": {"steps": 5000, "batch_size": 64, "sample_every": 500,
+                                       "reuse_fakes": True}}),
+    "fashion-cgan": Preset("Fashion-MNIST at 28 px, class-conditional DCGAN (cGAN): "
+                           "`ganforge generate RUN --class 3` makes dresses",
+                           {"data": {"source": "fashion-mnist", "resolution": 28},
+                            "model": {"family": "dcgan", "z_dim": 64, "width": 32, "conditional": True,
+                                      "conditioning": "concat"},
+                            "train": {"steps": 5000, "batch_size": 64, "sample_every": 500,
+                                      "reuse_fakes": True}}),
+    # Folder presets: any image folder (CelebA, paintings, ...) given with --data PATH.
+    "folder-64": Preset("your image folder (--data PATH) at 64 px RGB, DCGAN with DiffAugment for small sets",
+                        {"data": {"source": "", "resolution": 64, "channels": 3},
+                         "model": {"family": "dcgan", "z_dim": 100, "width": 64},
+                         "train": {"steps": 20000, "batch_size": 64, "sample_every": 500,
+                                   "checkpoint_every": 1000, "reuse_fakes": True,
+                                   "diffaugment": "color,translation,cutout"}}),
+    # SNGAN's recipe (Miyato et al. 2018): spectral norm, hinge loss, Adam (0, 0.9), and the
+    # two time-scale rates of SAGAN in place of 5 D steps per G step (cheaper on a CPU).
+    "folder-64-resnet": Preset("your image folder (--data PATH) at 64 px RGB, SNGAN-style ResNet, hinge loss, "
+                               "DiffAugment",
+                               {"data": {"source": "", "resolution": 64, "channels": 3},
+                                "model": {"family": "resnet", "z_dim": 128, "width": 32, "spectral_norm": True},
+                                "loss": {"name": "hinge"},
+                                "optim": {"lr_g": 1e-4, "lr_d": 4e-4, "beta1": 0.0, "beta2": 0.9},
+                                "train": {"steps": 20000, "batch_size": 64, "sample_every": 500,
+                                          "checkpoint_every": 1000, "diffaugment": "color,translation,cutout"}}),
 }
 
 

@@ -457,3 +457,27 @@ def test_ctrl_c_stops_between_steps_saves_a_checkpoint_and_resumes(tmp_path):
     code = main(["train", "--out", str(run), "--resume", "latest", "--steps", str(ckpt["step"] + 5),
                  "--no-progress"])
     assert code == 0 and (run / "model" / "model.safetensors").is_file()
+
+
+# ----------------------------------------------------------------- image presets and options
+@pytest.mark.parametrize("preset", ["folder-64", "folder-64-resnet"])
+def test_folder_presets_ask_for_a_folder_then_build_at_64_px(preset, tmp_path, capsys):
+    code, _, err = run_cli(capsys, "train", "--preset", preset)
+    assert_one_line_error(code, err, f"preset '{preset}'", "--data PATH")
+    folder = tmp_path / "art"
+    folder.mkdir()
+    for i in range(3):
+        Image.new("RGB", (80, 70), (i * 40, 10, 200)).save(folder / f"{i}.jpg")
+    code, out, err = run_cli(capsys, "train", "--preset", preset, "--data", folder, "--batch-size", "2", "--dry-run")
+    assert code == 0, err
+    assert "# data: images (3, 64, 64), 3 samples" in out and "diffaugment: color,translation,cutout" in out
+    assert not (tmp_path / "runs").exists()
+
+
+def test_diffaugment_flag_alone_means_the_full_policy(capsys):
+    code, out, _ = run_cli(capsys, "train", "--preset", "digits-dcgan", "--diffaugment", "--dry-run")
+    assert code == 0 and "diffaugment: color,translation,cutout" in out
+    code, out, _ = run_cli(capsys, "train", "--preset", "digits-dcgan", "--diffaugment", "translation", "--dry-run")
+    assert code == 0 and "diffaugment: translation" in out
+    code, _, err = run_cli(capsys, "train", "--preset", "digits-dcgan", "--diffaugment", "blur", "--dry-run")
+    assert_one_line_error(code, err, "unknown DiffAugment policy 'blur'", "color, translation, cutout")

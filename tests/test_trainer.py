@@ -372,3 +372,24 @@ def test_diffaugment_on_points_or_with_an_unknown_policy_is_a_clear_error(tmp_pa
     with pytest.raises(GanforgeError, match="unknown DiffAugment policy 'blur'"):
         Trainer(helpers.tiny_config("digits", train={"diffaugment": "color,blur"}), tmp_path / "b", progress=False)
     assert not (tmp_path / "a").exists() and not (tmp_path / "b").exists()
+
+
+# ----------------------------------------------------------------- image folders
+def test_a_second_run_on_an_image_folder_reads_the_decoded_cache_beside_the_runs(tmp_path, helpers, monkeypatch):
+    folder = tmp_path / "photos"
+    folder.mkdir()
+    rng = np.random.default_rng(0)
+    for i in range(40):
+        Image.fromarray(rng.integers(0, 255, (12, 10, 3), dtype=np.uint8)).save(folder / f"{i}.png")
+    cfg = helpers.tiny_config("digits", data={"source": str(folder), "resolution": 8, "channels": 3},
+                              train={"steps": 2, "batch_size": 16})
+    first = helpers.train_run(cfg, tmp_path / "runs" / "a")
+    assert (tmp_path / "runs" / ".ganforge-cache").is_dir()
+    assert ".ganforge-cache" not in {p.name for p in (tmp_path / "runs" / "a").iterdir()}
+
+    def no_decoding(*args, **kwargs):
+        raise AssertionError("Pillow opened a file although the folder was decoded before")
+
+    monkeypatch.setattr(Image, "open", no_decoding)
+    second = helpers.train_run(cfg, tmp_path / "runs" / "b")
+    assert torch.equal(first.data.x, second.data.x)

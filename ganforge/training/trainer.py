@@ -39,6 +39,7 @@ from ganforge.viz.grid import save_samples
 
 RUN_ARTIFACTS = ("checkpoints", "samples", "model", "metrics.jsonl", "config.yaml")
 KEEP_CHECKPOINTS = 3
+FOLDER_CACHE = ".ganforge-cache"  # beside run directories: decoded image folders
 
 
 @dataclass
@@ -82,7 +83,9 @@ class Trainer:
         self.amp = runtime.amp_dtype(cfg.train.amp, self.device)
         torch.manual_seed(cfg.train.seed)  # weight initialisation and dropout
 
-        self.data = load_data(cfg.data.source, cfg.data.resolution, cfg.data.channels)
+        # image folders are decoded once, into a cache beside the run that every run there shares
+        self.data = load_data(cfg.data.source, cfg.data.resolution, cfg.data.channels,
+                              cache_dir=self.run_dir.parent / FOLDER_CACHE)
         self._check_data()
         kind, shape = self.data.kind, tuple(self.data.shape)
         self.num_classes = self.data.num_classes if cfg.model.conditional else 0
