@@ -64,10 +64,8 @@ class ImageLab:
         g = torch.Generator().manual_seed(1234)
         z_dim = self.G.z_dim if self.G is not None else 1
         self.directions = torch.linalg.qr(torch.randn(z_dim, DIRECTIONS, generator=g))[0].T  # (K, z) orthonormal
-        msg = {"type": "image.opened", "path": rel, "kind": info["kind"], **self._model_info()}
-        if self.G is not None:
-            msg.update(self.sample(0, 16 if self.is_points else 32))
-        return msg
+        grid = self.sample(0, 16 if self.is_points else 32) if self.G is not None else {}
+        return {**grid, "type": "image.opened", "path": rel, "kind": info["kind"], **self._model_info()}
 
     @property
     def is_points(self) -> bool:

@@ -44,7 +44,8 @@ def create_app(runs_root: Path) -> FastAPI:
     def info() -> dict:
         return {"version": __version__, "distributions": DISTRIBUTIONS, "losses": LAB_LOSSES,
                 "optimizers": OPTIMIZERS, "defaults": LabSettings().to_dict(),
-                "limits": {k: list(v) for k, v in messages.SETTINGS.items()}
+                "limits": {k: [v[0].__name__, *v[1:]] if isinstance(v[0], type) else list(v)
+                           for k, v in messages.SETTINGS.items()}
                 | {"points": [messages.MIN_POINTS, messages.MAX_POINTS, messages.POINT_RANGE]},
                 "sessions": len(app.state.sessions)}
 
@@ -96,13 +97,18 @@ async def _run_session(app: FastAPI, ws: WebSocket, runs_root: Path) -> None:
     sender = asyncio.create_task(send())
     try:
         while True:
-            text = await ws.receive_text()
+            message = await ws.receive()
+            if message["type"] == "websocket.disconnect":
+                break
+            text = message.get("text")
             try:
+                if text is None:
+                    raise messages.BadMessage("binary messages are not understood; send JSON text")
                 session.submit(messages.parse(text))
             except messages.BadMessage as e:
                 outbox.put_reply({"type": "error", "message": str(e)})
     except (WebSocketDisconnect, RuntimeError):
-        pass  # the tab closed (RuntimeError: a binary frame or a closed socket)
+        pass  # the tab closed (RuntimeError: receiving on a closed socket)
     finally:
         sender.cancel()
         with app.state.lock:
