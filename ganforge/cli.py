@@ -26,7 +26,12 @@ EXAMPLES = {
   ganforge generate runs/digits --n 64 --out grid.png      # an 8x8 grid
   ganforge generate runs/digits/model --n 100 --out x.npy --seed 7   # uint8 (N, H, W, C)
   ganforge generate runs/fashion-cgan --out classes.png    # conditional: one row per class
-  ganforge generate runs/fashion-cgan --class 3 --n 16 --out dresses.png""",
+  ganforge generate runs/fashion-cgan --class 3 --n 16 --out dresses.png
+  ganforge generate runs/fashion-dcgan --interpolate 3,17 --out walk.gif   # seed 3 -> seed 17
+  ganforge generate runs/fashion-dcgan --interpolate 3,17,42,3 --frames 48 --method lerp --out loop.gif""",
+    "project": """examples:
+  ganforge project runs/fashion-dcgan shirt.png --out recon.png          # image -> z -> G(z)
+  ganforge project runs/fashion-dcgan shirt.png --out recon.png --z z.npy --steps 500""",
     "evaluate": """examples:
   ganforge evaluate runs/ring8            # modes captured, high-quality %, reverse KL
   ganforge evaluate runs/grid25 --n 2500 --seed 1""",
@@ -90,6 +95,22 @@ def _parser() -> argparse.ArgumentParser:
     g.add_argument("--batch-size", type=int, default=256, help="samples per forward pass")
     g.add_argument("--class", dest="class_index", type=int, metavar="K",
                    help="conditional models: samples of class K only (default: every class)")
+    g.add_argument("--interpolate", metavar="SEED,SEED[,...]",
+                   help="walk through latent space between these seeds' samples; --out .gif, .png (strip) or .npy")
+    g.add_argument("--frames", type=int, default=24, help="frames per walk between two seeds (default 24)")
+    g.add_argument("--method", choices=("slerp", "lerp"), default="slerp",
+                   help="spherical (default) or linear interpolation")
+
+    pr = command("project", "find the latent z whose generated image is closest to a real image")
+    pr.add_argument("model", type=Path, help="an exported model directory or a run directory")
+    pr.add_argument("image", type=Path, help="an image file (resized to the model's resolution)")
+    pr.add_argument("--out", type=Path, required=True, help=".png: the target beside its reconstruction")
+    pr.add_argument("--z", type=Path, help="also save the latent as .npy (z_dim,)")
+    pr.add_argument("--steps", type=int, default=300, help="optimisation steps (default 300)")
+    pr.add_argument("--restarts", type=int, default=4, help="random starts, the best is kept (default 4)")
+    pr.add_argument("--class", dest="class_index", type=int, metavar="K",
+                    help="conditional models: the class to search in (default: every class)")
+    pr.add_argument("--seed", type=int, default=0, help="seed for the random starts (default 0)")
 
     e = command("evaluate", "measure a trained 2-D model (mode coverage)")
     e.add_argument("model", type=Path, help="an exported model directory or a run directory")
@@ -203,6 +224,8 @@ def _dry_run(cfg, out: Path | None) -> int:
 def cmd_generate(args: argparse.Namespace) -> int:
     from ganforge.pipelines.generate import GeneratePipeline
 
+    if args.interpolate is not None:
+        return _interpolate(args)
     if args.n < 1 or args.batch_size < 1:
         raise GanforgeError(f"--n and --batch-size must be at least 1, got {args.n} and {args.batch_size}")
     suffix = args.out.suffix.lower()
@@ -218,6 +241,46 @@ def cmd_generate(args: argparse.Namespace) -> int:
     written = pipe.save(samples, args.out, nrow=nrow)
     rows = f" ({pipe.G.c_dim} rows, one per class)" if nrow else ""
     print(f"wrote {n} samples to {written}{rows}")
+    return 0
+
+
+def _interpolate(args: argparse.Namespace) -> int:
+    from ganforge.pipelines.interpolate import InterpolatePipeline, parse_seeds
+
+    seeds = parse_seeds(args.interpolate)
+    if args.out.suffix.lower() not in (".gif", ".png", ".npy"):
+        raise GanforgeError(f"--out {args.out}: an interpolation is a .gif (animation), .png (strip) or .npy")
+    if args.frames < 2:
+        raise GanforgeError(f"--frames must be at least 2, got {args.frames}")
+    pipe = InterpolatePipeline.from_pretrained(args.model)
+    frames = pipe(seeds, args.frames, method=args.method, label=args.class_index, batch_size=args.batch_size)
+    written = pipe.save(frames, args.out, **({"scale": max(1, 128 // pipe.G.resolution)}
+                                             if args.out.suffix.lower() == ".gif" else {}))
+    print(f"wrote {len(frames)} frames ({args.method}, seeds {' -> '.join(map(str, seeds))}) to {written}")
+    return 0
+
+
+def cmd_project(args: argparse.Namespace) -> int:
+    import numpy as np
+    import torch
+
+    from ganforge.pipelines.project import ProjectPipeline
+    from ganforge.viz.grid import save_samples
+
+    if args.out.suffix.lower() != ".png":
+        raise GanforgeError(f"--out {args.out}: expected a .png file (the target beside its reconstruction)")
+    pipe = ProjectPipeline.from_pretrained(args.model)
+    result = pipe(args.image, steps=args.steps, restarts=args.restarts, label=args.class_index, seed=args.seed)
+    try:
+        save_samples(torch.cat([result.target.cpu(), result.images.cpu()]), args.out, nrow=2)
+        if args.z is not None:
+            args.z.parent.mkdir(parents=True, exist_ok=True)
+            np.save(args.z, result.z[0].numpy())
+    except OSError as e:
+        raise GanforgeError(f"cannot write {e.filename}: {e.strerror}") from None
+    label = f", class {int(result.labels[0])}" if result.labels is not None else ""
+    print(f"reconstruction MSE {float(result.mse[0]):.4f} (pixels in [-1, 1]){label}; wrote {args.out}"
+          + (f" and {args.z}" if args.z else ""))
     return 0
 
 
@@ -257,7 +320,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     handler = {"train": cmd_train, "generate": cmd_generate, "evaluate": cmd_evaluate,
-               "presets": cmd_presets, "demo": cmd_demo, "serve": cmd_serve}[args.command]
+               "presets": cmd_presets, "demo": cmd_demo, "serve": cmd_serve,
+               "project": cmd_project}[args.command]
     try:
         return handler(args)
     except GanforgeError as e:

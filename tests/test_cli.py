@@ -24,7 +24,7 @@ from ganforge.config import PRESETS, preset_config
 from ganforge.pipelines.generate import GeneratePipeline
 from ganforge.training import checkpoint
 
-SUBCOMMANDS = ["train", "generate", "evaluate", "presets", "demo", "serve"]
+SUBCOMMANDS = ["train", "generate", "evaluate", "presets", "demo", "serve", "project"]
 
 
 def run_cli(capsys, *argv) -> tuple[int, str, str]:
@@ -481,3 +481,54 @@ def test_diffaugment_flag_alone_means_the_full_policy(capsys):
     assert code == 0 and "diffaugment: translation" in out
     code, _, err = run_cli(capsys, "train", "--preset", "digits-dcgan", "--diffaugment", "blur", "--dry-run")
     assert_one_line_error(code, err, "unknown DiffAugment policy 'blur'", "color, translation, cutout")
+
+
+# ----------------------------------------------------------------- latent walks and projection
+def test_generate_interpolate_writes_a_gif_whose_ends_are_the_seeds_samples(trained_runs, tmp_path, capsys):
+    run = trained_runs["digits"]
+    code, out, _ = run_cli(capsys, "generate", run, "--interpolate", "3,17", "--frames", "5", "--out", tmp_path / "w.gif")
+    assert code == 0 and "wrote 5 frames (slerp, seeds 3 -> 17)" in out
+    with Image.open(tmp_path / "w.gif") as im:
+        assert im.n_frames == 5 and im.size == (128, 128)  # 8 px frames enlarged to be visible
+    code, _, _ = run_cli(capsys, "generate", run, "--interpolate", "3,17", "--frames", "5", "--out", tmp_path / "w.npy")
+    frames = np.load(tmp_path / "w.npy")
+    for seed, frame in ((3, frames[0]), (17, frames[-1])):
+        run_cli(capsys, "generate", run, "--n", "1", "--seed", seed, "--out", tmp_path / "one.npy")
+        np.testing.assert_array_equal(frame, np.load(tmp_path / "one.npy")[0])
+
+
+@pytest.mark.parametrize("argv, fragments", [
+    (["--interpolate", "3", "--out", "w.gif"], ("two or more", "3,17")),
+    (["--interpolate", "3,x", "--out", "w.gif"], ("integer seeds",)),
+    (["--interpolate", "3,4", "--out", "w.jpg"], (".gif", ".png", ".npy")),
+    (["--interpolate", "3,4", "--frames", "1", "--out", "w.gif"], ("--frames", "at least 2")),
+    (["--interpolate", "3,4", "--class", "2", "--out", "w.gif"], ("not conditional",)),
+])
+def test_generate_interpolate_rejects_bad_options(argv, fragments, trained_runs, capsys):
+    code, _, err = run_cli(capsys, "generate", trained_runs["digits"], *argv)
+    assert_one_line_error(code, err, *fragments)
+
+
+def test_project_finds_a_latent_that_reproduces_a_generated_image(trained_runs, tmp_path, capsys):
+    run = trained_runs["digits"]
+    run_cli(capsys, "generate", run, "--n", "1", "--seed", "5", "--out", tmp_path / "target.png")
+    code, out, _ = run_cli(capsys, "project", run, tmp_path / "target.png", "--out", tmp_path / "p.png",
+                           "--z", tmp_path / "z.npy", "--steps", "150")
+    assert code == 0, out
+    mse = float(out.split("reconstruction MSE ")[1].split()[0])
+    assert mse < 0.05  # pixels in [-1, 1]; the PNG round trip costs < 1/255 per pixel
+    G = ganforge.load(run)
+    z = np.load(tmp_path / "z.npy")
+    assert z.shape == (G.z_dim,)
+    with Image.open(tmp_path / "p.png") as im:
+        assert im.size == (2 * 10 + 2, 10 + 2)  # target | reconstruction
+
+
+@pytest.mark.parametrize("make, fragments", [
+    (lambda p: p / "missing.png", ("missing.png", "no such image")),
+    (lambda p: (p / "bad.png").write_bytes(b"not a png") and p / "bad.png", ("bad.png",)),
+])
+def test_project_rejects_unreadable_images(make, fragments, trained_runs, tmp_path, capsys):
+    code, _, err = run_cli(capsys, "project", trained_runs["digits"], make(tmp_path), "--out", tmp_path / "p.png")
+    assert_one_line_error(code, err, *fragments)
+    assert not (tmp_path / "p.png").exists()

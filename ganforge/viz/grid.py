@@ -17,9 +17,11 @@ def to_uint8(images: torch.Tensor) -> np.ndarray:
 
 
 def image_grid(images: torch.Tensor, nrow: int | None = None, pad: int = 2) -> Image.Image:
-    """Tile (N, C, H, W) images in [-1, 1] into one picture, `nrow` per row."""
+    """Tile (N, C, H, W) images in [-1, 1] into one picture, `nrow` per row; a single image
+    is saved as it is, without a frame, so that it can be used as an image again."""
     x = to_uint8(images)
     n, h, w, c = x.shape
+    pad = 0 if n == 1 else pad
     nrow = nrow or math.ceil(math.sqrt(n))
     rows = math.ceil(n / nrow)
     canvas = np.zeros((rows * (h + pad) + pad, nrow * (w + pad) + pad, c), np.uint8)
