@@ -19,6 +19,7 @@ EXAMPLES = {
   ganforge train --preset digits-dcgan --steps 500   # a short image run
   ganforge train --data ./my_photos --model dcgan --resolution 64 --out runs/photos
   ganforge train --data grid25 --loss wgan-gp --n-critic 5 --steps 3000
+  ganforge train --preset fashion-dcgan --minutes 10 # as far as 10 minutes get, then export
   ganforge train --preset fashion-dcgan --dry-run    # show the resolved config, train nothing
   ganforge train --out runs/ring8 --resume latest    # continue exactly where it stopped""",
     "generate": """examples:
@@ -76,6 +77,7 @@ def _parser() -> argparse.ArgumentParser:
     t.add_argument("--lr-d", type=float, help="discriminator learning rate")
     t.add_argument("--steps", type=int, help="generator updates (on --resume: the new total)")
     t.add_argument("--batch-size", type=int, help="samples per batch")
+    t.add_argument("--minutes", type=float, help="time budget: stop, checkpoint and export after this long")
     t.add_argument("--seed", type=int, help="random seed (runs are deterministic on CPU)")
     t.add_argument("--sample-every", type=int, help="steps between sample pictures")
     t.add_argument("--checkpoint-every", type=int, help="steps between resume checkpoints")
@@ -135,7 +137,7 @@ OVERRIDES = {  # CLI flag -> (config section, field)
     "conditioning": ("model", "conditioning"),
     "loss": ("loss", "name"), "n_critic": ("loss", "n_critic"), "gp_weight": ("loss", "gp_weight"),
     "r1_gamma": ("loss", "r1_gamma"), "lr_g": ("optim", "lr_g"), "lr_d": ("optim", "lr_d"),
-    "steps": ("train", "steps"), "batch_size": ("train", "batch_size"), "seed": ("train", "seed"),
+    "steps": ("train", "steps"), "minutes": ("train", "minutes"), "batch_size": ("train", "batch_size"), "seed": ("train", "seed"),
     "sample_every": ("train", "sample_every"), "checkpoint_every": ("train", "checkpoint_every"),
     "eval_every": ("train", "eval_every"), "device": ("train", "device"),
     "diffaugment": ("train", "diffaugment"),

@@ -64,6 +64,7 @@ class OptimConfig:
 @dataclass
 class TrainConfig:
     steps: int = 2000                # generator updates
+    minutes: float = 0.0             # wall-clock budget: stop, checkpoint and export when it runs out (0: none)
     batch_size: int = 64
     seed: int = 0
     ema_half_life: float = 10_000.0  # images; 0 disables the EMA generator
@@ -193,6 +194,8 @@ def validate(cfg: Config) -> Config:
     for name, v in {"optim.lr_g": cfg.optim.lr_g, "optim.lr_d": cfg.optim.lr_d}.items():
         if not (isinstance(v, (int, float)) and 0 < v < 1):
             raise GanforgeError(f"option {name} must be a learning rate in (0, 1), got {v!r}")
+    if not (isinstance(cfg.train.minutes, (int, float)) and cfg.train.minutes >= 0):
+        raise GanforgeError(f"option train.minutes must be >= 0 (0: no time budget), got {cfg.train.minutes!r}")
     if cfg.data.channels not in (None, 1, 3):
         raise GanforgeError(f"option data.channels must be 1 or 3, got {cfg.data.channels!r}")
     return cfg

@@ -393,3 +393,15 @@ def test_a_second_run_on_an_image_folder_reads_the_decoded_cache_beside_the_runs
     monkeypatch.setattr(Image, "open", no_decoding)
     second = helpers.train_run(cfg, tmp_path / "runs" / "b")
     assert torch.equal(first.data.x, second.data.x)
+
+
+# ----------------------------------------------------------------- time budget
+def test_a_time_budget_stops_early_with_the_ends_checkpoint_pictures_and_export(tmp_path, helpers, capsys):
+    cfg = helpers.tiny_config("ring8", train={"steps": 100_000, "minutes": 0.01})  # 0.6 s
+    t = helpers.train_run(cfg, tmp_path / "run")
+    assert 0 < t.step < 100_000
+    assert "time budget of 0.01 min reached at step" in capsys.readouterr().err
+    assert checkpoint.resolve(tmp_path / "run", "latest").name == checkpoint.checkpoint_path(tmp_path / "run", t.step).name
+    assert (tmp_path / "run" / "samples" / f"step-{t.step:08d}.png").is_file()
+    assert helpers.read_metrics(tmp_path / "run")[-1]["step"] == t.step
+    assert ganforge.load(tmp_path / "run").z_dim == cfg.model.z_dim

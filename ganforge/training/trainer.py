@@ -128,22 +128,29 @@ class Trainer:
                    dynamic_ncols=True, mininterval=0.1 if sys.stderr.isatty() else 5.0, desc=f"train {self.cfg.preset or self.cfg.data.source}")
         self.stats.sinks.append(progress_sink(bar))
         with deferred_interrupt() as interrupted:
-            self._loop(bar, interrupted)
+            timed_out = self._loop(bar, interrupted)
         bar.close()
         self.stats.sinks.pop()
-        if self.step < total:  # Ctrl-C: stop between steps, so the checkpoint resumes exactly
+        if timed_out:
+            print(f"time budget of {self.cfg.train.minutes:g} min reached at step {self.step} of {total}; "
+                  f"exporting. Continue with: ganforge train --out {self.run_dir} --resume latest", file=sys.stderr)
+        elif self.step < total:  # Ctrl-C: stop between steps, so the checkpoint resumes exactly
             self.save_checkpoint()
             raise Interrupted(f"interrupted at step {self.step}; checkpoint saved. Continue with: "
                               f"ganforge train --out {self.run_dir} --resume latest")
         return self.export()
 
-    def _loop(self, bar: tqdm, interrupted: Callable[[], bool]) -> None:
+    def _loop(self, bar: tqdm, interrupted: Callable[[], bool]) -> bool:
+        """Train until the last step, Ctrl-C or the time budget; True if the budget ran out."""
         t, total = self.cfg.train, self.cfg.train.steps
         tick, tick_step = time.perf_counter(), self.step
-        while self.step < total and not interrupted():
+        deadline = time.monotonic() + 60 * t.minutes if t.minutes > 0 else math.inf
+        timed_out = False
+        while self.step < total and not interrupted() and not timed_out:
             self.train_step()
             bar.update(1)
-            last = self.step == total
+            timed_out = time.monotonic() >= deadline
+            last = self.step == total or timed_out  # the end's pictures, metrics and checkpoint
             evaluate = self._evaluation_due(last)
             if evaluate:
                 self.evaluate()
@@ -157,6 +164,7 @@ class Trainer:
                 self.save_samples()
             if self.step % t.checkpoint_every == 0 or last:
                 self.save_checkpoint()
+        return timed_out
 
     def train_step(self) -> None:
         self._set_learning_rates()
