@@ -24,6 +24,7 @@ from ganforge.metrics import (
     precision_recall,
 )
 from ganforge.metrics.kid import mmd2_unbiased
+from ganforge.metrics.registry import compute
 
 prdc_module = importlib.import_module("ganforge.metrics.prdc")  # the package exports the function prdc
 
@@ -243,6 +244,10 @@ def test_registry_runs_metrics_by_name():
     assert set(get_metric("is").compute(inputs, splits=5)) == {"is_mean", "is_std"}
     assert set(get_metric("pr").compute(inputs)) == {"precision", "recall"}
     assert set(get_metric("dc").compute(inputs)) == {"density", "coverage"}
+    # several at once; pr and dc together take the one-pass route and give the same numbers
+    together = compute(["fid", "pr", "dc"], inputs, options={"pr": {"k": 2}})
+    assert together == {"fid": fid(real, fake), **precision_recall(real, fake, k=2), **density_coverage(real, fake)}
+    assert "unknown metric 'nope'" in one_line_error(compute, ["fid", "nope"], inputs)
 
 
 # ------------------------------------------------------------------------------ bad input

@@ -25,7 +25,7 @@ from ganforge.errors import GanforgeError
 from ganforge.metrics.fid import fid
 from ganforge.metrics.inception_score import inception_score
 from ganforge.metrics.kid import kid
-from ganforge.metrics.prdc import density_coverage, precision_recall
+from ganforge.metrics.prdc import density_coverage, prdc, precision_recall
 
 FEATURES = ("real_features", "fake_features")
 
@@ -78,10 +78,22 @@ def compute(names: list[str] | tuple[str, ...], inputs: Mapping[str, Any],
             options: Mapping[str, Mapping[str, Any]] | None = None) -> dict[str, float]:
     """Run several metrics on shared inputs -> one merged {name: float}; options per metric name."""
     metrics = [get_metric(n) for n in names]  # every name checked before any work starts
+    options = options or {}
     out: dict[str, float] = {}
+    if _together(metrics, options, inputs):  # pr and dc share distance matrices: one pass, 3 matrices instead of 5
+        out.update(prdc(*(inputs[n] for n in FEATURES), k_pr=options.get("pr", {}).get("k", 3),
+                        k_dc=options.get("dc", {}).get("k", 5)))
+        metrics = [m for m in metrics if m.name not in ("pr", "dc")]
     for metric in metrics:
-        out.update(metric.compute(inputs, **(options or {}).get(metric.name, {})))
+        out.update(metric.compute(inputs, **options.get(metric.name, {})))
     return out
+
+
+def _together(metrics: list[Metric], options: Mapping[str, Mapping[str, Any]], inputs: Mapping[str, Any]) -> bool:
+    """Both built-in pr and dc requested, with no option but k, and their inputs present?"""
+    mine = {m.name: m for m in metrics if m.name in ("pr", "dc")}
+    return (len(mine) == 2 and mine["pr"].fn is precision_recall and mine["dc"].fn is density_coverage
+            and all(set(options.get(n, {})) <= {"k"} for n in mine) and all(n in inputs for n in FEATURES))
 
 
 def _fid(real: Any, fake: Any) -> dict[str, float]:
