@@ -106,3 +106,11 @@ def _same_budget(domain: str, n: int, recipe, seed: int, show: bool,
     x, y = load_split(domain, "train")
     idx = torch.randperm(len(x), generator=torch.Generator().manual_seed(seed))[:n]
     return accuracy(fit(domain, x[idx], y[idx], recipe, seed=seed, progress=show), x_test, y_test)
+
+
+def cas_metrics(generator: nn.Module, domain: str, **options) -> dict[str, float]:
+    """Registry form of `classification_accuracy_score`: ``{name: float}``, the sample count
+    and epochs included (``cas_n_fake``, ``cas_epochs``) so that the record names its settings."""
+    result = classification_accuracy_score(generator, domain, **options)
+    settings = result["settings"]
+    return {**result["metrics"], "cas_n_fake": float(settings["n_fake"]), "cas_epochs": float(settings["epochs"])}

@@ -67,3 +67,16 @@ def reverse_kl(p_fake: torch.Tensor, p_real: torch.Tensor) -> float:
     if (p_real[mask] == 0).any():
         return math.inf
     return float((p_fake[mask] * (p_fake[mask] / p_real[mask]).log()).sum())
+
+
+def class_modes_from_logits(fake_logits: torch.Tensor, real_labels: torch.Tensor | None = None,
+                            min_share: float = MIN_SHARE) -> dict[str, float]:
+    """Registry form: classifier logits of samples ``(N, K)`` and, optionally, the real
+    labels ``(M,)`` giving the real class distribution (uniform when None)."""
+    fake_logits = torch.as_tensor(fake_logits)
+    if fake_logits.dim() != 2 or len(fake_logits) == 0:
+        raise GanforgeError(f"class modes need classifier logits (N, K) of the samples, got shape "
+                            f"{tuple(fake_logits.shape)}")
+    counts = class_counts(fake_logits)
+    real = None if real_labels is None else class_counts(torch.as_tensor(real_labels), len(counts))
+    return class_modes(counts, real, min_share)
