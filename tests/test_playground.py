@@ -161,9 +161,10 @@ def test_resolve_contains_paths(runs_root: Path, tmp_path: Path):
 # ----------------------------------------------------------------- websocket: the 2-D lab
 def test_play_pause_single_steps_and_reset(url: str):
     async def body(c: Client):
+        data = await c.next("data")
         first = await c.next("frame")
-        assert first["step"] == 0 and not first["playing"]
-        assert len(first["real"]) == len(first["fake"]) == 1000 and len(first["heat"]) == first["heat_size"] ** 2
+        assert first["step"] == 0 and not first["playing"] and data["distribution"] == "ring8"
+        assert len(data["real"]) == len(first["fake"]) == 1000 and len(first["heat"]) == first["heat_size"] ** 2
         assert len(first["manifold"]) == 2 * first["z_grid"] ** 2
         await c.send({"type": "play"})
         moving = await c.next("frame", where=lambda f: f["playing"] and f["step"] >= 20)
@@ -274,12 +275,15 @@ def test_tabs_have_their_own_sessions_and_closing_ends_them(url: str, monkeypatc
         while await sessions_open(url):
             assert time.monotonic() < deadline, "closed tabs left sessions behind"
             await asyncio.sleep(0.1)
-    before = threading.active_count()
+    def workers() -> int:
+        return sum(t.name == "ganforge-session" for t in threading.enumerate())
+
+    before = workers()
     asyncio.run(main())
     deadline = time.monotonic() + 10
-    while threading.active_count() > before and time.monotonic() < deadline:
+    while workers() > before and time.monotonic() < deadline:
         time.sleep(0.05)
-    assert threading.active_count() <= before, "a session's worker thread outlived its tab"
+    assert workers() == before, "a session's worker thread outlived its tab"
 
 
 def test_outbox_keeps_only_the_latest_frame():

@@ -7,7 +7,8 @@ update, fakes detached in the D update) with less dispatch per step:
     depends on its own row only);
   - gradients by `torch.autograd.grad` on the updated network's parameters only, so no
     `requires_grad_` toggling and no weight gradients of the frozen network;
-  - fused Adam (one kernel over all parameters).
+  - fused Adam (one kernel over all parameters), called without Optimizer.step's
+    per-call regrouping (fast_adam.py).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from ganforge.data.dataset import ToyDistribution
 from ganforge.data.toy2d import TOYS
 from ganforge.losses import LOSSES, gradient_penalty
 from ganforge.models import toy
+from ganforge.playground.fast_adam import FastAdam
 
 DISTRIBUTIONS = ("ring8", "grid25", "spiral", "moons", "drawn")
 LAB_LOSSES = ("minimax", "non-saturating", "wgan-gp", "lsgan", "hinge")
@@ -85,6 +87,7 @@ class Lab:
         self.g_params, self.d_params = list(self.G.parameters()), list(self.D.parameters())
         self.opt_g = make_optimizer(s.optimizer, self.g_params, s.lr_g)
         self.opt_d = make_optimizer(s.optimizer, self.d_params, s.lr_d)
+        self._fast = {id(o): FastAdam(o) for o in (self.opt_g, self.opt_d) if s.optimizer == "adam"}
         self.objective, self.constraint = LOSSES[s.loss]
         self.noise = torch.Generator().manual_seed(s.seed + 1)     # z and GP mixing
         self.data_rng = torch.Generator().manual_seed(s.seed + 2)  # real batches
@@ -128,11 +131,14 @@ class Lab:
         self._record("G", loss)
         self.step += 1
 
-    @staticmethod
-    def _apply(loss: Tensor, params: list[Tensor], opt: torch.optim.Optimizer) -> None:
+    def _apply(self, loss: Tensor, params: list[Tensor], opt: torch.optim.Optimizer) -> None:
         # Gradients of this network's parameters only: the other network's weight
         # gradients are never computed, and nothing accumulates in their .grad.
-        grads = torch.autograd.grad(loss, params)
+        grads = list(torch.autograd.grad(loss, params))
+        fast = self._fast.get(id(opt))
+        if fast is not None:
+            fast.step(grads)
+            return
         for p, g in zip(params, grads):
             p.grad = g
         opt.step()

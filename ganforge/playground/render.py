@@ -17,9 +17,8 @@ from ganforge.metrics import mode_coverage
 from ganforge.playground.lab import Z_DIM, Lab
 
 SHOWN_POINTS = 500     # real and generated points drawn
-ARROWS = 150           # generated points that carry a gradient arrow
+ARROWS = 120           # generated points that carry a gradient arrow
 HEAT = 32              # the decision surface is HEAT x HEAT cells
-HEAT_EVERY = 2         # frames per heat-map update (it moves slowly; D on HEAT^2 points is a frame's largest cost)
 Z_GRID = 15            # the manifold is G over a Z_GRID x Z_GRID grid of z in [-2, 2]^2
 METRIC_SAMPLES = 2500  # the mode-coverage protocol's sample count
 PROBABILITY_LOSSES = ("minimax", "non-saturating")  # D(x) = sigmoid(logit) is a probability
@@ -44,7 +43,7 @@ class Renderer:
         ticks = torch.linspace(-2, 2, Z_GRID)
         self.z_grid = torch.cartesian_prod(ticks, ticks)                   # (Z_GRID^2, 2), row-major
         self.z_both = torch.cat([self.z, self.z_grid])
-        self.frames, self.heat = 0, None
+        self.frames, self.heat, self.arrows = 0, None, None
         centres = (torch.arange(HEAT) + 0.5) / HEAT * 2 - 1                 # cell centres in [-1, 1]
         ys, xs = torch.meshgrid(-centres, centres, indexing="ij")          # top row = largest y
         self.heat_xy = torch.stack([xs, ys], dim=-1).reshape(-1, 2) * self.extent  # (HEAT^2, 2)
@@ -55,20 +54,28 @@ class Renderer:
         # a square view a little larger than the data, whatever its spread
         return float(sample.abs().quantile(0.995)) * 1.35 + 0.05
 
+    def data(self) -> dict:
+        """The fixed real sample and the view, sent once per lab (not in every frame)."""
+        return {"type": "data", "distribution": self.lab.dist.name, "extent": round(self.extent, 4),
+                "real": _milli(self.real)}
+
     def frame(self, steps_per_s: float, playing: bool, metrics: bool = True) -> dict:
+        """While playing, the heat map and the arrows (a frame's two largest costs) are
+        refreshed on alternate frames; a paused frame refreshes everything."""
         lab = self.lab
         with torch.no_grad():
             out = lab.G(self.z_both)                                       # one G call for both
             fake, manifold = out[:SHOWN_POINTS], out[SHOWN_POINTS:]        # (P, 2), (Z_GRID^2, 2)
-            if self.frames % HEAT_EVERY == 0 or self.heat is None:
+            if not playing or self.frames % 2 == 0 or self.heat is None:
                 self.heat = self._heat()
-            heat, heat_range = self.heat
+        if not playing or self.frames % 2 == 1 or self.arrows is None:
+            self.arrows = _milli(self._arrows(fake[:ARROWS]))
+        heat, heat_range = self.heat
         self.frames += 1
         return {
             "type": "frame", "step": lab.step, "d_updates": lab.d_updates,
             "steps_per_s": round(steps_per_s, 1), "playing": playing, "extent": round(self.extent, 4),
-            "real": _milli(self.real), "fake": _milli(fake), "arrows": _milli(self._arrows(fake[:ARROWS])),
-            "manifold": _milli(manifold), "z_grid": Z_GRID,
+            "fake": _milli(fake), "arrows": self.arrows, "manifold": _milli(manifold), "z_grid": Z_GRID,
             "heat": heat, "heat_size": HEAT, "heat_range": heat_range,
             "losses": {k: (v if v is not None and math.isfinite(v) else None)
                        for k, v in lab.take_losses().items()},

@@ -6,7 +6,7 @@
 const $ = (id) => document.getElementById(id);
 const state = {
   ws: null, frame: null, dirty: false, playing: false, extent: 1.5,
-  drawn: [], drawing: false, lastStep: -1,
+  drawn: [], drawing: false, lastStep: -1, real: [],
   loss: { d: new Series(), g: new Series() }, modes: { m: new Series(), h: new Series() },
   image: { rows: 0, cols: 0, picked: null, points: false },
   run: { d: new Series(2000), g: new Series(2000), m: new Series(2000), h: new Series(2000) },
@@ -37,6 +37,7 @@ function showError(text) {
 function handle(msg) {
   switch (msg.type) {
     case "frame": onFrame(msg); break;
+    case "data": state.real = msg.real; state.extent = msg.extent; state.dirty = true; break;
     case "settings": fillSettings(msg.settings); break;
     case "error": showError(msg.message); break;
     case "image.opened": onImageOpened(msg); break;
@@ -179,7 +180,7 @@ function drawView() {
   if (f && $("show-heat").checked) drawHeat(ctx, f, w, h);
   drawAxes(ctx, w, h, e);
   if (f && $("show-manifold").checked) drawManifold(ctx, f, P);
-  if (f && $("show-real").checked) dots(ctx, f.real, P, "rgba(31,158,110,0.75)", 2.2);
+  if (f && $("show-real").checked) dots(ctx, state.real, P, "rgba(31,158,110,0.75)", 2.2);
   if (f && $("show-fake").checked) dots(ctx, f.fake, P, "rgba(138,63,252,0.8)", 2.2);
   if (f && $("show-arrows").checked) drawArrows(ctx, f, P);
   if ($("distribution").value === "drawn") {
@@ -224,7 +225,7 @@ function drawManifold(ctx, f, P) {
 function drawArrows(ctx, f, P) {
   ctx.strokeStyle = "rgba(31,41,55,0.7)"; ctx.lineWidth = 1.1;
   ctx.beginPath();
-  for (let i = 0; i < f.arrows.length; i += 2) {
+  for (let i = 0; i < f.arrows.length && i < f.fake.length; i += 2) {
     const x = f.fake[i], y = f.fake[i + 1];
     const [ax, ay] = P(x, y), [bx, by] = P(x + f.arrows[i], y + f.arrows[i + 1]);
     const len = Math.hypot(bx - ax, by - ay);
