@@ -90,8 +90,8 @@ def _check(real_features: Any, fake_features: Any, metric: str, k_real: int, k_f
 def prdc(real_features: Any, fake_features: Any, k_pr: int = 3, k_dc: int = 5) -> dict[str, float]:
     """Precision, recall (k = k_pr) and density, coverage (k = k_dc) in one pass over the distances.
 
-    real (N, D), fake (M, D), numpy or torch. Cheaper than precision_recall + density_coverage
-    (three distance matrices instead of five). k_pr = 0 or k_dc = 0 skips that pair.
+    real (N, D), fake (M, D), numpy or torch. Cheaper than precision_recall + density_coverage,
+    which compute the real-real and real-fake distances twice. k_pr = 0 or k_dc = 0 skips that pair.
     """
     metric = "prdc" if k_pr and k_dc else ("precision_recall" if k_pr else "density_coverage")
     for k in (k_pr, k_dc):
