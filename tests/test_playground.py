@@ -101,6 +101,14 @@ async def sessions_open(url: str) -> int:
         return (await client.get(f"http://{url}/api/info")).json()["sessions"]
 
 
+async def wait_sessions(url: str, n: int, timeout: float = 10.0) -> None:
+    """Until `n` sessions are open (a closed tab's session ends a moment after it closes)."""
+    deadline = time.monotonic() + timeout
+    while (now := await sessions_open(url)) != n:
+        assert time.monotonic() < deadline, f"{now} sessions open, expected {n}"
+        await asyncio.sleep(0.05)
+
+
 def append_line(path: Path, line: str) -> None:
     with open(path, "a") as f:
         f.write(line + "\n")
@@ -257,11 +265,12 @@ def test_bad_messages_get_error_frames_and_the_session_lives_on(url: str):
 # ----------------------------------------------------------------- websocket: sessions
 def test_tabs_have_their_own_sessions_and_closing_ends_them(url: str, monkeypatch: pytest.MonkeyPatch):
     async def main():
+        await wait_sessions(url, 0)  # earlier tests' tabs
         async with websockets.connect(f"ws://{url}/ws") as a, websockets.connect(f"ws://{url}/ws") as b:
             ca, cb = Client(a), Client(b)
             await ca.next("frame")
             await cb.next("frame")
-            assert (await sessions_open(url)) == 2
+            await wait_sessions(url, 2)
             await ca.send({"type": "step_g"})
             await ca.next("frame", where=lambda f: f["step"] == 1)
             await cb.send({"type": "step_d"})
@@ -271,10 +280,7 @@ def test_tabs_have_their_own_sessions_and_closing_ends_them(url: str, monkeypatc
             async with websockets.connect(f"ws://{url}/ws") as c:
                 err = json.loads(await asyncio.wait_for(c.recv(), 10))
                 assert err["type"] == "error" and "too many" in err["message"]
-        deadline = time.monotonic() + 10
-        while await sessions_open(url):
-            assert time.monotonic() < deadline, "closed tabs left sessions behind"
-            await asyncio.sleep(0.1)
+        await wait_sessions(url, 0)  # closing the tabs ended their sessions
     def workers() -> int:
         return sum(t.name == "ganforge-session" for t in threading.enumerate())
 
