@@ -9,6 +9,7 @@ from __future__ import annotations
 import copy
 import dataclasses
 import json
+import math
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any, get_args, get_type_hints
@@ -78,6 +79,7 @@ class TrainConfig:
     threads: int = 0                 # torch CPU threads; 0 = all cores
     channels_last: str = "auto"      # NHWC memory for image models: auto (CPU, CUDA), on, off
     reuse_fakes: bool = False        # the G step reuses the D step's fakes: one G forward a step
+    health: bool = True              # warn of mode collapse / a winning D; roll back on divergence
     diffaugment: str = ""            # DiffAugment policy for small datasets, e.g. color,translation,cutout
 
 
@@ -192,8 +194,9 @@ def validate(cfg: Config) -> Config:
         if not isinstance(v, int) or v < 1:
             raise GanforgeError(f"option {name} must be a positive integer, got {v!r}")
     for name, v in {"optim.lr_g": cfg.optim.lr_g, "optim.lr_d": cfg.optim.lr_d}.items():
-        if not (isinstance(v, (int, float)) and 0 < v < 1):
-            raise GanforgeError(f"option {name} must be a learning rate in (0, 1), got {v!r}")
+        # large rates are allowed: a diverging run is rolled back at half the rate
+        if not (isinstance(v, (int, float)) and 0 < v < math.inf):
+            raise GanforgeError(f"option {name} must be a positive learning rate, got {v!r}")
     if not (isinstance(cfg.train.minutes, (int, float)) and cfg.train.minutes >= 0):
         raise GanforgeError(f"option train.minutes must be >= 0 (0: no time budget), got {cfg.train.minutes!r}")
     if cfg.data.channels not in (None, 1, 3):

@@ -296,7 +296,7 @@ TRAIN_ERRORS = {
     "model-data-mismatch": (["--data", "ring8", "--model", "dcgan"], ["dcgan", "points", "--model toy"]),
     "preset-and-config": (["--preset", "ring8", "--config", "{tmp}/points.csv"], ["--preset", "--config"]),
     "missing-config": (["--config", "{tmp}/nope.yaml"], ["nope.yaml", "not found"]),
-    "bad-lr": (["--lr", "5"], ["lr", "(0, 1)"]),
+    "bad-lr": (["--lr", "-0.1"], ["lr", "positive learning rate"]),
 }
 
 

@@ -67,8 +67,9 @@ def test_merge_returns_an_independent_copy():
     ("loss", "n_critic", 0, ["loss.n_critic"]),
     ("loss", "r1_interval", 0, ["loss.r1_interval"]),
     ("train", "checkpoint_every", 0, ["train.checkpoint_every"]),
-    ("optim", "lr_g", 0.0, ["optim.lr_g", "(0, 1)"]),
-    ("optim", "lr_d", 2.0, ["optim.lr_d"]),
+    ("optim", "lr_g", 0.0, ["optim.lr_g", "positive learning rate"]),
+    ("optim", "lr_d", float("inf"), ["optim.lr_d"]),
+    ("train", "minutes", -1.0, ["train.minutes", ">= 0"]),
     ("data", "channels", 2, ["data.channels", "1 or 3"]),
 ])
 def test_validate_names_the_bad_option(section, option, value, fragments):

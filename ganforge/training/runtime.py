@@ -59,6 +59,33 @@ def set_threads(threads: int) -> None:
     torch.set_num_threads(max(1, threads or cores or 1))
 
 
+def cpu_model() -> str:
+    try:
+        for line in open("/proc/cpuinfo"):
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    import platform
+    return platform.processor() or platform.machine()
+
+
+def write_run_info(path, device: torch.device) -> None:
+    """Where a run ran, for its report: device, threads, versions, CPU model."""
+    import json
+    import platform
+    import time
+
+    from ganforge import __version__
+    info = {"device": str(device), "threads": torch.get_num_threads(), "cpu": cpu_model(),
+            "cores": os.cpu_count(), "torch": torch.__version__, "ganforge": __version__,
+            "python": platform.python_version(), "started": time.strftime("%Y-%m-%dT%H:%M:%S%z")}
+    if device.type == "cuda":
+        info["gpu"] = torch.cuda.get_device_name(device)
+    with open(path, "w") as f:
+        json.dump(info, f, indent=2)
+
+
 def tune_allocator() -> None:
     """Keep freed tensor buffers in the heap instead of handing them back to the OS each
     step. glibc's defaults unmap large blocks on free, which costs ~70k page faults per

@@ -27,16 +27,27 @@ class Stats:
         self._values[name].append(value)
 
     def flush(self, step: int) -> dict[str, float]:
+        """collect() then emit(): average, and hand the row to every sink."""
+        row = self.collect()
+        self.emit(step, row)
+        return row
+
+    def emit(self, step: int, row: dict[str, float]) -> None:
+        for sink in self.sinks:
+            sink(step, row)
+
+    def discard(self) -> None:
+        self._values.clear()
+
+    def collect(self) -> dict[str, float]:
+        """The mean of each stat reported since the last collect, in one host transfer per device."""
         means = {name: torch.stack(vals).mean() for name, vals in self._values.items()}
         self._values.clear()
         row: dict[str, float] = {}
         for device in {m.device for m in means.values()}:  # one transfer per device
             names = [n for n, m in means.items() if m.device == device]
             row.update(zip(names, torch.stack([means[n] for n in names]).tolist()))
-        row = {n: row[n] for n in means}  # in the order reported
-        for sink in self.sinks:
-            sink(step, row)
-        return row
+        return {n: row[n] for n in means}  # in the order reported
 
 
 class JsonlSink:

@@ -9,6 +9,7 @@ then the EMA generator follows G. Samples, evaluation and exports use the EMA ge
 
 from __future__ import annotations
 
+import copy
 import math
 import shutil
 import sys
@@ -31,14 +32,18 @@ from ganforge.losses import LOSSES, clip_weights, gradient_penalty, r1_penalty
 from ganforge.metrics import MODE_SAMPLES, mode_coverage
 from ganforge.models import build_models
 from ganforge.training import checkpoint, runtime
-from ganforge.training.batches import make_batches
+from ganforge.training.runtime import write_run_info
+from ganforge.training.batches import make_batches, to_model_range
 from ganforge.training.ema import EMA
+from ganforge.training.health import HealthMonitor, mean_pairwise_distance
 from ganforge.training.interrupt import Interrupted, deferred_interrupt
 from ganforge.training.stats import JsonlSink, Stats, progress_sink
 from ganforge.viz.grid import save_samples
 
-RUN_ARTIFACTS = ("checkpoints", "samples", "model", "metrics.jsonl", "config.yaml")
+RUN_ARTIFACTS = ("checkpoints", "samples", "model", "metrics.jsonl", "config.yaml", "run_info.json",
+                 "alarms.jsonl", "timelapse.gif", "curves.png", "report.html", "tensorboard")
 KEEP_CHECKPOINTS = 3
+MAX_ROLLBACKS = 3  # divergences recovered (at half the learning rates each) before a run stops
 FOLDER_CACHE = ".ganforge-cache"  # beside run directories: decoded image folders
 
 
@@ -115,10 +120,16 @@ class Trainer:
         self.fixed_z, self.fixed_c = self._fixed_latents()
         self.reference = self._reference_points()
         self._grad_owner: nn.Module | None = None
+        self._last_logits: tuple[Tensor, Tensor] | None = None
         if ckpt is not None:
             self._restore(ckpt)
         self._prepare_run_dir(clear=force and ckpt is None)
         cfg.save(self.run_dir / "config.yaml")
+        write_run_info(self.run_dir / "run_info.json", self.device)
+        self.health = HealthMonitor(self.run_dir / "alarms.jsonl", cfg.train.steps) if cfg.train.health else None
+        self.real_diversity = self._real_diversity()
+        self.rollbacks = 0
+        self._good = copy.deepcopy(self.state_dict())
 
     # ----------------------------------------------------------------- the loop
     def fit(self) -> Path:
@@ -132,6 +143,7 @@ class Trainer:
         bar.close()
         self.stats.sinks.pop()
         if timed_out:
+            self.save_checkpoint()  # (again, in case a roll-back came after the end's checkpoint)
             print(f"time budget of {self.cfg.train.minutes:g} min reached at step {self.step} of {total}; "
                   f"exporting. Continue with: ganforge train --out {self.run_dir} --resume latest", file=sys.stderr)
         elif self.step < total:  # Ctrl-C: stop between steps, so the checkpoint resumes exactly
@@ -158,13 +170,62 @@ class Trainer:
                 elapsed = time.perf_counter() - tick
                 self.stats.report("Speed/steps_per_s", (self.step - tick_step) / elapsed)
                 self.stats.report("Speed/images_per_s", (self.step - tick_step) * t.batch_size / elapsed)
-                self._check_finite(self.stats.flush(self.step))
+                for name, opt in (("G", self.opt_g), ("D", self.opt_d)):
+                    self.stats.report(f"LR/{name}", opt.param_groups[0]["lr"])
+                healthy = self._log()
                 tick, tick_step = time.perf_counter(), self.step
+                if not healthy:  # rolled back to the last good state: go on from there
+                    bar.n = self.step
+                    bar.refresh()
+                    continue
             if self.step % t.sample_every == 0 or last:
                 self.save_samples()
             if self.step % t.checkpoint_every == 0 or last:
                 self.save_checkpoint()
         return timed_out
+
+    def _log(self) -> bool:
+        """Average this interval's stats, check the run's health and write the row. False when
+        a non-finite loss or weight made the trainer roll back to the last good state."""
+        row = self.stats.collect()
+        bad = next((k for k, v in row.items() if k.startswith("Loss/") and not math.isfinite(v)), None)
+        bad = bad or self._non_finite_weights()
+        if bad:
+            self._roll_back(bad)
+            return False
+        if self.health is not None:
+            alarms = self.health.check_row(self.step, row)
+            alarms += self.health.check_diversity(self.step, self._probe_samples(), self.real_diversity)
+            row.update({f"Health/{a.alarm}": 1.0 for a in alarms})
+        self.stats.emit(self.step, row)
+        self._good = copy.deepcopy(self.state_dict())  # in memory: what a divergence rolls back to
+        return True
+
+    def _roll_back(self, what: str) -> None:
+        """Divergence: back to the last good state, at half the learning rates (MAX_ROLLBACKS times)."""
+        failed, good = self.step, int(self._good["step"])
+        self.rollbacks += 1
+        if self.rollbacks > MAX_ROLLBACKS:
+            raise GanforgeError(f"training diverged again at step {failed} ({what} not finite) after "
+                                f"{MAX_ROLLBACKS} roll-backs at ever lower learning rates; stopped. The checkpoints "
+                                f"(up to step {good}) hold no NaN. Try --loss wgan-gp, --r1-gamma 1 or a lower --lr")
+        self.stats.discard()
+        self._restore(copy.deepcopy(self._good))
+        o = self.cfg.optim
+        o.lr_g, o.lr_d = o.lr_g / 2, o.lr_d / 2
+        self.cfg.save(self.run_dir / "config.yaml")  # the run's config says what it trains with now
+        if self.health is not None:
+            self.health.non_finite(failed, what, good, o.lr_g, o.lr_d)
+        self.stats.report("Health/non_finite", 1.0)
+
+    @torch.no_grad()
+    def _probe_samples(self) -> Tensor:
+        """G's current samples of the first fixed z (eval mode: no BatchNorm statistics move)."""
+        n = 64 if self.data.kind == "images" else 256
+        self.G.eval()
+        x = self.G(self.fixed_z[:n], None if self.fixed_c is None else self.fixed_c[:n])
+        self.G.train()
+        return x
 
     def train_step(self) -> None:
         self._set_learning_rates()
@@ -186,6 +247,8 @@ class Trainer:
             loss = phase.loss()
         phase.optimizer.zero_grad(set_to_none=True)
         phase.scaler.scale(loss).backward()
+        if phase.name in ("D", "G"):
+            self.stats.report(f"Grad/{phase.name}/norm", grad_norm(phase.module))
         phase.scaler.step(phase.optimizer)
         phase.scaler.update()
         if phase.after is not None:
@@ -207,8 +270,7 @@ class Trainer:
         loss_real, loss_fake = self.objective.d_real(real_logits), self.objective.d_fake(fake_logits)
         self.stats.report("Loss/D/real", loss_real)
         self.stats.report("Loss/D/fake", loss_fake)
-        self.stats.report("D/real_logit", real_logits.mean())
-        self.stats.report("D/fake_logit", fake_logits.mean())
+        self._report_d_outputs(real_logits.detach(), fake_logits.detach())
         loss = loss_real + loss_fake
         if self.acgan:  # D learns to tell the classes of real and fake images apart
             aux = real_aux + fake_aux
@@ -253,6 +315,19 @@ class Trainer:
             return self.D(x, c), None
         logits, class_logits = self.D.forward_with_classes(x, c)
         return logits, F.cross_entropy(class_logits.float(), c)
+
+    def _report_d_outputs(self, real: Tensor, fake: Tensor) -> None:
+        """What D says about the batch: logits, probabilities, accuracies and stylegan2-ada's
+        overfitting signal r_t = E[sign D(x_real)]."""
+        r = self.stats.report
+        r("D/real_logit", real.mean())
+        r("D/fake_logit", fake.mean())
+        r("D/D(x)", torch.sigmoid(real).mean())
+        r("D/D(G(z))", torch.sigmoid(fake).mean())
+        r("D/real_acc", (real > 0).float().mean())
+        r("D/fake_acc", (fake < 0).float().mean())
+        r("D/sign_real", real.sign().mean())
+        self._last_logits = (real, fake)  # for histograms
 
     def d_seen(self, x: Tensor, c: Tensor | None) -> Tensor:
         """D as the losses see it (through DiffAugment): what gradient penalties differentiate."""
@@ -374,11 +449,31 @@ class Trainer:
         result = mode_coverage(self.sample(z), self.data.modes, self.data.std)
         for name, value in result.items():
             self.stats.report(f"Metric/{name}", value)
+        if self.health is not None:
+            for alarm in self.health.check_modes(self.step, result["modes"], len(self.data.modes)):
+                self.stats.report(f"Health/{alarm.alarm}", 1.0)
         return result
 
+    def _real_diversity(self) -> float:
+        """Mean pairwise distance of real samples: the yardstick of the collapse alarm."""
+        n = 64 if self.data.kind == "images" else 256
+        g = torch.Generator().manual_seed(0)
+        x = self.data.sample(n, g) if hasattr(self.data, "sample") else self.data.x[torch.randperm(len(self.data.x), generator=g)[:n]]
+        return mean_pairwise_distance(to_model_range(x))
+
     def save_checkpoint(self) -> Path:
-        self._check_weights_finite()
-        state = {
+        bad = self._non_finite_weights()
+        if bad:  # never write NaN to disk
+            raise GanforgeError(f"training diverged by step {self.step}: {bad} are not finite; "
+                                "the last checkpoint was kept. Try a lower --lr")
+        path = checkpoint.checkpoint_path(self.run_dir, self.step)
+        checkpoint.atomic_save(self.state_dict(), path)
+        checkpoint.prune(self.run_dir, KEEP_CHECKPOINTS)
+        return path
+
+    def state_dict(self) -> dict:
+        """Everything an exact resume needs (the live tensors: copy before changing them)."""
+        return {
             "G": self.G.state_dict(), "D": self.D.state_dict(), "G_ema": self.ema.model.state_dict(),
             "opt_g": self.opt_g.state_dict(), "opt_d": self.opt_d.state_dict(),
             "scaler_g": self.scaler_g.state_dict(), "scaler_d": self.scaler_d.state_dict(),
@@ -387,10 +482,6 @@ class Trainer:
                     "data": self.data_rng.get_state(),
                     "cuda": torch.cuda.get_rng_state_all() if self.device.type == "cuda" else []},
         }
-        path = checkpoint.checkpoint_path(self.run_dir, self.step)
-        checkpoint.atomic_save(state, path)
-        checkpoint.prune(self.run_dir, KEEP_CHECKPOINTS)
-        return path
 
     def _restore(self, ckpt: dict) -> None:
         self.G.load_state_dict(ckpt["G"])
@@ -416,17 +507,21 @@ class Trainer:
                 "class_names": getattr(d, "class_names", None) if self.num_classes else None}
         return modeling.save_pretrained(self.ema.model, self.run_dir / "model", info)
 
-    def _check_finite(self, row: dict[str, float]) -> None:
-        bad = [k for k, v in row.items() if k.startswith("Loss/") and not math.isfinite(v)]
-        if bad:
-            raise GanforgeError(f"training diverged by step {self.step}: {bad[0]} is not finite; "
-                                "no checkpoint was written since. Try a lower --lr or --loss wgan-gp")
-
-    def _check_weights_finite(self) -> None:
+    def _non_finite_weights(self) -> str | None:
+        """"G's weights" / "D's weights" if any is NaN or infinite (one host sync per network)."""
         for name, net in (("G", self.G), ("D", self.D)):
-            if not all(torch.isfinite(p).all() for p in net.parameters()):
-                raise GanforgeError(f"training diverged by step {self.step}: {name} has non-finite "
-                                    "weights; the last checkpoint was kept. Try a lower --lr")
+            params = list(net.parameters())
+            if params and not torch.isfinite(torch.stack(torch._foreach_norm(params))).all():
+                return f"{name}'s weights"
+        return None
+
+
+def grad_norm(module: nn.Module) -> Tensor:
+    """The L2 norm of all of a module's gradients together, without a host sync."""
+    grads = [p.grad for p in module.parameters() if p.grad is not None]
+    if not grads:
+        return torch.zeros(())
+    return torch.linalg.vector_norm(torch.stack(torch._foreach_norm(grads)))
 
 
 def point_scale(data) -> float:
