@@ -176,13 +176,15 @@ def cmd_train(args: argparse.Namespace) -> int:
     if args.resume:
         if args.out is None:
             raise GanforgeError("--resume needs --out RUN_DIR, the run to continue")
+        if args.force:
+            raise GanforgeError("give --resume (continue the run) or --force (start it over), not both")
         changed = [f"--{k.replace('_', '-')}" for k in (*OVERRIDES, "lr", "preset", "config")
                    if k != "steps" and getattr(args, k) is not None]
         if changed:
             raise GanforgeError(f"a resumed run keeps its config; only --steps may change ({', '.join(changed)} given)")
         if args.dry_run:
             cfg = Config.from_dict(checkpoint.load(checkpoint.resolve(args.out, args.resume))["config"])
-            cfg.train.steps = args.steps or cfg.train.steps
+            cfg.train.steps = args.steps if args.steps is not None else cfg.train.steps
             return _dry_run(cfg, args.out)
         trainer = Trainer(None, args.out, resume=args.resume, progress=not args.no_progress, steps=args.steps)
     else:

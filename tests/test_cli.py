@@ -532,3 +532,17 @@ def test_project_rejects_unreadable_images(make, fragments, trained_runs, tmp_pa
     code, _, err = run_cli(capsys, "project", trained_runs["digits"], make(tmp_path), "--out", tmp_path / "p.png")
     assert_one_line_error(code, err, *fragments)
     assert not (tmp_path / "p.png").exists()
+
+
+def test_resume_and_force_together_is_refused(copy_run, capsys):
+    run = copy_run("ring8")
+    code, _, err = run_cli(capsys, "train", "--out", run, "--resume", "latest", "--force")
+    assert_one_line_error(code, err, "--resume", "--force", "not both")
+
+
+@pytest.mark.parametrize("device", ["meta", "xpu", "cuda:x"])
+def test_devices_other_than_cpu_cuda_mps_are_refused(device, capsys):
+    code, _, err = run_cli(capsys, "train", "--preset", "ring8", "--device", device, "--dry-run")
+    if code == 0:  # --dry-run does not choose a device: train for real, briefly
+        code, _, err = run_cli(capsys, "train", "--preset", "ring8", "--device", device, "--steps", "1")
+    assert_one_line_error(code, err, f"unknown device '{device}'")

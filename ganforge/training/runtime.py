@@ -23,7 +23,9 @@ def select_device(name: str = "auto") -> torch.device:
     try:
         device = torch.device(name)
     except RuntimeError:
-        raise GanforgeError(f"unknown device '{name}' (expected auto, cpu, cuda, cuda:N or mps)") from None
+        device = None
+    if device is None or device.type not in ("cpu", "cuda", "mps"):
+        raise GanforgeError(f"unknown device '{name}' (expected auto, cpu, cuda, cuda:N or mps)")
     if device.type == "cuda" and not torch.cuda.is_available():
         raise GanforgeError(f"device '{name}' asked for, but this PyTorch build sees no CUDA GPU")
     if device.type == "mps" and not torch.backends.mps.is_available():

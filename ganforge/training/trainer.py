@@ -138,10 +138,12 @@ class Trainer:
         bar = tqdm(total=total, initial=self.step, unit="step", disable=not self.progress,
                    dynamic_ncols=True, mininterval=0.1 if sys.stderr.isatty() else 5.0, desc=f"train {self.cfg.preset or self.cfg.data.source}")
         self.stats.sinks.append(progress_sink(bar))
-        with deferred_interrupt() as interrupted:
-            timed_out = self._loop(bar, interrupted)
-        bar.close()
-        self.stats.sinks.pop()
+        try:
+            with deferred_interrupt() as interrupted:
+                timed_out = self._loop(bar, interrupted)
+        finally:
+            bar.close()
+            self.stats.sinks.pop()
         if timed_out:
             self.save_checkpoint()  # (again, in case a roll-back came after the end's checkpoint)
             print(f"time budget of {self.cfg.train.minutes:g} min reached at step {self.step} of {total}; "
