@@ -86,9 +86,18 @@ def test_resume_from_an_earlier_checkpoint_file_replays_the_same_steps(tmp_path,
         "step-00000004.pt", "step-00000008.pt", "step-00000012.pt"]
     expected = checkpoint.load(checkpoint.checkpoint_path(run, 12))
 
+    # a later checkpoint off the interval (as Ctrl-C leaves) must not stay 'latest'
+    (run / "checkpoints" / "step-00000010.pt").write_bytes(checkpoint.checkpoint_path(run, 12).read_bytes())
+    rows_before = helpers.read_metrics(run)
+
     resumed = helpers.train_run(None, run, resume=str(checkpoint.checkpoint_path(run, 4)))
     assert resumed.step == 12
     helpers.assert_same_state(expected, checkpoint.load(checkpoint.checkpoint_path(run, 12)))
+    assert checkpoint.resolve(run, "latest").name == "step-00000012.pt"
+    assert not (run / "checkpoints" / "step-00000010.pt").exists()
+    steps = [r["step"] for r in helpers.read_metrics(run)]
+    assert steps == sorted(steps) and len(steps) == len(set(steps))  # the abandoned rows are gone
+    assert steps == [r["step"] for r in rows_before]
 
 
 @pytest.mark.skipif("lr_decay" not in {f.name for f in fields(OptimConfig)}, reason="no lr schedules")

@@ -52,6 +52,29 @@ def prune(run_dir: Path, keep: int) -> None:
         old.unlink()
 
 
+def step_of(path: Path) -> int | None:
+    m = PATTERN.search(path.name)
+    return int(m.group(1)) if m else None
+
+
+def discard_after(run_dir: Path, step: int) -> list[int]:
+    """Resuming from an earlier checkpoint abandons the later history: remove the later
+    checkpoints (else 'latest' would point into it) and metrics rows. Returns their steps."""
+    later = [p for p in list_checkpoints(run_dir) if step_of(p) > step]
+    for p in later:
+        p.unlink()
+    metrics = run_dir / "metrics.jsonl"
+    if metrics.is_file():
+        import json
+        lines = metrics.read_text().splitlines(keepends=True)
+        kept = [line for line in lines if json.loads(line).get("step", 0) <= step]
+        if len(kept) != len(lines):
+            tmp = metrics.with_name(".metrics.jsonl.tmp")
+            tmp.write_text("".join(kept))
+            tmp.replace(metrics)
+    return [step_of(p) for p in later]
+
+
 def resolve(run_dir: Path, resume: str) -> Path:
     """'latest' -> the newest checkpoint in run_dir; otherwise a checkpoint file path."""
     if resume == "latest":

@@ -124,6 +124,11 @@ class Trainer:
         if ckpt is not None:
             self._restore(ckpt)
         self._prepare_run_dir(clear=force and ckpt is None)
+        if ckpt is not None:
+            dropped = checkpoint.discard_after(self.run_dir, self.step)
+            if dropped:
+                print(f"resuming from step {self.step}: removed the later checkpoints (steps "
+                      f"{', '.join(map(str, dropped))}) and metrics rows of the abandoned history", file=sys.stderr)
         cfg.save(self.run_dir / "config.yaml")
         write_run_info(self.run_dir / "run_info.json", self.device)
         self.health = HealthMonitor(self.run_dir / "alarms.jsonl", cfg.train.steps) if cfg.train.health else None
