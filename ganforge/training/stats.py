@@ -23,7 +23,11 @@ class Stats:
         self._values: dict[str, list[torch.Tensor]] = defaultdict(list)
 
     def report(self, name: str, value: torch.Tensor | float) -> None:
-        value = value.detach().float().reshape(()) if isinstance(value, torch.Tensor) else torch.tensor(float(value))
+        if isinstance(value, torch.Tensor):  # few dispatches: this runs several times a step
+            value = value.detach()
+            value = value if value.dtype == torch.float32 and value.dim() == 0 else value.float().reshape(())
+        else:
+            value = torch.tensor(float(value))
         self._values[name].append(value)
 
     def flush(self, step: int) -> dict[str, float]:
