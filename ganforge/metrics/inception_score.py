@@ -44,7 +44,9 @@ def inception_score(logits_or_probs: Any, splits: int = 10, from_logits: bool | 
     if x.shape[1] < 2:
         raise GanforgeError(f"inception_score: predictions need at least 2 classes (N, C), got {tuple(x.shape)}")
     log_p = _log_probs(x, from_logits)
-    scores = torch.stack([_score(part) for part in torch.tensor_split(log_p, splits)])
+    n = x.shape[0]
+    bounds = [i * n // splits for i in range(1, splits)]  # the original's parts: [i N // s, (i+1) N // s)
+    scores = torch.stack([_score(part) for part in torch.tensor_split(log_p, bounds)])
     return {"is_mean": float(scores.mean()), "is_std": float(scores.std(correction=0))}
 
 
