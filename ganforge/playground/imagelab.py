@@ -57,7 +57,7 @@ class ImageLab:
         info = runs.describe(folder)
         if info is None:
             raise GanforgeError(f"'{rel[:80]}' is not a run or an exported model")
-        self.folder, self.G, self.seen = folder, None, ()
+        self.folder, self.rel, self.G, self.seen = folder, rel, None, ()
         if info["kind"] == "model" or info.get("has_model"):
             self.G = modeling.load(folder)
         self.offsets = [0.0] * DIRECTIONS
@@ -142,8 +142,13 @@ class ImageLab:
 
     def poll(self) -> dict | None:
         """For a run: its latest sample picture and curves when they changed (else None)."""
-        if self.folder is None or runs.describe(self.folder) is None or (self.folder / "config.json").is_file():
+        if self.folder is None or (self.folder / "config.json").is_file():
+            return None  # nothing open, or an exported model (it does not change)
+        info = runs.describe(self.folder)
+        if info is None:
             return None
+        if self.G is None and info.get("has_model"):
+            return self.open(self.rel)  # the run finished and exported its model: sample it now
         latest, metrics = self.folder / "samples" / "latest.png", self.folder / "metrics.jsonl"
         stamp = tuple(p.stat().st_mtime_ns if p.is_file() else 0 for p in (latest, metrics))
         if stamp == self.seen:

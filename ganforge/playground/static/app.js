@@ -326,8 +326,14 @@ function bindImageLab() {
     const col = Math.floor((ev.clientX - r.left) / r.width * state.image.cols);
     const row = Math.floor((ev.clientY - r.top) / r.height * state.image.rows);
     const cell = row * state.image.cols + col;
-    if (state.image.picked === null) { state.image.picked = cell; showError(`picked sample ${cell + 1}; click a second one`); }
-    else { send({ type: "image.interpolate", a: state.image.picked, b: cell, steps: 10 }); state.image.picked = null; $("error").hidden = true; }
+    if (state.image.picked === null) {
+      state.image.picked = cell;
+      $("pick-hint").textContent = `sample ${cell + 1} picked: click a second one to interpolate`;
+    } else {
+      send({ type: "image.interpolate", a: state.image.picked, b: cell, steps: 10 });
+      $("pick-hint").textContent = `interpolating from sample ${state.image.picked + 1} to ${cell + 1}`;
+      state.image.picked = null;
+    }
   };
 }
 
