@@ -6,7 +6,7 @@
 const $ = (id) => document.getElementById(id);
 const state = {
   ws: null, frame: null, dirty: false, playing: false, extent: 1.5,
-  drawn: [], drawing: false, lastStep: -1, real: [],
+  drawn: [], drawing: false, real: [],
   loss: { d: new Series(), g: new Series() }, modes: { m: new Series(), h: new Series() },
   image: { rows: 0, cols: 0, picked: null, points: false },
   run: { d: new Series(2000), g: new Series(2000), m: new Series(2000), h: new Series(2000) },
@@ -37,7 +37,7 @@ function showError(text) {
 function handle(msg) {
   switch (msg.type) {
     case "frame": onFrame(msg); break;
-    case "data": state.real = msg.real; state.extent = msg.extent; state.dirty = true; break;
+    case "data": onData(msg); break;
     case "settings": fillSettings(msg.settings); break;
     case "error": showError(msg.message); break;
     case "image.opened": onImageOpened(msg); break;
@@ -118,11 +118,12 @@ function bindDrawing() {
 }
 
 // ------------------------------------------------------------------ 2-D lab: frames
+function onData(msg) { // a new lab (reset, new settings or points): fixed real sample, fresh curves
+  state.real = msg.real; state.extent = msg.extent; state.dirty = true;
+  for (const s of [state.loss.d, state.loss.g, state.modes.m, state.modes.h]) s.clear();
+}
+
 function onFrame(f) {
-  if (f.step < state.lastStep) { // a reset: start the curves again
-    for (const s of [state.loss.d, state.loss.g, state.modes.m, state.modes.h]) s.clear();
-  }
-  state.lastStep = f.step;
   state.frame = f; state.dirty = true; state.extent = f.extent;
   state.playing = f.playing;
   const play = $("play");
