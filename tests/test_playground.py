@@ -433,3 +433,17 @@ def test_static_page_has_the_controls_the_issue_names():
     for control in ("distribution", "loss", "optimizer", "lr_g", "lr_d", "n_critic", "width", "depth",
                     "batch_size", "play", "step_d", "step_g", "reset", "modes", "hq", "speed", "step"):
         assert f'id="{control}"' in html, control
+
+
+def test_a_diverged_model_still_renders_valid_json():
+    from ganforge.playground.render import Renderer
+
+    lab = Lab(LabSettings(width=16, loss="wgan-gp"))
+    renderer = Renderer(lab)
+    with torch.no_grad():
+        for p in lab.G.parameters():
+            p.fill_(float("nan"))
+    lab.train_step()
+    frame = renderer.frame(0.0, playing=False)
+    json.dumps(frame, allow_nan=False)  # JSON that a browser can parse
+    assert frame["diverged"] and frame["losses"] == {"D": None, "G": None} and frame["metrics"]["modes"] == 0

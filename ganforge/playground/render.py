@@ -74,6 +74,7 @@ class Renderer:
         self.frames += 1
         return {
             "type": "frame", "step": lab.step, "d_updates": lab.d_updates,
+            "diverged": not bool(torch.isfinite(fake).all()),
             "steps_per_s": round(steps_per_s, 1), "playing": playing, "extent": round(self.extent, 4),
             "fake": _milli(fake), "arrows": self.arrows, "manifold": _milli(manifold), "z_grid": Z_GRID,
             "heat": heat, "heat_size": HEAT, "heat_range": heat_range,

@@ -125,6 +125,8 @@ function onData(msg) { // a new lab (reset, new settings or points): fixed real 
 
 function onFrame(f) {
   state.frame = f; state.dirty = true; state.extent = f.extent;
+  if (f.diverged && !state.warnedDiverged) showError("training diverged (NaN or infinity): lower a learning rate and press Reset");
+  state.warnedDiverged = f.diverged;
   state.playing = f.playing;
   const play = $("play");
   play.textContent = f.playing ? "❚❚ Pause" : "▶ Play";
