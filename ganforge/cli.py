@@ -34,8 +34,13 @@ EXAMPLES = {
   ganforge project runs/fashion-dcgan shirt.png --out recon.png          # image -> z -> G(z)
   ganforge project runs/fashion-dcgan shirt.png --out recon.png --z z.npy --steps 500""",
     "evaluate": """examples:
-  ganforge evaluate runs/ring8            # modes captured, high-quality %, reverse KL
-  ganforge evaluate runs/grid25 --n 2500 --seed 1""",
+  ganforge evaluate runs/ring8                       # 2-D: modes captured, high-quality %, reverse KL
+  ganforge evaluate runs/fashion-dcgan               # FID, KID, IS, precision/recall, density/coverage, modes
+  ganforge evaluate runs/fashion-cgan --metrics fid,cas --n 5000
+  ganforge evaluate runs/photos --inception-weights pt_inception-2015-12-05-6726825d.pth
+
+Image features come from the domain CNN ganforge ships for digits and fashion-mnist (named in
+every result), else from the FID Inception network, whose weights file you supply.""",
     "presets": "examples:\n  ganforge presets",
     "serve": """examples:
   ganforge serve                         # the playground at http://127.0.0.1:8000
@@ -114,10 +119,16 @@ def _parser() -> argparse.ArgumentParser:
                     help="conditional models: the class to search in (default: every class)")
     pr.add_argument("--seed", type=int, default=0, help="seed for the random starts (default 0)")
 
-    e = command("evaluate", "measure a trained 2-D model (mode coverage)")
+    e = command("evaluate", "measure a trained model: FID, KID, IS, precision/recall, density/coverage, modes, CAS")
     e.add_argument("model", type=Path, help="an exported model directory or a run directory")
-    e.add_argument("--n", type=int, default=2500, help="samples (default 2500, the protocol's)")
-    e.add_argument("--seed", type=int, default=0, help="seed for z (default 0)")
+    e.add_argument("--metrics", help="comma-separated: fid,kid,is,pr,dc,modes,cas (default: all but cas; "
+                                     "2-D models: modes)")
+    e.add_argument("--n", type=int, help="samples per side (default 10000 for images, 2500 for 2-D)")
+    e.add_argument("--features", help="feature extractor: digits-cnn, fashion-mnist-cnn, inception-v3-fid "
+                                      "(default: the data's domain CNN, else inception-v3-fid)")
+    e.add_argument("--inception-weights", type=Path, metavar="PATH",
+                   help="the FID Inception weights file pt_inception-2015-12-05-6726825d.pth")
+    e.add_argument("--seed", type=int, default=0, help="seed for z and the real subset (default 0)")
 
     command("presets", "list the named presets")
     s = command("serve", "open the playground: train 2-D GANs live and explore trained models in a browser")
@@ -289,13 +300,21 @@ def cmd_project(args: argparse.Namespace) -> int:
 
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
-    from ganforge.evaluate import evaluate_mode_coverage
+    from ganforge.evaluate import evaluate
 
-    result = evaluate_mode_coverage(args.model, n=args.n, seed=args.seed)
+    metrics = [m.strip() for m in args.metrics.split(",") if m.strip()] if args.metrics else None
+    if metrics is not None and not metrics:
+        raise GanforgeError("--metrics is empty (expected e.g. fid,kid)")
+    features = args.features or ("inception-v3-fid" if args.inception_weights else None)
+    if args.inception_weights and features != "inception-v3-fid":
+        raise GanforgeError(f"--inception-weights is for --features inception-v3-fid, not {features}")
+    result = evaluate(args.model, metrics, n=args.n, features=features, seed=args.seed,
+                      weights=args.inception_weights)
     width = max(map(len, result["metrics"]))
     for name, value in result["metrics"].items():
-        print(f"{name:<{width}}  {value:.4f}")
-    print(f"({result['settings']})")
+        print(f"{name:<{width}}  {int(value) if float(value).is_integer() and abs(value) < 1e9 else f'{value:.4f}'}")
+    settings = ", ".join(f"{k}={v}" for k, v in result["settings"].items() if k != "metrics")
+    print(f"({settings})")
     return 0
 
 

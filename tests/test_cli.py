@@ -264,12 +264,12 @@ def test_evaluate_is_reproducible_with_the_default_protocol(copy_run, capsys):
     run = copy_run("ring8")
     first = run_cli(capsys, "evaluate", run)[1]
     second = run_cli(capsys, "evaluate", run)[1]
-    assert first == second and "n_fake': 2500" in first
+    assert first == second and "n_fake=2500" in first
 
 
-def test_evaluate_an_image_model_says_what_it_needs(trained_runs, capsys):
-    code, _, err = run_cli(capsys, "evaluate", trained_runs["digits"])
-    assert_one_line_error(code, err, "2-D Gaussian mixture", "digits")
+def test_evaluate_a_2d_model_with_image_metrics_says_what_it_takes(copy_run, capsys):
+    code, _, err = run_cli(capsys, "evaluate", copy_run("ring8"), "--metrics", "modes,fid")
+    assert_one_line_error(code, err, "mode coverage only", "fid")
 
 
 # ----------------------------------------------------------------- bad input to train

@@ -105,3 +105,19 @@ register("kid", kid, FEATURES, "kernel distance: unbiased MMD^2, cubic polynomia
 register("is", inception_score, ("fake_logits",), "Inception Score of the samples' class predictions")
 register("pr", precision_recall, FEATURES, "improved precision and recall (k-NN balls, k=3)")
 register("dc", density_coverage, FEATURES, "density and coverage (k-NN balls, k=5)")
+
+
+def _modes(fake_logits: Any, real_labels: Any = None) -> dict[str, float]:
+    from ganforge.metrics.class_modes import class_modes_from_logits
+    return class_modes_from_logits(fake_logits, real_labels)
+
+
+def _cas(generator: Any, domain: str, **options: Any) -> dict[str, float]:
+    from ganforge.metrics.cas import cas_metrics
+    return cas_metrics(generator, domain, **options)
+
+
+register("modes", _modes, ("fake_logits", "real_labels"),
+         "classes covered and reverse KL of the domain classifier's predicted-class histogram")
+register("cas", _cas, ("generator", "domain"),
+         "classification accuracy score: a classifier trained on samples only, tested on real data")
