@@ -86,7 +86,9 @@ def _parser() -> argparse.ArgumentParser:
     t.add_argument("--seed", type=int, help="random seed (runs are deterministic on CPU)")
     t.add_argument("--sample-every", type=int, help="steps between sample pictures")
     t.add_argument("--checkpoint-every", type=int, help="steps between resume checkpoints")
-    t.add_argument("--eval-every", type=int, help="steps between 2-D mode-coverage evaluations")
+    t.add_argument("--eval-every", type=int, help="steps between evaluations (2-D: mode coverage; images: "
+                                                  "--eval-metrics, the best FID's checkpoint kept)")
+    t.add_argument("--eval-metrics", help="images: metrics at each evaluation, e.g. fid,kid (default fid)")
     t.add_argument("--device", help="auto (default), cpu, cuda, cuda:N, mps")
     t.add_argument("--out", type=Path, help="run directory (default: runs/NAME, numbered if taken)")
     t.add_argument("--resume", metavar="latest|PATH", help="continue the run in --out from a checkpoint")
@@ -151,7 +153,7 @@ OVERRIDES = {  # CLI flag -> (config section, field)
     "steps": ("train", "steps"), "minutes": ("train", "minutes"), "batch_size": ("train", "batch_size"), "seed": ("train", "seed"),
     "sample_every": ("train", "sample_every"), "checkpoint_every": ("train", "checkpoint_every"),
     "eval_every": ("train", "eval_every"), "device": ("train", "device"),
-    "diffaugment": ("train", "diffaugment"),
+    "diffaugment": ("train", "diffaugment"), "eval_metrics": ("train", "eval_metrics"),
 }
 
 

@@ -73,7 +73,9 @@ class TrainConfig:
     sample_every: int = 500          # sample grid interval (steps)
     checkpoint_every: int = 1000     # resume checkpoint interval (steps)
     log_every: int = 50              # stats to metrics.jsonl (steps)
-    eval_every: int = 0              # 2-D mode coverage interval (steps); 0 = only at the end
+    eval_every: int = 0              # metrics interval (steps); 0: 2-D runs only at the end, images never
+    eval_metrics: str = "fid"        # images: metrics at each evaluation (fid, kid, is, pr, dc, modes)
+    eval_samples: int = 2000         # images: generated (and real) samples per evaluation
     device: str = "auto"             # auto, cpu, cuda, cuda:N, mps
     amp: str = "auto"                # auto (bf16/fp16 on CUDA), off
     threads: int = 0                 # torch CPU threads; 0 = all cores

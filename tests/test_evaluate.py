@@ -78,3 +78,35 @@ def test_evaluate_bad_input_is_one_line(argv, fragments, trained_runs, capsys, m
     assert code == 2 and err.startswith("error: ") and len(err.strip().splitlines()) == 1, err
     for fragment in fragments:
         assert fragment in err
+
+
+def test_eval_every_logs_image_metrics_and_keeps_the_best_fid_checkpoint(tmp_path, helpers):
+    cfg = helpers.tiny_config("digits", train={"steps": 8, "eval_every": 4, "eval_samples": 100,
+                                               "eval_metrics": "fid,kid"})
+    t = helpers.train_run(cfg, tmp_path / "run")
+    rows = [r for r in helpers.read_metrics(tmp_path / "run") if "Metric/fid" in r]
+    assert [r["step"] for r in rows] == [4, 8] and all(r["Metric/kid_mean"] is not None for r in rows)
+    best = min(r["Metric/fid"] for r in rows)
+    assert t.best_fid == pytest.approx(best)
+    from ganforge.training import checkpoint
+    saved = checkpoint.load(tmp_path / "run" / "checkpoints" / "best-fid.pt")
+    assert saved["best_fid"] == pytest.approx(best) and saved["step"] in (4, 8)
+
+
+def test_eval_every_refuses_what_it_could_not_compute_before_training(tmp_path, helpers, monkeypatch):
+    from ganforge.errors import GanforgeError
+    from ganforge.training.trainer import Trainer
+    monkeypatch.setenv("TORCH_HOME", str(tmp_path / "no-torch-home"))
+    cfg = helpers.tiny_config("digits", train={"eval_every": 4, "eval_metrics": "fid,blur"})
+    with pytest.raises(GanforgeError, match="unknown metric 'blur'"):
+        Trainer(cfg, tmp_path / "a", progress=False)
+    folder = tmp_path / "imgs"
+    folder.mkdir()
+    from PIL import Image
+    for i in range(4):
+        Image.new("L", (8, 8), i * 60).save(folder / f"{i}.png")
+    cfg = helpers.tiny_config("digits", data={"source": str(folder), "resolution": 8, "channels": 1},
+                              train={"eval_every": 4, "batch_size": 2})
+    with pytest.raises(GanforgeError, match="pt_inception-2015-12-05-6726825d.pth"):
+        Trainer(cfg, tmp_path / "b", progress=False)
+    assert not (tmp_path / "a").exists() and not (tmp_path / "b").exists()

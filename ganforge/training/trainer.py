@@ -35,6 +35,7 @@ from ganforge.training import checkpoint, runtime
 from ganforge.training.runtime import write_run_info
 from ganforge.training.batches import make_batches, to_model_range
 from ganforge.training.ema import EMA
+from ganforge.training.evaluation import ImageEvaluation
 from ganforge.training.health import HealthMonitor, mean_pairwise_distance
 from ganforge.training.interrupt import Interrupted, deferred_interrupt
 from ganforge.training.stats import JsonlSink, Stats, progress_sink
@@ -121,6 +122,10 @@ class Trainer:
         self.reference = self._reference_points()
         self._grad_owner: nn.Module | None = None
         self._last_logits: tuple[Tensor, Tensor] | None = None
+        self.best_fid = math.inf
+        t = cfg.train
+        self.image_eval = (ImageEvaluation(self.run_dir, cfg.data.source, t.eval_metrics, t.eval_samples, t.seed)
+                           if self.data.kind == "images" and t.eval_every > 0 else None)
         self._detailed_stats = False
         if ckpt is not None:
             self._restore(ckpt)
@@ -452,10 +457,21 @@ class Trainer:
 
     def _evaluation_due(self, last: bool) -> bool:
         every = self.cfg.train.eval_every
+        if self.image_eval is not None:
+            return every > 0 and (last or self.step % every == 0)
         return getattr(self.data, "modes", None) is not None and (last or (every and self.step % every == 0))
 
     def evaluate(self) -> dict[str, float]:
-        """Mode coverage of 2,500 EMA-generator samples (2-D mixtures), logged as Metric/*."""
+        """2-D mixtures: mode coverage of 2,500 EMA-generator samples; images: the chosen
+        metrics (--eval-every), keeping the best FID's checkpoint. Logged as Metric/*."""
+        if self.image_eval is not None:
+            result = self.image_eval(self.ema.model, self._data_info())
+            for name, value in result.items():
+                self.stats.report(f"Metric/{name}", value)
+            if result.get("fid", math.inf) < self.best_fid:  # checkpoints/best-fid.pt: never pruned
+                self.best_fid = result["fid"]
+                checkpoint.atomic_save(self.state_dict(), self.run_dir / "checkpoints" / "best-fid.pt")
+            return result
         g = torch.Generator(self.device).manual_seed(self.cfg.train.seed + 4)
         z = torch.randn(MODE_SAMPLES, self.G.z_dim, device=self.device, generator=g)
         result = mode_coverage(self.sample(z), self.data.modes, self.data.std)
@@ -490,6 +506,7 @@ class Trainer:
             "opt_g": self.opt_g.state_dict(), "opt_d": self.opt_d.state_dict(),
             "scaler_g": self.scaler_g.state_dict(), "scaler_d": self.scaler_d.state_dict(),
             "step": self.step, "config": self.cfg.to_dict(), "batches": self.batches.state_dict(),
+            "best_fid": self.best_fid,
             "rng": {"torch": torch.get_rng_state(), "noise": self.noise.get_state(),
                     "data": self.data_rng.get_state(),
                     "cuda": torch.cuda.get_rng_state_all() if self.device.type == "cuda" else []},
@@ -511,13 +528,16 @@ class Trainer:
         if rng["cuda"] and self.device.type == "cuda":
             torch.cuda.set_rng_state_all(rng["cuda"])
         self.step = int(ckpt["step"])
+        self.best_fid = float(ckpt.get("best_fid", math.inf))
 
     def export(self) -> Path:
         """Write the EMA generator to run_dir/model (config.json + model.safetensors)."""
+        return modeling.save_pretrained(self.ema.model, self.run_dir / "model", self._data_info())
+
+    def _data_info(self) -> dict:
         d = self.data
-        info = {"source": self.cfg.data.source, "kind": d.kind, "shape": list(d.shape),
+        return {"source": self.cfg.data.source, "kind": d.kind, "shape": list(d.shape),
                 "class_names": getattr(d, "class_names", None) if self.num_classes else None}
-        return modeling.save_pretrained(self.ema.model, self.run_dir / "model", info)
 
     def _non_finite_weights(self) -> str | None:
         """"G's weights" / "D's weights" if any is NaN or infinite (one host sync per network)."""
