@@ -390,8 +390,10 @@ def test_a_second_run_on_an_image_folder_reads_the_decoded_cache_beside_the_runs
     def no_decoding(*args, **kwargs):
         raise AssertionError("Pillow opened a file although the folder was decoded before")
 
-    monkeypatch.setattr(Image, "open", no_decoding)
-    second = helpers.train_run(cfg, tmp_path / "runs" / "b")
+    with monkeypatch.context() as m:  # while the data loads (the end's timelapse reads PNGs)
+        m.setattr(Image, "open", no_decoding)
+        second = Trainer(cfg, tmp_path / "runs" / "b", progress=False)
+    second.fit()
     assert torch.equal(first.data.x, second.data.x)
 
 
@@ -405,3 +407,17 @@ def test_a_time_budget_stops_early_with_the_ends_checkpoint_pictures_and_export(
     assert (tmp_path / "run" / "samples" / f"step-{t.step:08d}.png").is_file()
     assert helpers.read_metrics(tmp_path / "run")[-1]["step"] == t.step
     assert ganforge.load(tmp_path / "run").z_dim == cfg.model.z_dim
+
+
+# ----------------------------------------------------------------- pictures of a run
+def test_a_run_ends_with_a_timelapse_and_curves_and_2d_samples_show_the_decision_surface(tmp_path, helpers):
+    helpers.train_run(helpers.tiny_config("ring8"), tmp_path / "run")  # samples at steps 10 and 20
+    run = tmp_path / "run"
+    with Image.open(run / "timelapse.gif") as gif:
+        assert gif.n_frames == 2
+    with Image.open(run / "curves.png") as curves:
+        assert curves.size[0] > 400
+    with Image.open(run / "samples" / "latest.png") as im:
+        pixels = np.asarray(im.convert("RGB")).reshape(-1, 3)
+    # the heat map colours the plane: far from every pixel is white, as a bare scatter's would be
+    assert (pixels.min(1) < 245).mean() > 0.5

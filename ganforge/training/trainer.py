@@ -39,7 +39,10 @@ from ganforge.training.evaluation import ImageEvaluation
 from ganforge.training.health import HealthMonitor, mean_pairwise_distance
 from ganforge.training.interrupt import Interrupted, deferred_interrupt
 from ganforge.training.stats import JsonlSink, Stats, progress_sink
+from ganforge.viz.decision import save_decision_surface
 from ganforge.viz.grid import save_samples
+from ganforge.viz.plots import plot_curves
+from ganforge.viz.timelapse import build_timelapse
 
 RUN_ARTIFACTS = ("checkpoints", "samples", "model", "metrics.jsonl", "config.yaml", "run_info.json",
                  "alarms.jsonl", "timelapse.gif", "curves.png", "report.html", "tensorboard")
@@ -163,7 +166,14 @@ class Trainer:
             self.save_checkpoint()
             raise Interrupted(f"interrupted at step {self.step}; checkpoint saved. Continue with: "
                               f"ganforge train --out {self.run_dir} --resume latest")
-        return self.export()
+        model_dir = self.export()
+        self.summarise()
+        return model_dir
+
+    def summarise(self) -> None:
+        """Pictures of the whole run: timelapse.gif of the samples, curves.png of the stats."""
+        build_timelapse(self.run_dir)
+        plot_curves(self.run_dir / "metrics.jsonl", self.run_dir / "curves.png")
 
     def _loop(self, bar: tqdm, interrupted: Callable[[], bool]) -> bool:
         """Train until the last step, Ctrl-C or the time budget; True if the budget ran out."""
@@ -448,10 +458,16 @@ class Trainer:
         return self.ema.model(z, c)
 
     def save_samples(self) -> Path:
+        """The fixed z's samples: an image grid (a row per class), or for 2-D data the points
+        over D's decision surface."""
         samples = self.sample(self.fixed_z, self.fixed_c)
         folder = self.run_dir / "samples"
-        path = save_samples(samples, folder / f"step-{self.step:08d}.png", self.reference,
-                            nrow=8 if self.num_classes else None)
+        path = folder / f"step-{self.step:08d}.png"
+        if self.data.kind == "points" and not self.num_classes and samples.shape[1] == 2:
+            with torch.no_grad():
+                save_decision_surface(self.D, self.reference, samples, path)
+        else:
+            save_samples(samples, path, self.reference, nrow=8 if self.num_classes else None)
         shutil.copyfile(path, folder / "latest.png")
         return path
 
