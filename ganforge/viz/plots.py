@@ -19,6 +19,7 @@ from matplotlib.figure import Figure
 GROUPS = (
     ("Discriminator loss", "Loss/D"),
     ("Generator loss", "Loss/G"),
+    ("Discriminator logits", "D/"),   # (only the D/*logit* stats: their scale differs)
     ("Discriminator outputs", "D/"),
     ("Gradient norms", "Grad/"),
     ("Metrics", "Metric/"),
@@ -26,6 +27,7 @@ GROUPS = (
     ("Learning rates", "LR/"),
 )
 SKIPPED = ("Health/",)  # alarms are listed in the report, not drawn
+FEW = 20                 # up to this many points: markers, no smoothing
 
 
 def read_rows(path: str | Path) -> list[dict]:
@@ -44,6 +46,8 @@ def read_rows(path: str | Path) -> list[dict]:
 def group_of(name: str) -> str | None:
     if name.startswith(SKIPPED):
         return None
+    if name.startswith("D/") and "logit" not in name:
+        return "Discriminator outputs"
     for title, prefix in GROUPS:
         if name == prefix.rstrip("/") or name.startswith(prefix if prefix.endswith("/") else prefix + "/"):
             return title
@@ -74,7 +78,7 @@ def series(rows: list[dict]) -> dict[str, tuple[np.ndarray, np.ndarray]]:
 
 def smooth(values: np.ndarray, weight: float) -> np.ndarray:
     """Debiased exponential moving average (TensorBoard's slider); NaNs stay NaN and are skipped."""
-    if weight <= 0 or len(values) < 3:
+    if weight <= 0 or np.isfinite(values).sum() <= FEW:  # a handful of points: shown as they are
         return values.copy()
     out = np.full_like(values, np.nan)
     acc, norm = 0.0, 0.0
@@ -90,6 +94,8 @@ def curves_figure(rows: list[dict], smoothing: float = 0.6, width: float = 11.0)
     """One panel per stat group (two columns); raw values faint, smoothed on top."""
     data = series(rows)
     panels: dict[str, list[str]] = {}
+    if "Speed/images_per_s" in data:  # steps/s is the same curve, on another scale
+        data.pop("Speed/steps_per_s", None)
     for name in data:
         title = group_of(name)
         if title is not None:
@@ -114,7 +120,7 @@ def _panel(ax, title: str, names: list[str], data: dict, smoothing: float) -> No
     for j, name in enumerate(names):
         steps, values = data[name]
         colour = f"C{j % 10}"
-        few = np.isfinite(values).sum() <= 20  # a handful of points: show them
+        few = np.isfinite(values).sum() <= FEW
         smoothed = smooth(values, smoothing)
         if not np.array_equal(smoothed, values, equal_nan=True):
             ax.plot(steps, values, color=colour, alpha=0.25, linewidth=1)
