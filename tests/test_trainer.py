@@ -419,5 +419,5 @@ def test_a_run_ends_with_a_timelapse_and_curves_and_2d_samples_show_the_decision
         assert curves.size[0] > 400
     with Image.open(run / "samples" / "latest.png") as im:
         pixels = np.asarray(im.convert("RGB")).reshape(-1, 3)
-    # the heat map colours the plane: far from every pixel is white, as a bare scatter's would be
-    assert (pixels.min(1) < 245).mean() > 0.5
+    # the heat map tints the plane: almost no pixel is the pure white of a bare scatter plot
+    assert (pixels != 255).any(1).mean() > 0.9
