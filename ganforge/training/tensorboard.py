@@ -18,7 +18,9 @@ from ganforge.viz.grid import image_grid, scatter
 INSTALL_HINT = "TensorBoard is not installed: pip install tensorboard"
 
 
-def _summary_writer_class():
+def require_tensorboard() -> type:
+    """torch's SummaryWriter class, or the one-line install hint as a GanforgeError. Call it
+    while checking options, before a run directory is touched."""
     try:
         from torch.utils.tensorboard import SummaryWriter
     except ImportError:
@@ -32,7 +34,7 @@ class TensorBoardSink:
     View with `tensorboard --logdir RUN_DIR/tensorboard`."""
 
     def __init__(self, log_dir: str | Path, flush_secs: int = 30):
-        writer_class = _summary_writer_class()
+        writer_class = require_tensorboard()
         self.log_dir = Path(log_dir)
         try:
             self.writer = writer_class(log_dir=str(self.log_dir), flush_secs=flush_secs)
