@@ -133,6 +133,7 @@ async def stream(ws, seconds: float, read_every: float = 0.0) -> tuple[int, int,
     while time.perf_counter() - start < seconds:
         text = await asyncio.wait_for(ws.recv(), 10)
         if text.startswith('{"type":"frame"'):
+            await ws.send('{"type":"ack"}')  # as the page does once it has drawn a frame
             msg = json.loads(text[:200].split(',"extent"')[0] + "}")  # step and playing only
             if msg.get("playing"):
                 frames += 1

@@ -91,7 +91,11 @@ class Client:
                 msg = json.loads(await asyncio.wait_for(self.ws.recv(), left))
             except TimeoutError:
                 raise AssertionError(f"no '{kind}' message within {timeout} s (others: {self.other[-3:]})") from None
-            (self.frames if msg["type"] == "frame" else self.other).append(msg)
+            if msg["type"] == "frame":
+                self.frames.append(msg)
+                await self.ws.send('{"type": "ack"}')  # as the page does once it has drawn a frame
+            else:
+                self.other.append(msg)
             if msg["type"] == kind and where(msg):
                 return msg
 
@@ -291,7 +295,7 @@ def test_tabs_have_their_own_sessions_and_closing_ends_them(url: str, monkeypatc
     assert workers() == 0, "a session's worker thread outlived its tab"
 
 
-def test_outbox_keeps_only_the_latest_frame():
+def test_outbox_keeps_only_the_latest_frame_and_waits_for_acks():
     woken = []
     box = Outbox(lambda: woken.append(1))
     for i in range(1000):
@@ -300,6 +304,29 @@ def test_outbox_keeps_only_the_latest_frame():
         box.put_reply({"type": "error", "message": str(i)})
     out = box.take()
     assert out[-1] == "frame 999" and len(out) == 1 + 16 and box.take() == []
+    box.put_frame("a")
+    assert box.take() == ["a"]           # the second frame in flight
+    box.put_frame("b")
+    box.put_reply({"type": "settings"})
+    assert box.take() == ['{"type": "settings"}']  # no credit: replies only, "b" waits
+    box.put_frame("c")                   # ... and is replaced, never queued
+    box.ack()
+    assert box.take() == ["c"]
+
+
+def test_a_page_that_does_not_acknowledge_gets_two_frames(url: str):
+    async def body(c: Client):
+        await c.send({"type": "play"})
+        frames = []
+        with pytest.raises(TimeoutError):
+            while True:
+                msg = json.loads(await asyncio.wait_for(c.ws.recv(), 1.5))
+                frames += [msg] if msg["type"] == "frame" else []
+        assert len(frames) == 2
+        await c.send({"type": "ack"})
+        await c.send({"type": "pause"})
+        await c.next("frame", where=lambda f: not f["playing"])
+    session(url, body)
 
 
 # ----------------------------------------------------------------- websocket: the image lab

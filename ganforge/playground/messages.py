@@ -104,7 +104,7 @@ def _path(msg: dict) -> dict:
     return {"type": msg["type"], "path": path}
 
 
-SIMPLE = {"play": {}, "pause": {}, "reset": {}, "step_d": {}, "step_g": {}, "image.close": {},
+SIMPLE = {"ack": {}, "play": {}, "pause": {}, "reset": {}, "step_d": {}, "step_g": {}, "image.close": {},
           "image.sample": {k: IMAGE_LIMITS[k] for k in ("seed", "n")},
           "image.interpolate": {k: IMAGE_LIMITS[k] for k in ("a", "b", "steps")}}
 SPECIAL = {"settings": _settings, "image.directions": _directions, "image.open": _path,

@@ -91,7 +91,7 @@ async def _run_session(app: FastAPI, ws: WebSocket, runs_root: Path) -> None:
         while True:
             await wake.wait()
             wake.clear()
-            for text in outbox.take():  # only the latest frame: a slow page skips frames
+            for text in outbox.take():  # only the latest frame, and only when the page is ready for it
                 await ws.send_text(text)
 
     sender = asyncio.create_task(send())
@@ -104,7 +104,11 @@ async def _run_session(app: FastAPI, ws: WebSocket, runs_root: Path) -> None:
             try:
                 if text is None:
                     raise messages.BadMessage("binary messages are not understood; send JSON text")
-                session.submit(messages.parse(text))
+                msg = messages.parse(text)
+                if msg["type"] == "ack":
+                    outbox.ack()
+                else:
+                    session.submit(msg)
             except messages.BadMessage as e:
                 outbox.put_reply({"type": "error", "message": str(e)})
     except (WebSocketDisconnect, RuntimeError):

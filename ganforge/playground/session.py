@@ -27,12 +27,17 @@ METRICS_EVERY = 0.5       # seconds between mode-coverage evaluations (2,500 sam
 POLL_EVERY = 1.0          # seconds between checks of an opened run's files
 MAX_COMMANDS = 64         # commands waiting for the worker
 MAX_REPLIES = 16          # replies waiting for the page (errors, image-lab pictures)
+FRAMES_IN_FLIGHT = 2      # frames sent but not yet acknowledged by the page
 RESET_ON = ("distribution", "loss", "optimizer", "n_critic", "width", "depth", "batch_size", "seed")
 
 
 class Outbox:
     """Latest frame + a few replies, handed from the worker thread to the page's sender.
-    `notify` wakes the sender (thread-safe); the frame slot is overwritten, never queued."""
+    `notify` wakes the sender (thread-safe); the frame slot is overwritten, never queued.
+
+    Frames also wait for credit: the page acknowledges each frame it has drawn, and at most
+    FRAMES_IN_FLIGHT unacknowledged frames are out. A slow (or hidden) page then gets fresh
+    frames at its own pace instead of a backlog in the socket buffers."""
 
     def __init__(self, notify: Callable[[], None]):
         self.notify = notify
@@ -40,6 +45,7 @@ class Outbox:
         self.frame: str | None = None
         self.replies: collections.deque[str] = collections.deque(maxlen=MAX_REPLIES)
         self.frames_published = 0
+        self.credit = FRAMES_IN_FLIGHT
 
     def put_frame(self, text: str) -> None:
         with self.lock:
@@ -52,14 +58,21 @@ class Outbox:
             self.replies.append(json.dumps(msg))
         self.notify()
 
+    def ack(self) -> None:
+        """The page drew a frame: one more may go out."""
+        with self.lock:
+            self.credit = min(self.credit + 1, FRAMES_IN_FLIGHT)
+        self.notify()
+
     def take(self) -> list[str]:
-        """Everything waiting, replies first; empties the outbox."""
+        """The replies waiting and, if there is credit, the latest frame; removes them."""
         with self.lock:
             out = list(self.replies)
             self.replies.clear()
-            if self.frame is not None:
+            if self.frame is not None and self.credit > 0:
                 out.append(self.frame)
                 self.frame = None
+                self.credit -= 1
         return out
 
 

@@ -124,7 +124,7 @@ function onData(msg) { // a new lab (reset, new settings or points): fixed real 
 }
 
 function onFrame(f) {
-  state.frame = f; state.dirty = true; state.extent = f.extent;
+  state.frame = f; state.dirty = true; state.extent = f.extent; state.needAck = true;
   if (f.diverged && !state.warnedDiverged) showError("training diverged (NaN or infinity): lower a learning rate and press Reset");
   state.warnedDiverged = f.diverged;
   state.playing = f.playing;
@@ -147,6 +147,10 @@ function onFrame(f) {
 }
 
 function repaint() {
+  if (state.needAck) { // tell the server this frame is drawn, so it sends the next (a hidden tab pauses the stream)
+    state.needAck = false;
+    send({ type: "ack" });
+  }
   if (state.dirty) {
     state.dirty = false;
     drawView();
