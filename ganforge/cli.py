@@ -42,6 +42,8 @@ EXAMPLES = {
 Image features come from the domain CNN ganforge ships for digits and fashion-mnist (named in
 every result), else from the FID Inception network, whose weights file you supply.""",
     "presets": "examples:\n  ganforge presets",
+    "report": """examples:
+  ganforge report runs/fashion-dcgan      # writes runs/fashion-dcgan/report.html (one file, images inside)""",
     "serve": """examples:
   ganforge serve                         # the playground at http://127.0.0.1:8000
   ganforge serve --port 8080 --runs runs # its image lab browses runs/""",
@@ -133,6 +135,8 @@ def _parser() -> argparse.ArgumentParser:
     e.add_argument("--seed", type=int, default=0, help="seed for z and the real subset (default 0)")
 
     command("presets", "list the named presets")
+    rp = command("report", "write RUN_DIR/report.html: config, curves, samples, timelapse, metrics, alarms, hardware")
+    rp.add_argument("run", type=Path, help="a run directory")
     s = command("serve", "open the playground: train 2-D GANs live and explore trained models in a browser")
     s.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1, this machine only)")
     s.add_argument("--port", type=int, default=8000, help="port (default 8000)")
@@ -320,6 +324,13 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_report(args: argparse.Namespace) -> int:
+    from ganforge.viz.report import write_report
+
+    print(f"wrote {write_report(args.run)}")
+    return 0
+
+
 def cmd_presets(args: argparse.Namespace) -> int:
     from ganforge.config import PRESETS
 
@@ -346,7 +357,7 @@ def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     handler = {"train": cmd_train, "generate": cmd_generate, "evaluate": cmd_evaluate,
                "presets": cmd_presets, "demo": cmd_demo, "serve": cmd_serve,
-               "project": cmd_project}[args.command]
+               "project": cmd_project, "report": cmd_report}[args.command]
     try:
         return handler(args)
     except GanforgeError as e:

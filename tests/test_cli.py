@@ -24,7 +24,7 @@ from ganforge.config import PRESETS, preset_config
 from ganforge.pipelines.generate import GeneratePipeline
 from ganforge.training import checkpoint
 
-SUBCOMMANDS = ["train", "generate", "evaluate", "presets", "demo", "serve", "project"]
+SUBCOMMANDS = ["train", "generate", "evaluate", "presets", "demo", "serve", "project", "report"]
 
 
 def run_cli(capsys, *argv) -> tuple[int, str, str]:
@@ -546,3 +546,17 @@ def test_devices_other_than_cpu_cuda_mps_are_refused(device, capsys):
     if code == 0:  # --dry-run does not choose a device: train for real, briefly
         code, _, err = run_cli(capsys, "train", "--preset", "ring8", "--device", device, "--steps", "1")
     assert_one_line_error(code, err, f"unknown device '{device}'")
+
+
+def test_report_writes_one_self_contained_page(copy_run, capsys):
+    run = copy_run("digits")
+    code, out, _ = run_cli(capsys, "report", run)
+    assert code == 0 and f"wrote {run / 'report.html'}" in out
+    html = (run / "report.html").read_text()
+    assert "data:image/png;base64," in html and "data:image/gif;base64," in html
+    assert "http://" not in html and "https://" not in html
+
+
+def test_report_of_something_that_is_not_a_run(tmp_path, capsys):
+    code, _, err = run_cli(capsys, "report", tmp_path)
+    assert_one_line_error(code, err, str(tmp_path))

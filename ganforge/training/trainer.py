@@ -42,6 +42,7 @@ from ganforge.training.stats import JsonlSink, Stats, progress_sink
 from ganforge.viz.decision import save_decision_surface
 from ganforge.viz.grid import save_samples
 from ganforge.viz.plots import plot_curves
+from ganforge.viz.report import write_report
 from ganforge.viz.timelapse import build_timelapse
 
 RUN_ARTIFACTS = ("checkpoints", "samples", "model", "metrics.jsonl", "config.yaml", "run_info.json",
@@ -171,9 +172,11 @@ class Trainer:
         return model_dir
 
     def summarise(self) -> None:
-        """Pictures of the whole run: timelapse.gif of the samples, curves.png of the stats."""
+        """The whole run in pictures: timelapse.gif of the samples, curves.png of the stats,
+        and report.html with everything (`ganforge report` rewrites it after evaluations)."""
         build_timelapse(self.run_dir)
         plot_curves(self.run_dir / "metrics.jsonl", self.run_dir / "curves.png")
+        write_report(self.run_dir)
 
     def _loop(self, bar: tqdm, interrupted: Callable[[], bool]) -> bool:
         """Train until the last step, Ctrl-C or the time budget; True if the budget ran out."""
