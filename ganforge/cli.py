@@ -97,6 +97,8 @@ def _parser() -> argparse.ArgumentParser:
     t.add_argument("--force", action="store_true", help="start over in a used run directory")
     t.add_argument("--dry-run", action="store_true", help="print the resolved config and models; train nothing")
     t.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    t.add_argument("--tensorboard", action="store_true", default=None,
+                   help="also log scalars, sample grids and D histograms to RUN_DIR/tensorboard")
 
     g = command("generate", "sample from a trained model or run")
     g.add_argument("model", type=Path, help="an exported model directory or a run directory")
@@ -158,6 +160,7 @@ OVERRIDES = {  # CLI flag -> (config section, field)
     "sample_every": ("train", "sample_every"), "checkpoint_every": ("train", "checkpoint_every"),
     "eval_every": ("train", "eval_every"), "device": ("train", "device"),
     "diffaugment": ("train", "diffaugment"), "eval_metrics": ("train", "eval_metrics"),
+    "tensorboard": ("train", "tensorboard"),
 }
 
 

@@ -81,6 +81,7 @@ class TrainConfig:
     threads: int = 0                 # torch CPU threads; 0 = all cores
     channels_last: str = "auto"      # NHWC memory for image models: auto (CPU, CUDA), on, off
     reuse_fakes: bool = False        # the G step reuses the D step's fakes: one G forward a step
+    tensorboard: bool = False        # also log to RUN_DIR/tensorboard (pip install tensorboard)
     health: bool = True              # warn of mode collapse / a winning D; roll back on divergence
     diffaugment: str = ""            # DiffAugment policy for small datasets, e.g. color,translation,cutout
 

@@ -421,3 +421,28 @@ def test_a_run_ends_with_a_timelapse_and_curves_and_2d_samples_show_the_decision
         pixels = np.asarray(im.convert("RGB")).reshape(-1, 3)
     # the heat map tints the plane: almost no pixel is the pure white of a bare scatter plot
     assert (pixels != 255).any(1).mean() > 0.9
+
+
+def test_tensorboard_gets_scalars_sample_grids_and_d_histograms(tmp_path, helpers):
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+    helpers.train_run(helpers.tiny_config("digits", train={"tensorboard": True}), tmp_path / "run")
+    events = EventAccumulator(str(tmp_path / "run" / "tensorboard"), size_guidance={"images": 0, "histograms": 0})
+    events.Reload()
+    tags = events.Tags()
+    assert {"Loss/D", "Loss/G", "Speed/images_per_s"} <= set(tags["scalars"])
+    assert tags["images"] and {"D/real_logits", "D/fake_logits"} <= set(tags["histograms"])
+
+
+def test_tensorboard_missing_is_one_line_before_anything_is_written(tmp_path, helpers, monkeypatch):
+    import builtins
+    real_import = builtins.__import__
+
+    def no_tensorboard(name, *args, **kwargs):
+        if name.startswith(("tensorboard", "torch.utils.tensorboard")):
+            raise ImportError(name)
+        return real_import(name, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "__import__", no_tensorboard)
+    with pytest.raises(GanforgeError, match="pip install tensorboard"):
+        Trainer(helpers.tiny_config("ring8", train={"tensorboard": True}), tmp_path / "run", progress=False)
+    assert not (tmp_path / "run").exists()

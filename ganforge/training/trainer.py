@@ -36,6 +36,7 @@ from ganforge.training.runtime import write_run_info
 from ganforge.training.batches import make_batches, to_model_range
 from ganforge.training.ema import EMA
 from ganforge.training.evaluation import ImageEvaluation
+from ganforge.training.tensorboard import TensorBoardSink, require_tensorboard
 from ganforge.training.health import HealthMonitor, mean_pairwise_distance
 from ganforge.training.interrupt import Interrupted, deferred_interrupt
 from ganforge.training.stats import JsonlSink, Stats, progress_sink
@@ -133,7 +134,12 @@ class Trainer:
         self._detailed_stats = False
         if ckpt is not None:
             self._restore(ckpt)
+        if cfg.train.tensorboard:
+            require_tensorboard()  # missing: the install hint, before the run directory is touched
         self._prepare_run_dir(clear=force and ckpt is None)
+        self.tensorboard = TensorBoardSink(self.run_dir / "tensorboard") if cfg.train.tensorboard else None
+        if self.tensorboard is not None:
+            self.stats.sinks.append(self.tensorboard)
         if ckpt is not None:
             dropped = checkpoint.discard_after(self.run_dir, self.step)
             if dropped:
@@ -168,6 +174,8 @@ class Trainer:
             raise Interrupted(f"interrupted at step {self.step}; checkpoint saved. Continue with: "
                               f"ganforge train --out {self.run_dir} --resume latest")
         model_dir = self.export()
+        if self.tensorboard is not None:
+            self.tensorboard.close()
         self.summarise()
         return model_dir
 
@@ -471,6 +479,11 @@ class Trainer:
                 save_decision_surface(self.D, self.reference, samples, path)
         else:
             save_samples(samples, path, self.reference, nrow=8 if self.num_classes else None)
+        if self.tensorboard is not None:
+            self.tensorboard.add_images(self.step, "samples", samples, nrow=8 if self.num_classes else None)
+            if self._last_logits is not None:
+                self.tensorboard.add_histogram(self.step, "D/real_logits", self._last_logits[0])
+                self.tensorboard.add_histogram(self.step, "D/fake_logits", self._last_logits[1])
         shutil.copyfile(path, folder / "latest.png")
         return path
 
