@@ -43,7 +43,7 @@ class PlainLoop:
     requires_grad, torch.optim.Adam with its defaults (betas as the trainer's)."""
 
     def __init__(self):
-        self.lab = Lab(LabSettings())  # same init, data and noise streams as the playground
+        self.lab = Lab(LabSettings(), lean=False)  # same init, data and noise streams as the playground
         self.obj, _ = LOSSES["non-saturating"]
         s = self.lab.settings
         self.opt_g = torch.optim.Adam(self.lab.G.parameters(), lr=s.lr_g, betas=(0.5, 0.999))

@@ -8,7 +8,8 @@ update, fakes detached in the D update) with less dispatch per step:
   - gradients by `torch.autograd.grad` on the updated network's parameters only, so no
     `requires_grad_` toggling and no weight gradients of the frozen network;
   - fused Adam (one kernel over all parameters), called without Optimizer.step's
-    per-call regrouping (fast_adam.py).
+    per-call regrouping (fast_adam.py);
+  - the 2-input layers' gradients computed the fast way round for the CPU BLAS (skinny.py).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from ganforge.data.toy2d import TOYS
 from ganforge.losses import LOSSES, gradient_penalty
 from ganforge.models import toy
 from ganforge.playground.fast_adam import FastAdam
+from ganforge.playground.skinny import speed_up_input_layers
 
 DISTRIBUTIONS = ("ring8", "grid25", "spiral", "moons", "drawn")
 LAB_LOSSES = ("minimax", "non-saturating", "wgan-gp", "lsgan", "hinge")
@@ -77,13 +79,17 @@ def make_optimizer(name: str, params: list[Tensor], lr: float) -> torch.optim.Op
 class Lab:
     """One 2-D GAN being trained step by step; `render.py` turns it into frames."""
 
-    def __init__(self, settings: LabSettings, drawn: Tensor | None = None):
+    def __init__(self, settings: LabSettings, drawn: Tensor | None = None, lean: bool = True):
+        """`lean=False` keeps the models' layers as built (for comparisons with plain loops)."""
         s = self.settings = settings
         torch.manual_seed(s.seed)  # weight initialisation, as the trainer seeds it
         self.dist = make_distribution(s.distribution, drawn)
         self.scale = data_scale(self.dist)
         self.G = toy.Generator(Z_DIM, 2, s.width, s.depth, 0, self.scale)
         self.D = toy.Discriminator(2, s.width, s.depth, 0, False, self.scale)
+        if lean:
+            speed_up_input_layers(self.G)
+            speed_up_input_layers(self.D)
         self.g_params, self.d_params = list(self.G.parameters()), list(self.D.parameters())
         self.opt_g = make_optimizer(s.optimizer, self.g_params, s.lr_g)
         self.opt_d = make_optimizer(s.optimizer, self.d_params, s.lr_d)
