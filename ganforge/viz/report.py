@@ -93,10 +93,14 @@ def _data_uri(data: bytes, mime: str) -> str:
 
 
 def _picture(path: Path, caption: str, alt: str) -> str:
-    """A <figure> with the picture embedded; small ones displayed enlarged."""
-    data = path.read_bytes()
-    with Image.open(path) as img:
-        w, h, mime = img.width, img.height, Image.MIME.get(img.format or "PNG", "image/png")
+    """A <figure> with the picture embedded; small ones displayed enlarged (a note if unreadable)."""
+    try:
+        data = path.read_bytes()
+        with Image.open(path) as img:
+            w, h, mime = img.width, img.height, Image.MIME.get(img.format or "PNG", "image/png")
+    except OSError as e:  # a damaged or half-written picture: the rest of the report still helps
+        return f'<p class="muted">{escape(path.name)} could not be read: {escape(str(e))}</p>'
+
     f = max(1, -(-MIN_SHOWN // max(w, 1))) if w < MIN_SHOWN else 1
     cls = ' class="px"' if f > 1 else ""
     return (f'<figure><img{cls} src="{_data_uri(data, mime)}" width="{w * f}" height="{h * f}" '
@@ -183,10 +187,6 @@ def _pictures_section(run_dir: Path) -> str:
             figures.append(_picture(gif, f"timelapse over {len(frames)} sample pictures", "timelapse of samples"))
         except (GanforgeError, OSError) as e:
             notes.append(f"timelapse not made: {e}")
-    decision = run_dir / "decision" / "latest.png"
-    if decision.is_file():
-        figures.append(_picture(decision, "discriminator's decision surface: real (grey), generated (orange)",
-                                "decision surface"))
     if not figures:
         notes.append("no sample pictures yet")
     body = f'<div class="pics">{"".join(figures)}</div>' + "".join(f'<p class="muted">{escape(n)}</p>' for n in notes)
