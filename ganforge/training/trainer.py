@@ -32,22 +32,21 @@ from ganforge.losses import LOSSES, clip_weights, gradient_penalty, r1_penalty
 from ganforge.metrics import MODE_SAMPLES, mode_coverage
 from ganforge.models import build_models
 from ganforge.training import checkpoint, runtime
-from ganforge.training.runtime import write_run_info
 from ganforge.training.batches import make_batches, to_model_range
 from ganforge.training.ema import EMA
 from ganforge.training.evaluation import ImageEvaluation
-from ganforge.training.tensorboard import TensorBoardSink, require_tensorboard
 from ganforge.training.health import HealthMonitor, mean_pairwise_distance
 from ganforge.training.interrupt import Interrupted, deferred_interrupt
+from ganforge.training.run_dir import check_run_dir, prepare_run_dir
+from ganforge.training.runtime import write_run_info
 from ganforge.training.stats import JsonlSink, Stats, progress_sink
+from ganforge.training.tensorboard import TensorBoardSink, require_tensorboard
 from ganforge.viz.decision import save_decision_surface
 from ganforge.viz.grid import save_samples
 from ganforge.viz.plots import plot_curves
 from ganforge.viz.report import write_report
 from ganforge.viz.timelapse import build_timelapse
 
-RUN_ARTIFACTS = ("checkpoints", "samples", "model", "metrics.jsonl", "config.yaml", "run_info.json",
-                 "alarms.jsonl", "timelapse.gif", "curves.png", "report.html", "tensorboard")
 KEEP_CHECKPOINTS = 3
 MAX_ROLLBACKS = 3  # divergences recovered (at half the learning rates each) before a run stops
 FOLDER_CACHE = ".ganforge-cache"  # beside run directories: decoded image folders
@@ -76,7 +75,7 @@ class Trainer:
         `models` = (G, D), your own networks (G(z, c), D(x, c) -> (B,) logits) in place of
         the config's family; pass them again to resume."""
         self.run_dir = Path(run_dir)
-        ckpt = self._check_run_dir(resume, force)  # reads only: a bad option must not cost a run
+        ckpt = check_run_dir(self.run_dir, resume, force)  # reads only: a bad option must not cost a run
         if ckpt is not None:
             if steps is not None and steps <= int(ckpt["step"]):
                 raise GanforgeError(f"--steps {steps} must exceed the checkpoint's step {int(ckpt['step'])}")
@@ -136,7 +135,7 @@ class Trainer:
             self._restore(ckpt)
         if cfg.train.tensorboard:
             require_tensorboard()  # missing: the install hint, before the run directory is touched
-        self._prepare_run_dir(clear=force and ckpt is None)
+        prepare_run_dir(self.run_dir, clear=force and ckpt is None)
         self.tensorboard = TensorBoardSink(self.run_dir / "tensorboard") if cfg.train.tensorboard else None
         if self.tensorboard is not None:
             self.stats.sinks.append(self.tensorboard)
@@ -434,34 +433,6 @@ class Trainer:
         if n is not None and n < self.cfg.train.batch_size:
             raise GanforgeError(f"batch size {self.cfg.train.batch_size} is larger than the dataset "
                                 f"'{self.cfg.data.source}' ({n} samples); lower --batch-size")
-
-    def _check_run_dir(self, resume: str | None, force: bool) -> dict | None:
-        """Refuse to overwrite a run unless asked to; return the checkpoint to resume from."""
-        d = self.run_dir
-        if resume is not None:
-            if not d.is_dir():
-                raise GanforgeError(f"--resume: run directory {d} does not exist")
-            return checkpoint.load(checkpoint.resolve(d, resume))
-        if d.exists() and not d.is_dir():
-            raise GanforgeError(f"output {d} exists and is not a directory")
-        if d.is_dir() and any(d.iterdir()) and not force:
-            raise GanforgeError(f"run directory {d} already exists and is not empty; "
-                                "use --resume latest to continue it or --force to start over")
-        return None
-
-    def _prepare_run_dir(self, clear: bool) -> None:
-        """Create the run directory (after every option was checked) and prove it writable."""
-        if clear:
-            for name in RUN_ARTIFACTS:  # only what a run writes; the user's other files stay
-                p = self.run_dir / name
-                shutil.rmtree(p) if p.is_dir() else p.unlink(missing_ok=True)
-        try:
-            self.run_dir.mkdir(parents=True, exist_ok=True)
-            probe = self.run_dir / ".write-test"
-            probe.write_text("")
-            probe.unlink()
-        except OSError as e:
-            raise GanforgeError(f"cannot write to run directory {self.run_dir}: {e.strerror}") from None
 
     # ----------------------------------------------------------------- outputs
     @torch.no_grad()
