@@ -1,5 +1,6 @@
-"""One browser tab's session: a background worker thread that trains the 2-D lab, answers
-image-lab requests and publishes frames.
+"""One browser tab's session: a background worker thread that trains the 2-D lab and
+answers image-lab requests, and a render thread that turns snapshots of the lab into
+frames (on a second core, so drawing does not slow training down).
 
 Memory stays bounded: the worker keeps only the latest frame (a slow page skips frames, they
 are never queued), replies wait in a short deque, and commands from the page go through a
@@ -23,7 +24,7 @@ from ganforge.playground.lab import Lab, LabSettings
 from ganforge.playground.render import Renderer
 
 FPS = 21                  # frames per second while training (the target is >= 20)
-METRICS_EVERY = 0.5       # seconds between mode-coverage evaluations (2,500 samples)
+METRICS_EVERY = 1.0       # seconds between mode-coverage evaluations (2,500 samples, ~5 ms)
 POLL_EVERY = 1.0          # seconds between checks of an opened run's files
 MAX_COMMANDS = 64         # commands waiting for the worker
 MAX_REPLIES = 16          # replies waiting for the page (errors, image-lab pictures)
@@ -87,16 +88,24 @@ class Session:
         self.drawn: torch.Tensor | None = None
         self.images = ImageLab(runs_root)
         self.playing = False
+        self._cond = threading.Condition()     # hands snapshots to the render thread
+        self._job: tuple | None = None          # a snapshot waiting to be drawn
+        self._rendering = False
         self._rebuild()
         self.thread = threading.Thread(target=self._run, name="ganforge-session", daemon=True)
+        self.render_thread = threading.Thread(target=self._render_loop, name="ganforge-render", daemon=True)
 
     def start(self) -> None:
         self.thread.start()
+        self.render_thread.start()
 
     def stop(self, timeout: float = 5.0) -> None:
         """End the session (the tab closed): the worker finishes its step and exits."""
         self.stopping.set()
+        with self._cond:
+            self._cond.notify_all()
         self.thread.join(timeout)
+        self.render_thread.join(timeout)
 
     def submit(self, msg: dict) -> None:
         try:
@@ -106,7 +115,7 @@ class Session:
 
     # ----------------------------------------------------------------- the worker
     def _run(self) -> None:
-        self._publish()
+        self._publish(wait=True)
         while not self.stopping.is_set():
             self._drain(block=not self.playing)
             if self.playing:
@@ -143,13 +152,39 @@ class Session:
         elapsed = sum(t for _, t in self._speed)
         return steps / elapsed if elapsed > 0 else 0.0
 
-    def _publish(self) -> None:
-        now = time.perf_counter()
-        metrics = now - self._last_metrics >= METRICS_EVERY or not self.playing
-        if metrics:
-            self._last_metrics = now
-        frame = self.renderer.frame(self._steps_per_s() if self.playing else 0.0, self.playing, metrics)
-        self.outbox.put_frame(json.dumps(frame, separators=(",", ":")))
+    def _publish(self, wait: bool = False) -> None:
+        """Snapshot the lab for the render thread. While it is still drawing the previous
+        frame, a playing lab skips this one; `wait` (after a command) waits for it instead."""
+        with self._cond:
+            if self._job is not None or self._rendering:
+                if not wait:
+                    return
+                self._cond.wait_for(lambda: (self._job is None and not self._rendering) or self.stopping.is_set())
+            now = time.perf_counter()
+            metrics = now - self._last_metrics >= METRICS_EVERY or not self.playing
+            if metrics:
+                self._last_metrics = now
+            self.renderer.snapshot()  # the render thread is idle: its copies are free
+            self._job = (self.renderer, self._steps_per_s() if self.playing else 0.0, self.playing, metrics)
+            self._cond.notify_all()
+
+    def _render_loop(self) -> None:
+        while True:
+            with self._cond:
+                self._cond.wait_for(lambda: self._job is not None or self.stopping.is_set())
+                if self.stopping.is_set():
+                    return
+                (renderer, steps_per_s, playing, metrics), self._job = self._job, None
+                self._rendering = True
+            try:
+                frame = renderer.frame(steps_per_s, playing, metrics)
+                self.outbox.put_frame(json.dumps(frame, separators=(",", ":")))
+            except Exception as e:  # noqa: BLE001 -- a bug must not kill the tab's session: report it, go on
+                self.outbox.put_reply({"type": "error", "message": f"internal error drawing a frame: {e}"[:300]})
+            finally:
+                with self._cond:
+                    self._rendering = False
+                    self._cond.notify_all()
 
     def _poll_run(self) -> None:
         now = time.perf_counter()
@@ -192,7 +227,7 @@ class Session:
             self.drawn = torch.tensor(msg["points"], dtype=torch.float32)
             self.settings.distribution = "drawn"
             self._rebuild()
-        self._publish()
+        self._publish(wait=True)
 
     def _apply_settings(self, changes: dict) -> None:
         reset = any(k in RESET_ON and changes[k] != getattr(self.settings, k) for k in changes)
