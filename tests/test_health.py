@@ -133,3 +133,9 @@ def test_mean_pairwise_distance_by_hand():
     assert mean_pairwise_distance(x) == pytest.approx((5 + 4 + 3) / 3)
     assert mean_pairwise_distance(torch.ones(5, 3, 2, 2)) == 0.0
     assert math.isfinite(mean_pairwise_distance(torch.randn(1, 2)))
+
+
+def test_the_warm_up_is_capped_for_runs_with_a_huge_step_budget(tmp_path):
+    monitor = HealthMonitor(tmp_path / "a.jsonl", total_steps=10**9, thresholds=Thresholds(patience=1))
+    assert monitor.check_row(999, {"D/sign_real": 1.0, "D/D(G(z))": 0.0}) == []
+    assert monitor.check_row(1000, {"D/sign_real": 1.0, "D/D(G(z))": 0.0})

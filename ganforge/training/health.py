@@ -40,7 +40,8 @@ class Thresholds:
     sign_real: float = 0.9         # r_t = E[sign D(x_real)] above this (stylegan2-ada's overfitting signal)
     fake_prob: float = 0.1         # and mean D(G(z)) below this: D wins
     patience: int = 3              # consecutive log intervals a condition must hold
-    warmup: float = 0.05           # fraction of training before collapse/overfitting checks start
+    warmup: float = 0.05           # fraction of training before collapse/overfitting checks start,
+    warmup_cap: int = 1000         # but no more steps than this (a --minutes run has huge --steps)
     modes_drop: int = 2            # captured modes this far under the best so far
 
 
@@ -100,7 +101,7 @@ class HealthMonitor:
 
     # ----------------------------------------------------------------- plumbing
     def _warm(self, step: int) -> bool:
-        return step >= self.t.warmup * self.total_steps
+        return step >= min(self.t.warmup * self.total_steps, self.t.warmup_cap)
 
     def _streak(self, name: str, held: bool) -> bool:
         self._streaks[name] = self._streaks.get(name, 0) + 1 if held else 0
