@@ -17,7 +17,6 @@ from typing import Any, get_args, get_type_hints
 import yaml
 
 from ganforge.errors import GanforgeError
-
 from ganforge.losses import LOSSES
 from ganforge.models import FAMILIES as MODELS
 

@@ -62,7 +62,12 @@ def _has_classifier(source: str | None, features) -> bool:
 
 
 def _evaluate_images(path, G, source, names, n, features, seed, weights, batch_size, progress, record) -> dict:
-    from ganforge.metrics.features import DOMAIN_OF, default_extractor, extract_from_generator, get_extractor
+    from ganforge.metrics.features import (
+        DOMAIN_OF,
+        default_extractor,
+        extract_from_generator,
+        get_extractor,
+    )
     from ganforge.metrics.reference import reference_stats
 
     start = time.perf_counter()

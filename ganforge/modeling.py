@@ -18,7 +18,6 @@ from ganforge import __version__
 from ganforge.errors import GanforgeError
 from ganforge.models import FAMILIES
 
-
 CUSTOM = "custom"  # a generator class of the user's: weights are saved, the class is theirs
 
 

@@ -55,6 +55,7 @@ def test_the_reference_statistics_are_cached_and_the_result_is_reproducible(trai
 def test_a_better_generator_scores_a_better_fid(trained_runs):
     # FID has teeth: real digits as 'samples' score far below the 8-step generator
     import torch
+
     from ganforge.data import load_data
     from ganforge.metrics import fid
     from ganforge.metrics.features import extract

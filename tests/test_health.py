@@ -17,7 +17,6 @@ from ganforge.config import preset_config
 from ganforge.errors import GanforgeError
 from ganforge.training import checkpoint
 from ganforge.training.health import HealthMonitor, Thresholds, mean_pairwise_distance
-from ganforge.training.trainer import Trainer
 
 
 def alarms(run) -> list[dict]:

@@ -2,8 +2,15 @@
 
 from __future__ import annotations
 
-from ganforge.losses.objectives import (Objective, accuracy, hinge, least_squares, minimax,
-                                        non_saturating, wasserstein)
+from ganforge.losses.objectives import (
+                                        Objective,
+                                        accuracy,
+                                        hinge,
+                                        least_squares,
+                                        minimax,
+                                        non_saturating,
+                                        wasserstein,
+)
 from ganforge.losses.penalties import clip_weights, gradient_penalty, r1_penalty
 
 # CLI loss name -> (objective, Lipschitz constraint): "clip", "gp" or None
