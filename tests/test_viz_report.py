@@ -199,8 +199,10 @@ def test_report_without_alarms_or_run_info_says_so(copy_run):
     rows = [{k: v for k, v in json.loads(line).items() if not k.startswith("Health/")}
             for line in (run / "metrics.jsonl").read_text().splitlines()]
     (run / "metrics.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+    (run / "samples" / "latest.png").write_bytes(b"not a picture")  # damaged: a note, not a traceback
     html = write_report(run).read_text()
     assert "no alarms" in html and "run_info.json not found" in html and "no evaluations recorded" in html
+    assert "latest.png could not be read" in html and "timelapse of samples" in html
 
 
 def test_report_bad_inputs_are_one_line(tmp_path):
