@@ -41,7 +41,7 @@ from ganforge.training.run_dir import check_run_dir, prepare_run_dir
 from ganforge.training.runtime import write_run_info
 from ganforge.training.stats import JsonlSink, Stats, progress_sink
 from ganforge.training.tensorboard import TensorBoardSink, require_tensorboard
-from ganforge.viz.decision import save_decision_surface
+from ganforge.viz.decision import auto_extent, save_decision_surface
 from ganforge.viz.grid import save_samples
 from ganforge.viz.plots import plot_curves
 from ganforge.viz.report import write_report
@@ -446,8 +446,9 @@ class Trainer:
         folder = self.run_dir / "samples"
         path = folder / f"step-{self.step:08d}.png"
         if self.data.kind == "points" and not self.num_classes and samples.shape[1] == 2:
-            with torch.no_grad():
-                save_decision_surface(self.D, self.reference, samples, path)
+            with torch.no_grad():  # one frame for the whole run, so the timelapse's frames compare
+                save_decision_surface(self.D, self.reference, samples, path,
+                                      extent=auto_extent(self.reference, self.reference, margin=0.25))
         else:
             save_samples(samples, path, self.reference, nrow=8 if self.num_classes else None)
         if self.tensorboard is not None:
