@@ -127,7 +127,7 @@ def test_classifier_accepts_generator_and_dataset_images(name, native):
 @pytest.mark.parametrize("name", ["digits", "fashion-mnist"])
 def test_shipped_weights_load_and_match_their_metadata(name):
     path = classifiers.weights_path(name)
-    assert path.is_file() and path.stat().st_size < 1_000_000
+    assert path.is_file() and path.stat().st_size < 2_000_000  # small enough to ship in the package
     net = classifiers.load_classifier(name)
     meta = net.metadata
     assert meta["dataset"] == name and meta["seed"] == 0 and meta["ganforge_version"]
