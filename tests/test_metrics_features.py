@@ -10,7 +10,14 @@ import torch
 from torch import nn
 
 from ganforge.errors import GanforgeError
-from ganforge.metrics import cas, class_modes, classifiers, features, inception, reference
+from ganforge.metrics import (
+    cas,
+    class_modes,
+    classifiers,
+    features,
+    inception,
+    reference,
+)
 from ganforge.metrics import train_classifier as tc
 
 

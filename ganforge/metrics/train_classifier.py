@@ -59,7 +59,7 @@ class Recipe:
 
 RECIPES: dict[str, Recipe] = {
     "digits": Recipe(epochs=40, batch_size=64, shift=1, rescale=(16, 24, 32)),
-    "fashion-mnist": Recipe(epochs=10, flip=True),
+    "fashion-mnist": Recipe(epochs=10, flip=True, shift=1),
 }
 
 
