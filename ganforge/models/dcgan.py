@@ -10,6 +10,7 @@ from torch import nn
 
 from ganforge.models.layers import (
     DiscriminatorHead,
+    concat_label_planes,
     dcgan_init,
     input_label_dim,
     maybe_spectral_norm,
@@ -95,8 +96,7 @@ class Discriminator(nn.Module):
     def forward_with_classes(self, x: torch.Tensor, c: torch.Tensor | None = None):
         """(logits (B,), class logits (B, c_dim) for ACGAN else None)."""
         if self.label_planes:
-            planes = one_hot(c, self.c_dim, x.shape[0])[:, :, None, None]
-            x = torch.cat([x, planes.expand(-1, -1, *x.shape[2:])], dim=1)
+            x = concat_label_planes(x, c, self.c_dim)
         return self.head(self.net(x).flatten(1), c)
 
     def forward(self, x: torch.Tensor, c: torch.Tensor | None = None) -> torch.Tensor:

@@ -65,6 +65,12 @@ class DiscriminatorHead(nn.Module):
         return logits, (self.classifier(h) if self.classifier is not None else None)
 
 
+def concat_label_planes(x: torch.Tensor, c: torch.Tensor | None, c_dim: int) -> torch.Tensor:
+    """cGAN-style D input: images (B, C, H, W) + the one-hot label as c_dim constant planes."""
+    planes = one_hot(c, c_dim, x.shape[0])[:, :, None, None]
+    return torch.cat([x, planes.expand(-1, -1, *x.shape[2:])], dim=1)  # (B, C + c_dim, H, W)
+
+
 def input_label_dim(c_dim: int, conditioning: str) -> int:
     """Label planes/features D concatenates to its input: only cGAN-style conditioning has them."""
     return c_dim if conditioning == "concat" else 0

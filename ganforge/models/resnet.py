@@ -16,6 +16,7 @@ from torch import nn
 
 from ganforge.models.layers import (
     DiscriminatorHead,
+    concat_label_planes,
     input_label_dim,
     maybe_spectral_norm,
     one_hot,
@@ -133,8 +134,7 @@ class Discriminator(nn.Module):
     def forward_with_classes(self, x: torch.Tensor, c: torch.Tensor | None = None):
         """(logits (B,), class logits (B, c_dim) for ACGAN else None)."""
         if self.label_planes:
-            planes = one_hot(c, self.c_dim, x.shape[0])[:, :, None, None]
-            x = torch.cat([x, planes.expand(-1, -1, *x.shape[2:])], dim=1)
+            x = concat_label_planes(x, c, self.c_dim)
         h = F.relu(self.blocks(x)).sum(dim=(2, 3))                # (B, ch) global sum pooling
         return self.head(h, c)
 
