@@ -6,23 +6,14 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from torch import nn
 
-from ganforge import modeling
 from ganforge.errors import GanforgeError
+from ganforge.pipelines.base import Pipeline
 from ganforge.viz.grid import save_samples, to_uint8
 
 
-class GeneratePipeline:
+class GeneratePipeline(Pipeline):
     """`pipe(n, seed=0)` -> n samples: points (n, D) or images (n, C, H, W) in [-1, 1]."""
-
-    def __init__(self, generator: nn.Module, device: str | torch.device = "cpu"):
-        self.G = generator.to(device).eval()
-        self.device = torch.device(device)
-
-    @classmethod
-    def from_pretrained(cls, path: str | Path, device: str | torch.device = "cpu") -> GeneratePipeline:
-        return cls(modeling.load(path), device)
 
     @property
     def is_points(self) -> bool:

@@ -16,8 +16,8 @@ import torch
 from PIL import Image
 from torch import nn
 
-from ganforge import modeling
 from ganforge.errors import GanforgeError
+from ganforge.pipelines.base import Pipeline
 from ganforge.viz.grid import image_grid, to_uint8
 
 METHODS = ("slerp", "lerp")
@@ -85,16 +85,8 @@ def _check_seeds(seeds: Sequence[int]) -> list[int]:
     return [int(s) for s in seeds]
 
 
-class InterpolatePipeline:
+class InterpolatePipeline(Pipeline):
     """`pipe(seeds=(3, 17), steps=16)` -> frames (T, C, H, W) in [-1, 1] from seed 3 to 17."""
-
-    def __init__(self, generator: nn.Module, device: str | torch.device = "cpu"):
-        self.G = generator.to(device).eval()
-        self.device = torch.device(device)
-
-    @classmethod
-    def from_pretrained(cls, path: str | Path, device: str | torch.device = "cpu") -> InterpolatePipeline:
-        return cls(modeling.load(path), device)
 
     def latents(self, seeds: Sequence[int], steps: int = 16, method: str = "slerp") -> torch.Tensor:
         """(T, z_dim) z along the walk; T = (len(seeds) - 1) * (steps - 1) + 1, each seed's z

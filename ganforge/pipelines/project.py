@@ -18,12 +18,11 @@ from pathlib import Path
 import numpy as np
 import torch
 from PIL import Image
-from torch import nn
 from tqdm import tqdm
 
-from ganforge import modeling
 from ganforge.data.folder import fit_image, read_image
 from ganforge.errors import GanforgeError
+from ganforge.pipelines.base import Pipeline
 from ganforge.viz.grid import to_uint8
 
 ImageInput = str | Path | Image.Image | np.ndarray | torch.Tensor
@@ -41,17 +40,9 @@ class Projection:
     target: torch.Tensor            # (N, C, H, W) the images projected, in [-1, 1]
 
 
-class ProjectPipeline:
+class ProjectPipeline(Pipeline):
     """`pipe(image)` -> Projection: z, G(z), loss; `image` a path, PIL image, uint8 array
     (H, W, C) or a float tensor (C, H, W) / (N, C, H, W) in [-1, 1]."""
-
-    def __init__(self, generator: nn.Module, device: str | torch.device = "cpu"):
-        self.G = generator.to(device).eval()
-        self.device = torch.device(device)
-
-    @classmethod
-    def from_pretrained(cls, path: str | Path, device: str | torch.device = "cpu") -> ProjectPipeline:
-        return cls(modeling.load(path), device)
 
     @property
     def image_shape(self) -> tuple[int, int, int]:

@@ -1,0 +1,21 @@
+"""What every pipeline shares: a generator in eval mode on a device, built from an export."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import torch
+from torch import nn
+
+from ganforge import modeling
+
+
+class Pipeline:
+    def __init__(self, generator: nn.Module, device: str | torch.device = "cpu"):
+        self.G = generator.to(device).eval()
+        self.device = torch.device(device)
+
+    @classmethod
+    def from_pretrained(cls, path: str | Path, device: str | torch.device = "cpu"):
+        """The pipeline over an exported model directory or a run directory."""
+        return cls(modeling.load(path), device)
