@@ -79,10 +79,10 @@ def _evaluate_images(path, G, source, names, n, features, seed, weights, batch_s
     extractor = get_extractor(chosen, weights, device=next(G.parameters()).device)
     if n is not None and n < 2:
         raise GanforgeError(f"--n must be at least 2 (a covariance needs 2 samples), got {n}")
-    n_real = min(n or DEFAULT_N, _split_size(source))
-    n_fake = n or n_real
-    real = reference_stats(source, extractor, split="train", n=n_real, resolution=G.resolution,
+    # up to n (default 10,000) real images: fewer when the split is smaller (real.n says how many)
+    real = reference_stats(source, extractor, split="train", n=n or DEFAULT_N, resolution=G.resolution,
                            channels=G.channels, seed=seed, batch_size=batch_size, progress=progress)
+    n_fake = n or real.n
     fake = extract_from_generator(extractor, G, n_fake, seed=seed, batch_size=batch_size, progress=progress)
     inputs = {"real_features": real.features, "fake_features": fake.features, "fake_logits": fake.logits,
               "real_labels": real.labels, "generator": G, "domain": domain}
@@ -98,11 +98,6 @@ def _evaluate_images(path, G, source, names, n, features, seed, weights, batch_s
     summary = {**settings[names[0]], "metrics": names, "seconds": round(time.perf_counter() - start, 1),
                "reference_cached": real.cached}
     return {"metrics": results, "settings": summary}
-
-
-def _split_size(source: str) -> int:
-    data = load_data(source, split="train")
-    return len(data) if hasattr(data, "__len__") else DEFAULT_N
 
 
 def evaluate_mode_coverage(path: str | Path, n: int = 2500, seed: int = 0, G: nn.Module | None = None,
