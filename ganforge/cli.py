@@ -8,6 +8,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
@@ -99,6 +100,12 @@ def _parser() -> argparse.ArgumentParser:
     t.add_argument("--no-progress", action="store_true", help="hide the progress bar")
     t.add_argument("--tensorboard", action="store_true", default=None,
                    help="also log scalars, sample grids and D histograms to RUN_DIR/tensorboard")
+    t.add_argument("--amp", choices=("auto", "off", "bf16", "fp16"),
+                   help="mixed precision on CUDA (auto: bf16, or fp16 with loss scaling; CPUs always fp32)")
+    t.add_argument("--compile", action="store_true", default=None,
+                   help="torch.compile G and D (opt-in; slow to start, may pay off on GPUs)")
+    t.add_argument("--sync-batchnorm", action="store_true", default=None,
+                   help="under torchrun: BatchNorm statistics over the global batch (default: each process's own)")
 
     g = command("generate", "sample from a trained model or run")
     g.add_argument("model", type=Path, help="an exported model directory or a run directory")
@@ -160,7 +167,8 @@ OVERRIDES = {  # CLI flag -> (config section, field)
     "sample_every": ("train", "sample_every"), "checkpoint_every": ("train", "checkpoint_every"),
     "eval_every": ("train", "eval_every"), "device": ("train", "device"),
     "diffaugment": ("train", "diffaugment"), "eval_metrics": ("train", "eval_metrics"),
-    "tensorboard": ("train", "tensorboard"),
+    "tensorboard": ("train", "tensorboard"), "sync_batchnorm": ("train", "sync_batchnorm"),
+    "compile": ("train", "compile"), "amp": ("train", "amp"),
 }
 
 
@@ -213,10 +221,13 @@ def cmd_train(args: argparse.Namespace) -> int:
             return _dry_run(cfg, args.out)
         out = args.out or _default_out(cfg)
         trainer = Trainer(cfg, out, force=args.force, progress=not args.no_progress)
-    _print_models(trainer.G, trainer.D)
+    main = trainer.dist.is_main  # under torchrun, rank 0 speaks for the run
+    if main:
+        _print_models(trainer.G, trainer.D)
     model_dir = trainer.fit()
-    print(f"run: {trainer.run_dir}\n  samples: {trainer.run_dir / 'samples' / 'latest.png'}\n"
-          f"  metrics: {trainer.run_dir / 'metrics.jsonl'}\n  model:   {model_dir}")
+    if main:
+        print(f"run: {trainer.run_dir}\n  samples: {trainer.run_dir / 'samples' / 'latest.png'}\n"
+              f"  metrics: {trainer.run_dir / 'metrics.jsonl'}\n  model:   {model_dir}")
     return 0
 
 
@@ -364,7 +375,9 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return handler(args)
     except GanforgeError as e:
-        print(f"error: {e}", file=sys.stderr)
+        rank = os.environ.get("RANK", "0")  # under torchrun every rank meets the same bad option:
+        if rank == "0" or getattr(e, "exit_code", 2) != 2:  # rank 0 says it (and any rank its own trouble)
+            print(f"error: {e}", file=sys.stderr)
         return e.exit_code
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)

@@ -83,6 +83,9 @@ class TrainConfig:
     tensorboard: bool = False        # also log to RUN_DIR/tensorboard (pip install tensorboard)
     health: bool = True              # warn of mode collapse / a winning D; roll back on divergence
     diffaugment: str = ""            # DiffAugment policy for small datasets, e.g. color,translation,cutout
+    compile: bool = False            # torch.compile G and D (opt-in; D stays eager under WGAN-GP / R1)
+    sync_batchnorm: bool = False     # torchrun: BatchNorm statistics over the global batch, not each process's
+    dist_timeout: float = 30.0       # torchrun: minutes a process waits for the others before giving up
 
 
 @dataclass
@@ -199,6 +202,8 @@ def validate(cfg: Config) -> Config:
         # large rates are allowed: a diverging run is rolled back at half the rate
         if not (isinstance(v, (int, float)) and 0 < v < math.inf):
             raise GanforgeError(f"option {name} must be a positive learning rate, got {v!r}")
+    if not (isinstance(cfg.train.dist_timeout, (int, float)) and cfg.train.dist_timeout > 0):
+        raise GanforgeError(f"option train.dist_timeout must be a positive number of minutes, got {cfg.train.dist_timeout!r}")
     if not (isinstance(cfg.train.minutes, (int, float)) and cfg.train.minutes >= 0):
         raise GanforgeError(f"option train.minutes must be >= 0 (0: no time budget), got {cfg.train.minutes!r}")
     if cfg.data.channels not in (None, 1, 3):

@@ -31,13 +31,14 @@ DEFAULT_N = 10_000
 def evaluate(path: str | Path, metrics: list[str] | None = None, n: int | None = None,
              features: str | nn.Module | None = None, seed: int = 0, weights: str | Path | None = None,
              batch_size: int = 100, progress: bool | None = None, record: bool = True,
-             G: nn.Module | None = None) -> dict:
+             G: nn.Module | None = None, fake_features=None) -> dict:
     """Compute `metrics` for the model (or run) at `path`; returns {"metrics", "settings"}.
 
     `n` samples per side (default 10,000, capped by the real split's size); `features` an
     extractor name or your own nn.Module; `weights` the extractor's weights file (e.g. the
     FID Inception `pt_inception-2015-12-05-6726825d.pth`). `G` evaluates a generator in
-    memory (the trainer's EMA copy) with `path`'s data info."""
+    memory (the trainer's EMA copy) with `path`'s data info; `fake_features` its features when
+    already extracted (the trainer's ranks each extract a share)."""
     path = Path(path)
     G = G if G is not None else modeling.load(path)
     info = getattr(G, "data_info", None) or {}
@@ -53,7 +54,8 @@ def evaluate(path: str | Path, metrics: list[str] | None = None, n: int | None =
         get_metric(name)  # unknown names: one line listing the valid ones, before any work
     if not source:
         raise GanforgeError(f"{path}: the model does not record its training data; image metrics need it")
-    return _evaluate_images(path, G, source, names, n, features, seed, weights, batch_size, progress, record)
+    return _evaluate_images(path, G, source, names, n, features, seed, weights, batch_size, progress, record,
+                            fake_features)
 
 
 def _has_classifier(source: str | None, features) -> bool:
@@ -61,7 +63,8 @@ def _has_classifier(source: str | None, features) -> bool:
     return features is None and default_extractor(source) in DOMAIN_OF or features in DOMAIN_OF
 
 
-def _evaluate_images(path, G, source, names, n, features, seed, weights, batch_size, progress, record) -> dict:
+def _evaluate_images(path, G, source, names, n, features, seed, weights, batch_size, progress, record,
+                     fake_features=None) -> dict:
     from ganforge.metrics.features import (
         DOMAIN_OF,
         default_extractor,
@@ -83,14 +86,15 @@ def _evaluate_images(path, G, source, names, n, features, seed, weights, batch_s
     real = reference_stats(source, extractor, split="train", n=n or DEFAULT_N, resolution=G.resolution,
                            channels=G.channels, seed=seed, batch_size=batch_size, progress=progress)
     n_fake = n or real.n
-    fake = extract_from_generator(extractor, G, n_fake, seed=seed, batch_size=batch_size, progress=progress)
+    fake = fake_features if fake_features is not None else \
+        extract_from_generator(extractor, G, n_fake, seed=seed, batch_size=batch_size, progress=progress)
     inputs = {"real_features": real.features, "fake_features": fake.features, "fake_logits": fake.logits,
               "real_labels": real.labels, "generator": G, "domain": domain}
     results, settings = {}, {}
     for name in names:  # one record per metric, with the settings that produced it
         values = compute([name], inputs)
         results.update(values)
-        settings[name] = {"n_real": real.n, "n_fake": n_fake, "extractor": extractor.name, "seed": seed,
+        settings[name] = {"n_real": real.n, "n_fake": len(fake), "extractor": extractor.name, "seed": seed,
                           "data": source, "split": "train", "generator": "ema", "ganforge_version": __version__}
         if record:
             _append(path, {"evaluate": name, **{f"Metric/{k}": v for k, v in values.items()},

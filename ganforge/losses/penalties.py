@@ -15,11 +15,13 @@ def _input_grad(D: nn.Module, x: Tensor, c: Tensor | None) -> Tensor:
 
 
 def gradient_penalty(D: nn.Module, real: Tensor, fake: Tensor, c: Tensor | None = None,
-                     generator: torch.Generator | None = None) -> Tensor:
+                     generator: torch.Generator | None = None, alpha: Tensor | None = None) -> Tensor:
     """WGAN-GP (Gulrajani et al. 2017): E[(||grad D(x_hat)||_2 - 1)^2] on random interpolates
-    x_hat = a x + (1 - a) G(z), a ~ U[0, 1] per sample. Multiply by lambda (10) outside."""
-    shape = (real.shape[0],) + (1,) * (real.dim() - 1)
-    alpha = torch.rand(shape, generator=generator, device=real.device, dtype=real.dtype)
+    x_hat = a x + (1 - a) G(z), a ~ U[0, 1] per sample (drawn from `generator` unless given as
+    `alpha`, shape (B, 1, ...)). Multiply by lambda (10) outside."""
+    if alpha is None:
+        shape = (real.shape[0],) + (1,) * (real.dim() - 1)
+        alpha = torch.rand(shape, generator=generator, device=real.device, dtype=real.dtype)
     x_hat = torch.lerp(fake.detach(), real.detach(), alpha)  # a*real + (1-a)*fake
     return (_input_grad(D, x_hat, c).norm(2, dim=1) - 1).square().mean()
 

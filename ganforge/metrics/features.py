@@ -70,6 +70,13 @@ class Features:
     def __len__(self) -> int:
         return len(self.features)
 
+    @staticmethod
+    def concat(parts: list[Features]) -> Features:
+        """Parts of one set of features (e.g. gathered from several processes), in order."""
+        cat = lambda xs: None if xs[0] is None else torch.cat(xs)  # noqa: E731
+        return Features(torch.cat([p.features for p in parts]), cat([p.logits for p in parts]),
+                        parts[0].extractor, cat([p.labels for p in parts]))
+
 
 def _inception_input(x: torch.Tensor) -> torch.Tensor:
     """ganforge images -> float RGB (N, 3, H, W) in [0, 1], pytorch-fid's input."""
@@ -187,26 +194,35 @@ def generator_labels(n: int, c_dim: int, gen: torch.Generator) -> torch.Tensor:
 
 
 @torch.no_grad()
-def generate_batches(G: nn.Module, n: int, seed: int = 0, batch_size: int = 100):
-    """Yield (images (B, C, H, W), labels (B,) or None) from G: n samples, seeded on the CPU."""
+def generate_batches(G: nn.Module, n: int, seed: int = 0, batch_size: int = 100, shard: tuple[int, int] = (0, 1)):
+    """Yield (images (B, C, H, W), labels (B,) or None) from G: n samples, seeded on the CPU.
+    `shard` = (rank, world_size): only this rank's contiguous run of the batches (the same
+    samples as one process makes, so the ranks' outputs concatenated in rank order are those)."""
     gen = torch.Generator().manual_seed(seed)
     c_dim = getattr(G, "c_dim", 0)
     labels = generator_labels(n, c_dim, gen) if c_dim else None
     device = next(G.parameters()).device
-    for i in range(0, n, batch_size):
+    rank, world = shard
+    batches = -(-n // batch_size)
+    mine = range(rank * batches // world, (rank + 1) * batches // world)
+    for k, i in enumerate(range(0, n, batch_size)):
         b = min(batch_size, n - i)
-        z = torch.randn(b, G.z_dim, generator=gen)
+        z = torch.randn(b, G.z_dim, generator=gen)  # (drawn for every batch: the stream stays aligned)
+        if k not in mine:
+            continue
         c = labels[i:i + b] if labels is not None else None
         images = G(z.to(device), None if c is None else c.to(device))
         yield images, c
 
 
 def extract_from_generator(extractor: Extractor | str | nn.Module, G: nn.Module, n: int,
-                           seed: int = 0, batch_size: int = 100, progress: bool | None = None) -> Features:
+                           seed: int = 0, batch_size: int = 100, progress: bool | None = None,
+                           shard: tuple[int, int] = (0, 1)) -> Features:
     """Features of ``n`` samples of generator ``G`` (``forward(z, c)``), seeded.
 
     Conditional generators (``c_dim > 0``) get uniform labels (see `generator_labels`),
-    returned in ``.labels``.
+    returned in ``.labels``. ``shard=(rank, world_size)``: this rank's part of them (see
+    `generate_batches`); `Features.concat` of all parts in rank order gives the whole.
     """
     extractor = get_extractor(extractor)
     _check_batch(batch_size)
@@ -218,7 +234,7 @@ def extract_from_generator(extractor: Extractor | str | nn.Module, G: nn.Module,
     was_training = G.training
     G.eval()
     try:
-        return _collect(extractor, generate_batches(G, n, seed, batch_size), n,
+        return _collect(extractor, generate_batches(G, n, seed, batch_size, shard), n,
                         f"features ({extractor.name}) of {n} samples", progress, batch_size)
     finally:
         G.train(was_training)

@@ -8,6 +8,8 @@ generator they are given, and expose their position as state for exact resume.
 
 from __future__ import annotations
 
+from typing import Callable
+
 import torch
 from torch import Tensor
 
@@ -17,14 +19,22 @@ def to_model_range(x: Tensor) -> Tensor:
     return x.float().mul_(2 / 255).sub_(1) if x.dtype == torch.uint8 else x
 
 
+def _whole(batch: Tensor) -> Tensor:
+    return batch
+
+
 class DatasetBatches:
+    """`shard` takes this process's slice of each global batch (under torchrun every rank
+    shuffles alike and gathers only its own samples: an in-memory DistributedSampler)."""
+
     def __init__(self, dataset, batch_size: int, device: torch.device, generator: torch.Generator,
-                 memory_format: torch.memory_format = torch.contiguous_format):
+                 memory_format: torch.memory_format = torch.contiguous_format,
+                 shard: Callable[[Tensor], Tensor] = _whole):
         # stored in the models' memory format, so each batch is a gather with no layout change
         x = dataset.x.to(device)
         self.x = x.contiguous(memory_format=memory_format) if x.dim() == 4 else x  # (N, ...) uint8 / float32
         self.y = None if dataset.y is None else dataset.y.to(device)
-        self.batch_size, self.generator = batch_size, generator
+        self.batch_size, self.generator, self.shard = batch_size, generator, shard
         self.perm = self._shuffle()
         self.pos = 0
 
@@ -32,7 +42,7 @@ class DatasetBatches:
         if self.pos + self.batch_size > len(self.perm):  # drop the ragged end of an epoch
             self.perm = self._shuffle()
             self.pos = 0
-        idx = self.perm[self.pos:self.pos + self.batch_size]
+        idx = self.shard(self.perm[self.pos:self.pos + self.batch_size])
         self.pos += self.batch_size
         x = to_model_range(self.x[idx])  # indexing keeps channels_last (index_select would not)
         return x, (None if self.y is None else self.y.index_select(0, idx))
@@ -49,13 +59,14 @@ class DatasetBatches:
 
 
 class DistributionBatches:
-    def __init__(self, distribution, batch_size: int, device: torch.device, generator: torch.Generator):
+    def __init__(self, distribution, batch_size: int, device: torch.device, generator: torch.Generator,
+                 shard: Callable[[Tensor], Tensor] = _whole):
         self.distribution, self.batch_size = distribution, batch_size
-        self.device, self.generator = device, generator
+        self.device, self.generator, self.shard = device, generator, shard
 
     def next(self) -> tuple[Tensor, None]:
-        # toys sample on the CPU generator's stream, so runs match across devices
-        return self.distribution.sample(self.batch_size, self.generator).to(self.device), None
+        # toys sample on the CPU generator's stream, so runs match across devices (and ranks)
+        return self.shard(self.distribution.sample(self.batch_size, self.generator)).to(self.device), None
 
     def state_dict(self) -> dict:
         return {}
@@ -65,7 +76,9 @@ class DistributionBatches:
 
 
 def make_batches(data, batch_size: int, device: torch.device, generator: torch.Generator,
-                 memory_format: torch.memory_format = torch.contiguous_format):
+                 memory_format: torch.memory_format = torch.contiguous_format,
+                 shard: Callable[[Tensor], Tensor] = _whole):
+    """Batches of `batch_size` (the global batch; `shard` takes this process's slice)."""
     if hasattr(data, "sample"):
-        return DistributionBatches(data, batch_size, device, generator)
-    return DatasetBatches(data, batch_size, device, generator, memory_format)
+        return DistributionBatches(data, batch_size, device, generator, shard)
+    return DatasetBatches(data, batch_size, device, generator, memory_format, shard)

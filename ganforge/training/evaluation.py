@@ -10,8 +10,9 @@ from torch import nn
 
 from ganforge.errors import GanforgeError
 from ganforge.evaluate import NEEDS_CLASSIFIER, evaluate
-from ganforge.metrics.features import DOMAIN_OF, default_extractor, get_extractor
+from ganforge.metrics.features import DOMAIN_OF, Features, default_extractor, extract_from_generator, get_extractor
 from ganforge.metrics.registry import get_metric
+from ganforge.training.distributed import Distributed
 
 
 class ImageEvaluation:
@@ -26,11 +27,23 @@ class ImageEvaluation:
         if extractor not in DOMAIN_OF and any(m in NEEDS_CLASSIFIER for m in self.names):
             raise GanforgeError(f"--eval-every: {', '.join(self.names)} need a domain classifier, and '{source}' "
                                 f"has none (choose among fid, kid, pr, dc)")
+        self.extractor = extractor
         get_extractor(extractor)  # missing Inception weights: say so now, not hours into the run
         if n < 2:
             raise GanforgeError(f"option train.eval_samples must be at least 2, got {n}")
 
-    def __call__(self, G: nn.Module, data_info: dict) -> dict[str, float]:
+    def __call__(self, G: nn.Module, data_info: dict, dist: Distributed | None = None) -> dict[str, float]:
+        """The metrics on rank 0 ({} on the others). Under torchrun every rank generates and
+        extracts features of its share of the samples, which rank 0 gathers."""
         G.data_info = data_info
+        fake = None
+        if dist is not None and dist.enabled:
+            extractor = get_extractor(self.extractor, device=next(G.parameters()).device)
+            part = extract_from_generator(extractor, G, self.n, seed=self.seed, progress=False,
+                                          shard=(dist.rank, dist.world_size))
+            parts = dist.gather(part)
+            if not dist.is_main:
+                return {}
+            fake = Features.concat(parts)
         return evaluate(self.run_dir, self.names, n=self.n, seed=self.seed, G=G, record=False,
-                        progress=False)["metrics"]
+                        progress=False, fake_features=fake)["metrics"]

@@ -55,10 +55,11 @@ def memory_format(mode: str, device: torch.device, kind: str) -> torch.memory_fo
     return torch.channels_last if mode == "on" or device.type in ("cpu", "cuda") else torch.contiguous_format
 
 
-def set_threads(threads: int) -> None:
-    """Use all cores by default (torch's default may count hyper-threads or be capped)."""
+def set_threads(threads: int, processes: int = 1) -> None:
+    """Use all cores by default (torch's default may count hyper-threads or be capped),
+    shared evenly by the `processes` training processes on this machine (torchrun)."""
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    torch.set_num_threads(max(1, threads or cores or 1))
+    torch.set_num_threads(max(1, threads or (cores or 1) // max(processes, 1)))
 
 
 def cpu_model() -> str:
@@ -72,7 +73,7 @@ def cpu_model() -> str:
     return platform.processor() or platform.machine()
 
 
-def write_run_info(path, device: torch.device) -> None:
+def write_run_info(path, device: torch.device, processes: int = 1) -> None:
     """Where a run ran, for its report: device, threads, versions, CPU model."""
     import json
     import platform
@@ -81,7 +82,8 @@ def write_run_info(path, device: torch.device) -> None:
     from ganforge import __version__
     info = {"device": str(device), "threads": torch.get_num_threads(), "cpu": cpu_model(),
             "cores": os.cpu_count(), "torch": torch.__version__, "ganforge": __version__,
-            "python": platform.python_version(), "started": time.strftime("%Y-%m-%dT%H:%M:%S%z")}
+            "python": platform.python_version(), "started": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+            "processes": processes}
     if device.type == "cuda":
         info["gpu"] = torch.cuda.get_device_name(device)
     with open(path, "w") as f:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import copy
 import math
+import os
 import shutil
 import sys
 import time
@@ -31,7 +32,7 @@ from ganforge.errors import GanforgeError
 from ganforge.losses import LOSSES, clip_weights, gradient_penalty, r1_penalty
 from ganforge.metrics import MODE_SAMPLES, mode_coverage
 from ganforge.models import build_models
-from ganforge.training import checkpoint, runtime
+from ganforge.training import checkpoint, distributed, runtime, sync_batchnorm
 from ganforge.training.batches import make_batches, to_model_range
 from ganforge.training.ema import EMA
 from ganforge.training.evaluation import ImageEvaluation
@@ -85,43 +86,62 @@ class Trainer:
         if steps is not None:
             cfg.train.steps = steps
         self.cfg = cfg = validate(cfg)
-        self.progress = progress
-        self.device = runtime.select_device(cfg.train.device)
-        runtime.set_threads(cfg.train.threads)
+        # under torchrun: join the process group (one process: a no-op Distributed())
+        self.dist, device_name = distributed.from_env(cfg.train.device, cfg.train.dist_timeout)
+        main = self.dist.is_main
+        self.progress = progress and main
+        self.device = runtime.select_device(device_name)
+        runtime.set_threads(cfg.train.threads, processes=int(os.environ.get("LOCAL_WORLD_SIZE", "1")))
         if self.device.type == "cpu":
             runtime.tune_allocator()
+        if self.device.type == "cuda":
+            torch.backends.cudnn.benchmark = True  # fixed shapes every step: let cuDNN pick its fastest kernels
         self.amp = runtime.amp_dtype(cfg.train.amp, self.device)
         torch.manual_seed(cfg.train.seed)  # weight initialisation and dropout
 
         # image folders are decoded once, into a cache beside the run that every run there shares
-        self.data = load_data(cfg.data.source, cfg.data.resolution, cfg.data.channels,
-                              cache_dir=self.run_dir.parent / FOLDER_CACHE)
+        with self.dist.main_first():  # (rank 0 writes the cache, the others read it)
+            self.data = load_data(cfg.data.source, cfg.data.resolution, cfg.data.channels,
+                                  cache_dir=self.run_dir.parent / FOLDER_CACHE)
         self._check_data()
+        self.local_batch = self.dist.local_batch(cfg.train.batch_size)  # this rank's share of each batch
         kind, shape = self.data.kind, tuple(self.data.shape)
         self.num_classes = self.data.num_classes if cfg.model.conditional else 0
         self.acgan = bool(self.num_classes) and cfg.model.conditioning == "acgan"
         G, D = models or build_models(cfg, kind, shape, self.data.num_classes, point_scale(self.data))
         self.memory_format = runtime.memory_format(cfg.train.channels_last, self.device, kind)
+        if cfg.train.sync_batchnorm and self.dist.enabled:  # statistics of the global batch
+            G, D = sync_batchnorm.convert(G, self.device), sync_batchnorm.convert(D, self.device)
         self.G = G.to(self.device, memory_format=self.memory_format)
         self.D = D.to(self.device, memory_format=self.memory_format)
+        # the networks as the training step calls them: under torchrun, DDP wrappers that
+        # average gradients over ranks (ACGAN's D through one forward for both of its outputs)
+        self.train_G = self.dist.wrap(self.G, self.device)
+        self.train_D = self.dist.wrap(Discriminating(self.D), self.device)
+        if self.dist.rank:  # dropout draws differ per rank; weights were made (and DDP-synced) alike
+            torch.manual_seed(cfg.train.seed + 7919 * self.dist.rank)
         self.ema = EMA(self.G, cfg.train.ema_half_life, cfg.train.ema_rampup)
         self.objective, self.constraint = LOSSES[cfg.loss.name]
+        if cfg.train.compile:
+            self._compile()
 
         self.opt_g = self._optimizer(self.G, cfg.optim.lr_g)
         self.opt_d = self._optimizer(self.D, cfg.optim.lr_d)
         fp16 = self.amp == torch.float16  # bf16 has fp32's range: no loss scaling needed
         self.scaler_g = torch.amp.GradScaler(self.device.type, enabled=fp16)
         self.scaler_d = torch.amp.GradScaler(self.device.type, enabled=fp16)
+        # the same on every rank: each draws the global batch's numbers and takes its slice
         self.noise = torch.Generator(self.device).manual_seed(cfg.train.seed + 1)  # z, labels, GP mixing
         self.data_rng = torch.Generator().manual_seed(cfg.train.seed + 2)         # batch order, toys
         self.batches = make_batches(self.data, cfg.train.batch_size, self.device, self.data_rng,
-                                    self.memory_format)
+                                    self.memory_format, shard=self.dist.shard)
         self._fakes: tuple[Tensor, Tensor | None] | None = None  # the D step's fakes, for the G step
         # DiffAugment: D sees every image, real or fake, through the same random augmentations
-        self.augment = DiffAugment(cfg.train.diffaugment, self.noise) if cfg.train.diffaugment else None
+        self.augment_rng = torch.Generator(self.device).manual_seed(cfg.train.seed + 5 + 7919 * self.dist.rank)
+        self.augment = DiffAugment(cfg.train.diffaugment, self.augment_rng) if cfg.train.diffaugment else None
         self.phases = self._phases()
         self.step = 0
-        self.stats = Stats([JsonlSink(self.run_dir / "metrics.jsonl")])
+        self.stats = Stats([JsonlSink(self.run_dir / "metrics.jsonl")] if main else [])
         self.fixed_z, self.fixed_c = self._fixed_latents()
         self.reference = self._reference_points()
         self._grad_owner: nn.Module | None = None
@@ -135,25 +155,41 @@ class Trainer:
             self._restore(ckpt)
         if cfg.train.tensorboard:
             require_tensorboard()  # missing: the install hint, before the run directory is touched
-        prepare_run_dir(self.run_dir, clear=force and ckpt is None)
-        self.tensorboard = TensorBoardSink(self.run_dir / "tensorboard") if cfg.train.tensorboard else None
-        if self.tensorboard is not None:
+        self.dist.barrier()  # every rank has checked the run dir before rank 0 writes to it
+        self.tensorboard = None
+        if main:
+            self._prepare_outputs(ckpt, clear=force and ckpt is None)
+        self.health = HealthMonitor(self.run_dir / "alarms.jsonl", cfg.train.steps) if t.health and main else None
+        self.real_diversity = self._real_diversity()
+        self.rollbacks = 0
+        self._good = copy.deepcopy(self.state_dict())
+
+    def _prepare_outputs(self, ckpt: dict | None, clear: bool) -> None:
+        """Rank 0: create (or clear) the run directory and its config, info and sinks."""
+        prepare_run_dir(self.run_dir, clear=clear)
+        if self.cfg.train.tensorboard:
+            self.tensorboard = TensorBoardSink(self.run_dir / "tensorboard")
             self.stats.sinks.append(self.tensorboard)
         if ckpt is not None:
             dropped = checkpoint.discard_after(self.run_dir, self.step)
             if dropped:
                 print(f"resuming from step {self.step}: removed the later checkpoints (steps "
                       f"{', '.join(map(str, dropped))}) and metrics rows of the abandoned history", file=sys.stderr)
-        cfg.save(self.run_dir / "config.yaml")
-        write_run_info(self.run_dir / "run_info.json", self.device)
-        self.health = HealthMonitor(self.run_dir / "alarms.jsonl", cfg.train.steps) if cfg.train.health else None
-        self.real_diversity = self._real_diversity()
-        self.rollbacks = 0
-        self._good = copy.deepcopy(self.state_dict())
+        self.cfg.save(self.run_dir / "config.yaml")
+        write_run_info(self.run_dir / "run_info.json", self.device, self.dist.world_size)
 
     # ----------------------------------------------------------------- the loop
     def fit(self) -> Path:
         """Train to `cfg.train.steps`, then export the EMA generator to run_dir/model."""
+        hint = (f"the checkpoints in {self.run_dir / 'checkpoints'} are intact: resume with the same torchrun "
+                f"command and --out {self.run_dir} --resume latest")
+        try:
+            with distributed.peer_failures(self.dist, hint):
+                return self._fit()
+        finally:
+            self.dist.close()
+
+    def _fit(self) -> Path:
         total = self.cfg.train.steps
         bar = tqdm(total=total, initial=self.step, unit="step", disable=not self.progress,
                    dynamic_ncols=True, mininterval=0.1 if sys.stderr.isatty() else 5.0, desc=f"train {self.cfg.preset or self.cfg.data.source}")
@@ -172,10 +208,13 @@ class Trainer:
             self.save_checkpoint()
             raise Interrupted(f"interrupted at step {self.step}; checkpoint saved. Continue with: "
                               f"ganforge train --out {self.run_dir} --resume latest")
-        model_dir = self.export()
-        if self.tensorboard is not None:
-            self.tensorboard.close()
-        self.summarise()
+        model_dir = self.run_dir / "model"
+        if self.dist.is_main:
+            model_dir = self.export()
+            if self.tensorboard is not None:
+                self.tensorboard.close()
+            self.summarise()
+        self.dist.barrier()  # the run is finished on disk before any rank returns
         return model_dir
 
     def summarise(self) -> None:
@@ -191,10 +230,13 @@ class Trainer:
         tick, tick_step = time.perf_counter(), self.step
         deadline = time.monotonic() + 60 * t.minutes if t.minutes > 0 else math.inf
         timed_out = False
-        while self.step < total and not interrupted() and not timed_out:
+        stop = False
+        while self.step < total and not stop:
             self.train_step()
             bar.update(1)
-            timed_out = time.monotonic() >= deadline
+            # every rank stops at the same step (each has its own clock and Ctrl-C)
+            timed_out, stop = self.dist.any(time.monotonic() >= deadline, interrupted())
+            stop = stop or timed_out
             last = self.step == total or timed_out  # the end's pictures, metrics and checkpoint
             evaluate = self._evaluation_due(last)
             if evaluate:
@@ -211,7 +253,7 @@ class Trainer:
                     bar.n = self.step
                     bar.refresh()
                     continue
-            if self.step % t.sample_every == 0 or last:
+            if (self.step % t.sample_every == 0 or last) and self.dist.is_main:
                 self.save_samples()
             if self.step % t.checkpoint_every == 0 or last:
                 self.save_checkpoint()
@@ -220,7 +262,7 @@ class Trainer:
     def _log(self) -> bool:
         """Average this interval's stats, check the run's health and write the row. False when
         a non-finite loss or weight made the trainer roll back to the last good state."""
-        row = self.stats.collect()
+        row = self.dist.mean(self.stats.collect())  # the same row on every rank: the same decisions
         bad = next((k for k, v in row.items() if k.startswith("Loss/") and not math.isfinite(v)), None)
         bad = bad or self._non_finite_weights()
         if bad:
@@ -246,7 +288,8 @@ class Trainer:
         self._restore(copy.deepcopy(self._good))
         o = self.cfg.optim
         o.lr_g, o.lr_d = o.lr_g / 2, o.lr_d / 2
-        self.cfg.save(self.run_dir / "config.yaml")  # the run's config says what it trains with now
+        if self.dist.is_main:
+            self.cfg.save(self.run_dir / "config.yaml")  # the run's config says what it trains with now
         if self.health is not None:
             self.health.non_finite(failed, what, good, o.lr_g, o.lr_d)
         self.stats.report("Health/non_finite", 1.0)
@@ -271,7 +314,7 @@ class Trainer:
             for _ in range(phase.repeats):
                 self._update(phase)
         self.step += 1
-        self.ema.update(self.G, self.step * self.cfg.train.batch_size, self.cfg.train.batch_size)
+        self.ema.update(self.G, self.step * self.cfg.train.batch_size, self.cfg.train.batch_size)  # global batch
 
     def _update(self, phase: Phase) -> None:
         if self._grad_owner is not phase.module:  # only the phase's network collects gradients
@@ -295,12 +338,12 @@ class Trainer:
         real, c = self.batches.next()                # (B, ...) in [-1, 1], labels (B,) or None
         z, _ = self.latents(real.shape[0])
         if self.cfg.train.reuse_fakes:               # keep G's graph: the G step reuses these
-            fake = self.G(z, c)
+            fake = self.train_G(z, c)
             self._fakes = (fake, c)
             fake = fake.detach()
         else:
             with torch.no_grad():
-                fake = self.G(z, c)                  # fakes of the real batch's classes
+                fake = self.train_G(z, c)            # fakes of the real batch's classes
         real_logits, real_aux = self.discriminate(real, c)
         fake_logits, fake_aux = self.discriminate(fake, c)
         loss_real, loss_fake = self.objective.d_real(real_logits), self.objective.d_fake(fake_logits)
@@ -314,8 +357,9 @@ class Trainer:
             self.stats.report("Loss/D/aux", aux)
             loss = loss + self.cfg.loss.aux_weight * aux
         if self.constraint == "gp":
+            alpha = self.global_draw(torch.rand, real.shape[0], *[1] * (real.dim() - 1))  # mixing weights
             with torch.autocast(self.device.type, enabled=False):  # penalties in fp32
-                gp = gradient_penalty(self.d_seen, real.float(), fake.float(), c, self.noise)
+                gp = gradient_penalty(self.d_seen, real.float(), fake.float(), c, alpha=alpha)
             self.stats.report("Loss/D/gp", gp)
             loss = loss + self.cfg.loss.gp_weight * gp
         self.stats.report("Loss/D", loss)
@@ -323,20 +367,29 @@ class Trainer:
 
     def r1_loss(self) -> Tensor:
         real, c = self.batches.next()
+        outputs: list[Tensor] = []
+
+        def d(x: Tensor, c: Tensor | None) -> Tensor:  # D as the penalty sees it, keeping all it says
+            out = self.train_D(x if self.augment is None else self.augment(x), c, with_classes=self.acgan)
+            outputs.extend(o for o in (out if self.acgan else (out,)) if o is not None)
+            return outputs[0]
         with torch.autocast(self.device.type, enabled=False):
-            r1 = r1_penalty(self.d_seen, real.float(), c)
+            r1 = r1_penalty(d, real.float(), c)
         self.stats.report("Loss/D/r1", r1)
+        # the penalty has no gradient for some of D's weights (its last bias, ACGAN's class
+        # head); + 0 * outputs gives them a zero one, as DDP needs one from every weight
+        untouched = sum(o.sum() for o in outputs) * 0  # (stylegan2-ada does the same)
         # lazy regularisation: applied every k steps, so weighted k times (Karras et al. 2020)
-        return 0.5 * self.cfg.loss.r1_gamma * self.cfg.loss.r1_interval * r1
+        return 0.5 * self.cfg.loss.r1_gamma * self.cfg.loss.r1_interval * r1 + untouched
 
     def g_loss(self) -> Tensor:
         if self._fakes is not None:  # the D step's fakes, through the updated D: one G forward a step
             fake, c = self._fakes
             self._fakes = None
         else:
-            z, c = self.latents(self.cfg.train.batch_size)
-            fake = self.G(z, c)
-        logits, aux = self.discriminate(fake, c)
+            z, c = self.latents(self.local_batch)
+            fake = self.train_G(z, c)
+        logits, aux = self.discriminate(fake, c, D=self.D)  # D is not updated here: no DDP sync
         loss = self.objective.g(logits)
         self.stats.report("Loss/G", loss)
         if self.acgan:  # G makes images D classifies as the asked-for class
@@ -344,13 +397,15 @@ class Trainer:
             loss = loss + self.cfg.loss.aux_weight * aux
         return loss
 
-    def discriminate(self, x: Tensor, c: Tensor | None) -> tuple[Tensor, Tensor | None]:
-        """D's logits (B,) on x, and for ACGAN its classification loss on labels c (else None)."""
+    def discriminate(self, x: Tensor, c: Tensor | None, D: nn.Module | None = None) -> tuple[Tensor, Tensor | None]:
+        """D's logits (B,) on x, and for ACGAN its classification loss on labels c (else None).
+        `D` defaults to the training D (under torchrun the DDP one, which syncs gradients)."""
+        D = D if D is not None else self.train_D
         if self.augment is not None:
             x = self.augment(x)
         if not self.acgan:
-            return self.D(x, c), None
-        logits, class_logits = self.D.forward_with_classes(x, c)
+            return D(x, c), None
+        logits, class_logits = D(x, c, with_classes=True) if D is self.train_D else D.forward_with_classes(x, c)
         return logits, F.cross_entropy(class_logits.float(), c)
 
     def _report_d_outputs(self, real: Tensor, fake: Tensor) -> None:
@@ -368,14 +423,20 @@ class Trainer:
 
     def d_seen(self, x: Tensor, c: Tensor | None) -> Tensor:
         """D as the losses see it (through DiffAugment): what gradient penalties differentiate."""
-        return self.D(x if self.augment is None else self.augment(x), c)
+        return self.train_D(x if self.augment is None else self.augment(x), c)
 
     def latents(self, n: int) -> tuple[Tensor, Tensor | None]:
         """z ~ N(0, I) (n, z_dim) and uniform class labels (n,) for conditional models."""
-        z = torch.randn(n, self.G.z_dim, device=self.device, generator=self.noise)
+        z = self.global_draw(torch.randn, n, self.G.z_dim)
         if not self.num_classes:
             return z, None
-        return z, torch.randint(self.num_classes, (n,), device=self.device, generator=self.noise)
+        return z, self.global_draw(lambda *s, **kw: torch.randint(self.num_classes, s, **kw), n)
+
+    def global_draw(self, draw: Callable[..., Tensor], n: int, *shape: int) -> Tensor:
+        """This rank's n of the world_size * n numbers drawn from the shared noise generator:
+        N processes draw what one process draws for the global batch."""
+        x = draw(n * self.dist.world_size, *shape, device=self.device, generator=self.noise)
+        return self.dist.shard(x)
 
     # ----------------------------------------------------------------- set-up
     def _phases(self) -> list[Phase]:
@@ -387,6 +448,14 @@ class Trainer:
                                 interval=loss.r1_interval))
         phases.append(Phase("G", self.g_loss, self.G, self.opt_g, self.scaler_g))
         return phases
+
+    def _compile(self) -> None:
+        """--compile: torch.compile the training networks (opt-in: on this project's CPU it gave
+        nothing once the allocator was tuned; on GPUs it may). Compiled graphs have no double
+        backward, so D stays eager when a gradient penalty (WGAN-GP, R1) differentiates it."""
+        self.train_G = torch.compile(self.train_G)
+        if not (self.constraint == "gp" or self.cfg.loss.r1_gamma > 0):
+            self.train_D = torch.compile(self.train_D)
 
     def _optimizer(self, net: nn.Module, lr: float) -> torch.optim.Optimizer:
         o = self.cfg.optim
@@ -469,22 +538,28 @@ class Trainer:
         """2-D mixtures: mode coverage of 2,500 EMA-generator samples; images: the chosen
         metrics (--eval-every), keeping the best FID's checkpoint. Logged as Metric/*."""
         if self.image_eval is not None:
-            result = self.image_eval(self.ema.model, self._data_info())
+            # every rank makes a share of the samples; rank 0 computes the metrics and tells the others
+            result = self.dist.broadcast(self.image_eval(self.ema.model, self._data_info(), self.dist))
             for name, value in result.items():
                 self.stats.report(f"Metric/{name}", value)
             if result.get("fid", math.inf) < self.best_fid:  # checkpoints/best-fid.pt: never pruned
                 self.best_fid = result["fid"]
-                checkpoint.atomic_save(self.state_dict(), self.run_dir / "checkpoints" / "best-fid.pt")
+                state = self.state_dict()  # (every rank: it gathers their random states)
+                if self.dist.is_main:
+                    checkpoint.atomic_save(state, self.run_dir / "checkpoints" / "best-fid.pt")
             return result
-        g = torch.Generator(self.device).manual_seed(self.cfg.train.seed + 4)
-        z = torch.randn(MODE_SAMPLES, self.G.z_dim, device=self.device, generator=g)
-        result = mode_coverage(self.sample(z), self.data.modes, self.data.std)
+        result = self.dist.broadcast(self._mode_coverage() if self.dist.is_main else None)
         for name, value in result.items():
             self.stats.report(f"Metric/{name}", value)
         if self.health is not None:
             for alarm in self.health.check_modes(self.step, result["modes"], len(self.data.modes)):
                 self.stats.report(f"Health/{alarm.alarm}", 1.0)
         return result
+
+    def _mode_coverage(self) -> dict[str, float]:
+        g = torch.Generator(self.device).manual_seed(self.cfg.train.seed + 4)
+        z = torch.randn(MODE_SAMPLES, self.G.z_dim, device=self.device, generator=g)
+        return mode_coverage(self.sample(z), self.data.modes, self.data.std)
 
     def _real_diversity(self) -> float:
         """Mean pairwise distance of real samples: the yardstick of the collapse alarm."""
@@ -499,24 +574,32 @@ class Trainer:
             raise GanforgeError(f"training diverged by step {self.step}: {bad} are not finite; "
                                 "the last checkpoint was kept. Try a lower --lr")
         path = checkpoint.checkpoint_path(self.run_dir, self.step)
-        checkpoint.atomic_save(self.state_dict(), path)
-        checkpoint.prune(self.run_dir, KEEP_CHECKPOINTS)
+        state = self.state_dict()  # (every rank: it gathers their random states)
+        if self.dist.is_main:
+            checkpoint.atomic_save(state, path)
+            checkpoint.prune(self.run_dir, KEEP_CHECKPOINTS)
         return path
 
     def state_dict(self) -> dict:
-        """Everything an exact resume needs (the live tensors: copy before changing them)."""
+        """Everything an exact resume needs (the live tensors: copy before changing them).
+        Under torchrun every rank must call it: it gathers the ranks' own random streams."""
+        own = {"torch": torch.get_rng_state(), "augment": self.augment_rng.get_state().cpu()}
         return {
             "G": self.G.state_dict(), "D": self.D.state_dict(), "G_ema": self.ema.model.state_dict(),
             "opt_g": self.opt_g.state_dict(), "opt_d": self.opt_d.state_dict(),
             "scaler_g": self.scaler_g.state_dict(), "scaler_d": self.scaler_d.state_dict(),
             "step": self.step, "config": self.cfg.to_dict(), "batches": self.batches.state_dict(),
-            "best_fid": self.best_fid,
-            "rng": {"torch": torch.get_rng_state(), "noise": self.noise.get_state(),
-                    "data": self.data_rng.get_state(),
+            "best_fid": self.best_fid, "world_size": self.dist.world_size,
+            "rng": {"torch": own["torch"], "noise": self.noise.get_state(),
+                    "data": self.data_rng.get_state(), "ranks": self.dist.all_gather(own),
                     "cuda": torch.cuda.get_rng_state_all() if self.device.type == "cuda" else []},
         }
 
     def _restore(self, ckpt: dict) -> None:
+        world = int(ckpt.get("world_size", 1))
+        if world != self.dist.world_size:
+            raise GanforgeError(f"the checkpoint was written by a run of {world} process(es); resume it with "
+                                f"{world} (torchrun --nproc_per_node {world}), not {self.dist.world_size}")
         self.G.load_state_dict(ckpt["G"])
         self.D.load_state_dict(ckpt["D"])
         self.ema.model.load_state_dict(ckpt["G_ema"])
@@ -526,7 +609,10 @@ class Trainer:
         self.scaler_d.load_state_dict(ckpt["scaler_d"])
         self.batches.load_state_dict(ckpt["batches"])
         rng = ckpt["rng"]
-        torch.set_rng_state(rng["torch"])
+        own = rng["ranks"][self.dist.rank] if "ranks" in rng else {"torch": rng["torch"]}  # (older checkpoints)
+        torch.set_rng_state(own["torch"])
+        if "augment" in own:
+            self.augment_rng.set_state(own["augment"])
         self.noise.set_state(rng["noise"])
         self.data_rng.set_state(rng["data"])
         if rng["cuda"] and self.device.type == "cuda":
@@ -550,6 +636,18 @@ class Trainer:
             if params and not torch.isfinite(torch.stack(torch._foreach_norm(params))).all():
                 return f"{name}'s weights"
         return None
+
+
+class Discriminating(nn.Module):
+    """D's two entry points behind one forward: DDP syncs gradients only of calls that go
+    through its forward, and ACGAN needs D.forward_with_classes."""
+
+    def __init__(self, D: nn.Module):
+        super().__init__()
+        self.D = D
+
+    def forward(self, x: Tensor, c: Tensor | None = None, with_classes: bool = False):
+        return self.D.forward_with_classes(x, c) if with_classes else self.D(x, c)
 
 
 def grad_norm(module: nn.Module) -> Tensor:

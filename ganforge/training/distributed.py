@@ -1,0 +1,209 @@
+"""Many processes, one run: torchrun + torch.distributed + DistributedDataParallel.
+
+`torchrun --nproc_per_node=N -m ganforge train ...` starts N copies of the trainer with
+RANK / WORLD_SIZE / LOCAL_RANK / MASTER_ADDR in their environment. Each process owns one
+GPU (NCCL) or a share of the CPU cores (gloo). What they share and what they do not:
+
+  the global batch  `train.batch_size` is split evenly; each rank takes its slice of every
+                    global batch (the same shuffled order on all ranks: an in-memory
+                    DistributedSampler), so a run on N processes sees the same data as one
+  shared streams    z, labels and penalty mixing weights are drawn for the global batch from
+                    one seeded generator on every rank, and sliced; so with BatchNorm
+                    synchronised (or absent) N processes compute what one process computes
+  own streams       dropout and DiffAugment draw per rank (their patterns must differ)
+  gradients         DDP averages them over ranks in its backward hooks (mean over the
+                    global batch, as one process computes it)
+  rank 0 only       pictures, logs, metrics, checkpoints, export; metrics that need many
+                    samples generate them on all ranks and gather them to rank 0
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime
+import os
+import re
+import signal
+import warnings
+from dataclasses import dataclass
+from typing import Iterator
+
+import torch
+import torch.distributed as dist
+from torch import Tensor, nn
+from torch.nn.parallel import DistributedDataParallel
+
+from ganforge.errors import GanforgeError
+
+
+class PeerLost(GanforgeError):
+    """Another training process died, or torchrun stopped this one because one did."""
+
+    exit_code = 1
+
+
+@dataclass
+class Distributed:
+    """This process's place in the run; `Distributed()` is a plain single-process run."""
+
+    rank: int = 0
+    world_size: int = 1
+    local_rank: int = 0
+    owns_group: bool = False   # we created the process group, so we destroy it
+
+    @property
+    def enabled(self) -> bool:
+        return self.world_size > 1
+
+    @property
+    def is_main(self) -> bool:
+        return self.rank == 0
+
+    # ------------------------------------------------------------ splitting the global batch
+    def shard(self, x: Tensor) -> Tensor:
+        """This rank's slice of a global batch (N, ...) -> (N / world_size, ...)."""
+        return x.tensor_split(self.world_size)[self.rank] if self.enabled else x
+
+    def local_batch(self, global_batch: int) -> int:
+        if global_batch % self.world_size:
+            raise GanforgeError(f"--batch-size {global_batch} is the global batch and must divide evenly among "
+                                f"the {self.world_size} processes (e.g. {global_batch // self.world_size * self.world_size or self.world_size})")
+        return global_batch // self.world_size
+
+    # ------------------------------------------------------------ wrapping the networks
+    def wrap(self, module: nn.Module, device: torch.device) -> nn.Module:
+        """DDP around a network that trains (identity on one process). DDP broadcasts rank 0's
+        weights now, so every rank starts from the same ones. Every backward must reach all
+        of the module's weights (the trainer sees to it: no find_unused_parameters traversal)."""
+        if not self.enabled:
+            return module
+        ids = [device.index] if device.type == "cuda" else None
+        # channels_last weights with one input channel have two valid stride patterns, and DDP
+        # warns that the gradient's is not its buffer's: the same memory, harmless
+        warnings.filterwarnings("ignore", message="Grad strides do not match bucket view strides")
+        # gradient_as_bucket_view: gradients live in DDP's all-reduce buffers (no copy in or out)
+        return DistributedDataParallel(module, device_ids=ids, gradient_as_bucket_view=True)
+
+    # ------------------------------------------------------------ collectives
+    def barrier(self) -> None:
+        if self.enabled:
+            dist.barrier()
+
+    @contextlib.contextmanager
+    def main_first(self) -> Iterator[None]:
+        """Rank 0 runs the block first (e.g. decodes an image folder into the shared cache),
+        then the others (which then read the cache)."""
+        if not self.is_main:
+            self.barrier()
+        yield
+        if self.is_main:
+            self.barrier()
+
+    def mean(self, row: dict[str, float]) -> dict[str, float]:
+        """A stats row averaged over the ranks that reported each name (rank 0 alone reports
+        some, e.g. metrics), in rank 0's order, the same on every rank."""
+        if not self.enabled:
+            return row
+        rows = self.all_gather(row)
+        names = list(dict.fromkeys(n for r in rows for n in r))
+        return {n: sum(r[n] for r in rows if n in r) / sum(n in r for r in rows) for n in names}
+
+    def any(self, *flags: bool) -> list[bool]:
+        """Each flag, True on every rank when it is True on any (to stop together on Ctrl-C
+        or at the time budget, though each rank has its own clock): one all-reduce."""
+        if not self.enabled:
+            return list(flags)
+        t = torch.tensor([float(f) for f in flags], device=self._device())
+        dist.all_reduce(t, op=dist.ReduceOp.MAX)
+        return [bool(v) for v in t.tolist()]
+
+    def broadcast(self, obj):
+        """Rank 0's Python object, on every rank."""
+        if not self.enabled:
+            return obj
+        box = [obj]
+        dist.broadcast_object_list(box, src=0)
+        return box[0]
+
+    def gather(self, obj) -> list | None:
+        """Every rank's object, in rank order, on rank 0 (None elsewhere)."""
+        if not self.enabled:
+            return [obj]
+        out = [None] * self.world_size if self.is_main else None
+        dist.gather_object(obj, out, dst=0)
+        return out
+
+    def all_gather(self, obj) -> list:
+        """Every rank's object, in rank order, on every rank."""
+        if not self.enabled:
+            return [obj]
+        out = [None] * self.world_size
+        dist.all_gather_object(out, obj)
+        return out
+
+    def _device(self) -> torch.device:
+        return torch.device("cuda", torch.cuda.current_device()) if dist.get_backend() == "nccl" else torch.device("cpu")
+
+    def close(self) -> None:
+        if self.owns_group and dist.is_initialized():
+            dist.destroy_process_group()
+
+
+def from_env(device_name: str, timeout_minutes: float) -> tuple[Distributed, str]:
+    """Join the process group torchrun describes in the environment (NCCL for CUDA, gloo on
+    the CPU); returns it and the device name this rank trains on. One process: no group."""
+    world = int(os.environ.get("WORLD_SIZE", "1"))
+    if world <= 1:
+        return Distributed(), device_name
+    if not dist.is_available():
+        raise GanforgeError("WORLD_SIZE > 1 but this PyTorch build has no torch.distributed")
+    rank, local_rank = int(os.environ["RANK"]), int(os.environ.get("LOCAL_RANK", "0"))
+    cuda = device_name in ("auto", "cuda") and torch.cuda.is_available()
+    if device_name.startswith("cuda:") or device_name == "mps" or (device_name == "cuda" and not cuda):
+        raise GanforgeError(f"--device {device_name} under torchrun: use auto, cuda (each process takes the GPU "
+                            "of its LOCAL_RANK) or cpu")
+    if cuda:
+        torch.cuda.set_device(local_rank)
+    owns = not dist.is_initialized()
+    if owns:
+        dist.init_process_group("nccl" if cuda else "gloo",
+                                timeout=datetime.timedelta(minutes=timeout_minutes))
+    if dist.get_world_size() != world:
+        raise GanforgeError(f"the process group has {dist.get_world_size()} processes, WORLD_SIZE says {world}")
+    _stop_on_sigterm(rank)
+    return Distributed(rank, world, local_rank, owns), f"cuda:{local_rank}" if cuda else "cpu"
+
+
+def _stop_on_sigterm(rank: int) -> None:
+    """torchrun ends the other workers with SIGTERM when one fails: say so in one line."""
+    def handler(signum, frame):
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)  # a second SIGTERM ends the process at once
+        raise PeerLost(f"rank {rank}: stopped by torchrun because another training process ended")
+    with contextlib.suppress(ValueError):  # not the main thread: leave the default
+        signal.signal(signal.SIGTERM, handler)
+
+
+@contextlib.contextmanager
+def peer_failures(dist_info: Distributed, resume_hint: str) -> Iterator[None]:
+    """A collective that fails because another rank died becomes one line (not a gloo/NCCL
+    traceback) that says the checkpoints are intact and how to resume."""
+    try:
+        yield
+    except PeerLost as e:
+        raise PeerLost(f"{e}; {resume_hint}") from None
+    except (dist.DistError, RuntimeError) as e:
+        if not dist_info.enabled or not _is_peer_failure(e):
+            raise
+        reason = (str(e).strip().splitlines() or [type(e).__name__])[0]
+        reason = re.sub(r"^\[[^\]]*\]\s*", "", reason).split(". ")[0][:160]  # without gloo's source path
+        raise PeerLost(f"rank {dist_info.rank}: lost contact with another training process ({reason}); "
+                       f"{resume_hint}") from None
+
+
+def _is_peer_failure(e: BaseException) -> bool:
+    if isinstance(e, dist.DistError):
+        return True
+    text = str(e).lower()
+    return any(s in text for s in ("connection closed", "connection reset", "broken pipe", "gloo", "nccl",
+                                   "timed out", "timeout"))
+

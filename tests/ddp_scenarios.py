@@ -1,0 +1,26 @@
+"""Configs that tests/test_distributed.py trains on 2 processes (tests/ddp_worker.py) and on
+one, to compare. Small DCGANs on digits at 8 px, global batch 32 (16 per process)."""
+
+from ganforge.config import Config, merge
+
+STEPS = 3
+
+_BASE = {"data": {"source": "digits", "resolution": 8},
+         "model": {"family": "dcgan", "z_dim": 16, "width": 8},
+         "train": {"steps": 100, "batch_size": 32, "seed": 0, "ema_half_life": 500.0, "log_every": 1,
+                   "eval_every": 0, "device": "cpu", "threads": 1, "sync_batchnorm": True}}
+
+
+def _config(**sections) -> Config:
+    return merge(merge(Config(), _BASE), sections)
+
+
+SCENARIOS = {
+    # BatchNorm in G and D, synchronised; the end's FID from samples made on both ranks
+    "batchnorm": lambda: _config(train={"eval_every": 1000, "eval_metrics": "fid", "eval_samples": 200}),
+    # no BatchNorm in D (the penalty needs per-sample gradients), D's input gradients with create_graph
+    "wgan-gp": lambda: _config(loss={"name": "wgan-gp"}),
+    # lazy R1 every step, ACGAN: D's class head is unused in the R1 pass (DDP's find_unused_parameters)
+    "r1-acgan": lambda: _config(model={"conditional": True, "conditioning": "acgan"},
+                                loss={"r1_gamma": 1.0, "r1_interval": 1}),
+}
