@@ -24,3 +24,6 @@ SCENARIOS = {
     "r1-acgan": lambda: _config(model={"conditional": True, "conditioning": "acgan"},
                                 loss={"r1_gamma": 1.0, "r1_interval": 1}),
 }
+# the control: BatchNorm per process (the default) normalises 16-sample slices, not the 32
+# of the global batch, so this run must NOT equal one process's
+CONTROLS = {"batchnorm-per-process": lambda: _config(train={"sync_batchnorm": False})}

@@ -13,7 +13,7 @@ import torch
 import torch.distributed as dist
 
 sys.path.insert(0, str(Path(__file__).parent))
-from ddp_scenarios import SCENARIOS, STEPS  # noqa: E402
+from ddp_scenarios import CONTROLS, SCENARIOS, STEPS  # noqa: E402
 
 from ganforge.training.trainer import Trainer  # noqa: E402
 
@@ -25,7 +25,7 @@ def flat(module: torch.nn.Module) -> torch.Tensor:
 def main(out: Path, names: list[str]) -> None:
     report = {}
     for name in names:
-        trainer = Trainer(SCENARIOS[name](), out / name, progress=False)
+        trainer = Trainer({**SCENARIOS, **CONTROLS}[name](), out / name, progress=False)
         worst = 0.0
         for _ in range(STEPS):
             trainer.train_step()

@@ -483,6 +483,14 @@ def test_diffaugment_flag_alone_means_the_full_policy(capsys):
     assert_one_line_error(code, err, "unknown DiffAugment policy 'blur'", "color, translation, cutout")
 
 
+def test_scaling_and_gpu_flags_reach_the_config(capsys):
+    code, out, _ = run_cli(capsys, "train", "--preset", "digits-dcgan", "--sync-batchnorm", "--compile",
+                           "--amp", "fp16", "--dry-run")
+    assert code == 0 and "sync_batchnorm: true" in out and "compile: true" in out and "amp: fp16" in out
+    code, out, _ = run_cli(capsys, "train", "--preset", "digits-dcgan", "--dry-run")
+    assert "sync_batchnorm: false" in out and "compile: false" in out and "amp: auto" in out
+
+
 # ----------------------------------------------------------------- latent walks and projection
 def test_generate_interpolate_writes_a_gif_whose_ends_are_the_seeds_samples(trained_runs, tmp_path, capsys):
     run = trained_runs["digits"]

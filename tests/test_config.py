@@ -70,6 +70,7 @@ def test_merge_returns_an_independent_copy():
     ("optim", "lr_g", 0.0, ["optim.lr_g", "positive learning rate"]),
     ("optim", "lr_d", float("inf"), ["optim.lr_d"]),
     ("train", "minutes", -1.0, ["train.minutes", ">= 0"]),
+    ("train", "dist_timeout", 0.0, ["train.dist_timeout", "positive number of minutes"]),
     ("data", "channels", 2, ["data.channels", "1 or 3"]),
 ])
 def test_validate_names_the_bad_option(section, option, value, fragments):

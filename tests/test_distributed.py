@@ -26,7 +26,7 @@ from ganforge.training.distributed import Distributed
 from ganforge.training.trainer import Trainer
 
 sys.path.insert(0, str(Path(__file__).parent))
-from ddp_scenarios import SCENARIOS, STEPS  # noqa: E402
+from ddp_scenarios import CONTROLS, SCENARIOS, STEPS  # noqa: E402
 
 WORKER = Path(__file__).parent / "ddp_worker.py"
 
@@ -44,13 +44,13 @@ def run_env(tmp_path: Path) -> dict:
 def two_process_runs(tmp_path_factory):
     out = tmp_path_factory.mktemp("ddp")
     env = {**os.environ, "GANFORGE_CACHE": str(out / "cache")}
-    proc = subprocess.run(torchrun(str(WORKER), str(out), *SCENARIOS), env=env, capture_output=True,
+    proc = subprocess.run(torchrun(str(WORKER), str(out), *SCENARIOS, *CONTROLS), env=env, capture_output=True,
                           text=True, timeout=600)
     assert proc.returncode == 0, proc.stderr[-3000:]
     return out, json.loads((out / "report.json").read_text())
 
 
-@pytest.mark.parametrize("name", list(SCENARIOS))
+@pytest.mark.parametrize("name", [*SCENARIOS, *CONTROLS])
 def test_two_processes_hold_identical_weights_after_every_step(two_process_runs, name):
     _, report = two_process_runs
     assert report[f"{name}/rank_difference"] == 0.0
@@ -77,6 +77,17 @@ def test_two_processes_compute_what_one_process_computes_on_the_global_batch(two
     if one.image_eval is not None:  # FID from samples made on both ranks and gathered to rank 0
         one.evaluate()
         assert report[f"{name}/metrics"]["Metric/fid"] == pytest.approx(one.stats.collect()["Metric/fid"], rel=1e-3)
+
+
+def test_batchnorm_per_process_is_not_the_global_batch_s(two_process_runs, tmp_path):
+    """The control that shows the comparison above can fail: unsynchronised BatchNorm."""
+    out, _ = two_process_runs
+    one = Trainer(CONTROLS["batchnorm-per-process"](), tmp_path / "one", progress=False)
+    for _ in range(STEPS):
+        one.train_step()
+    weights = torch.load(out / "batchnorm-per-process-weights.pt", weights_only=True)["G"]
+    worst = max(float((weights[k] - v).abs().max()) for k, v in one.G.state_dict().items() if v.is_floating_point())
+    assert worst > 1e-3
 
 
 # ----------------------------------------------------------------- the pieces, in one process
