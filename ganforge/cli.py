@@ -375,8 +375,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return handler(args)
     except GanforgeError as e:
-        rank = os.environ.get("RANK", "0")  # under torchrun every rank meets the same bad option:
-        if rank == "0" or getattr(e, "exit_code", 2) != 2:  # rank 0 says it (and any rank its own trouble)
+        # under torchrun every rank meets the same bad option or Ctrl-C: rank 0 says it
+        if os.environ.get("RANK", "0") == "0" or getattr(e, "every_rank", False):
             print(f"error: {e}", file=sys.stderr)
         return e.exit_code
     except KeyboardInterrupt:

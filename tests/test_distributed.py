@@ -215,6 +215,31 @@ def test_a_killed_rank_ends_the_run_with_one_line_and_the_checkpoint_resumes(tmp
     assert (run / "model" / "model.safetensors").is_file()
 
 
+def test_ctrl_c_stops_every_rank_at_the_same_step_with_a_checkpoint(tmp_path):
+    env = run_env(tmp_path)
+    config = tiny_run_config(tmp_path / "config.yaml", steps=100_000, checkpoint_every=100_000, log_every=5,
+                             sample_every=100_000)
+    run = tmp_path / "run"
+    # a terminal's Ctrl-C goes to torchrun and its workers together: their process group
+    proc = subprocess.Popen(torchrun("-m", "ganforge", "train", "--config", str(config), "--out", str(run),
+                                     "--no-progress"), env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True, start_new_session=True)
+    try:
+        deadline = time.monotonic() + 120
+        while not (run / "metrics.jsonl").is_file() and time.monotonic() < deadline:
+            time.sleep(0.2)
+        os.killpg(proc.pid, signal.SIGINT)
+        _, stderr = proc.communicate(timeout=90)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+    lines = [line for line in stderr.splitlines() if line.startswith("error:")]
+    assert len(lines) == 1 and "interrupted at step" in lines[0], stderr[-3000:]
+    assert "the same torchrun command with --out" in lines[0]
+    step = int(lines[0].split("interrupted at step ")[1].split(";")[0])
+    assert checkpoint.list_checkpoints(run)[-1].name == f"step-{step:08d}.pt"  # both ranks stopped there
+
+
 # ----------------------------------------------------------------- GPU-readiness options, on the CPU
 @pytest.mark.slow
 def test_compiled_networks_train_as_the_eager_ones_do(tmp_path):

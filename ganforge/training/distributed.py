@@ -40,6 +40,7 @@ class PeerLost(GanforgeError):
     """Another training process died, or torchrun stopped this one because one did."""
 
     exit_code = 1
+    every_rank = True  # each rank says it (other errors: rank 0 speaks for all)
 
 
 @dataclass
@@ -82,13 +83,13 @@ class Distributed:
         # warns that the gradient's is not its buffer's: the same memory, harmless
         warnings.filterwarnings("ignore", message="Grad strides do not match bucket view strides")
         # gradient_as_bucket_view: gradients live in DDP's all-reduce buffers (no copy in or out).
-        # broadcast_buffers off: rank 0's buffers sent before every forward cost ~7 % of a
+        # forward_sync_buffers off: rank 0's buffers sent before every forward cost ~7 % of a
         # fashion-dcgan step on 2 CPU processes; the spectral-norm vectors are the same on every
         # rank anyway (same weights), and so are BatchNorm's running statistics with
         # --sync-batchnorm; without it each rank keeps those of its own slices (rank 0's are
         # exported), as one process training on that slice size would.
         return DistributedDataParallel(module, device_ids=ids, gradient_as_bucket_view=True,
-                                       broadcast_buffers=False)
+                                       forward_sync_buffers=False)  # (still synced once, at the start)
 
     # ------------------------------------------------------------ collectives
     def barrier(self) -> None:

@@ -181,13 +181,16 @@ class Trainer:
     # ----------------------------------------------------------------- the loop
     def fit(self) -> Path:
         """Train to `cfg.train.steps`, then export the EMA generator to run_dir/model."""
-        hint = (f"the checkpoints in {self.run_dir / 'checkpoints'} are intact: resume with the same torchrun "
-                f"command and --out {self.run_dir} --resume latest")
+        hint = f"the checkpoints in {self.run_dir / 'checkpoints'} are intact: resume with {self._resume_command()}"
         try:
             with distributed.peer_failures(self.dist, hint):
                 return self._fit()
         finally:
             self.dist.close()
+
+    def _resume_command(self) -> str:
+        resume = f"--out {self.run_dir} --resume latest"
+        return f"the same torchrun command with {resume}" if self.dist.enabled else f"ganforge train {resume}"
 
     def _fit(self) -> Path:
         total = self.cfg.train.steps
@@ -202,12 +205,13 @@ class Trainer:
             self.stats.sinks.pop()
         if timed_out:
             self.save_checkpoint()  # (again, in case a roll-back came after the end's checkpoint)
-            print(f"time budget of {self.cfg.train.minutes:g} min reached at step {self.step} of {total}; "
-                  f"exporting. Continue with: ganforge train --out {self.run_dir} --resume latest", file=sys.stderr)
+            if self.dist.is_main:
+                print(f"time budget of {self.cfg.train.minutes:g} min reached at step {self.step} of {total}; "
+                      f"exporting. Continue with: {self._resume_command()}", file=sys.stderr)
         elif self.step < total:  # Ctrl-C: stop between steps, so the checkpoint resumes exactly
             self.save_checkpoint()
             raise Interrupted(f"interrupted at step {self.step}; checkpoint saved. Continue with: "
-                              f"ganforge train --out {self.run_dir} --resume latest")
+                              f"{self._resume_command()}")
         model_dir = self.run_dir / "model"
         if self.dist.is_main:
             model_dir = self.export()
