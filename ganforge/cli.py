@@ -53,6 +53,16 @@ every result), else from the FID Inception network, whose weights file you suppl
 }
 
 
+def _resolution(text: str) -> int | str:
+    """--resolution 64 or 64x48 (width x height), checked while parsing the command line."""
+    from ganforge.resolution import canonical
+
+    try:
+        return canonical(text)
+    except GanforgeError as e:
+        raise argparse.ArgumentTypeError(str(e)) from None
+
+
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="ganforge", description="Generative adversarial networks as creative tools.")
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -65,7 +75,8 @@ def _parser() -> argparse.ArgumentParser:
     t.add_argument("--preset", help="named preset (see `ganforge presets`)")
     t.add_argument("--config", type=Path, help="YAML/JSON config file (a run's config.yaml works)")
     t.add_argument("--data", help="dataset name (ring8, grid25, spiral, moons, digits, fashion-mnist) or a path")
-    t.add_argument("--resolution", type=int, help="image side in pixels")
+    t.add_argument("--resolution", type=_resolution, metavar="SIDE|WxH",
+                   help="image size: a side in pixels (64) or WIDTHxHEIGHT (64x48)")
     t.add_argument("--channels", type=int, choices=(1, 3), help="image channels")
     t.add_argument("--model", help="model family: toy, mlp, dcgan, resnet (default: toy for points, dcgan for images)")
     t.add_argument("--z-dim", type=int, help="latent size")
@@ -281,6 +292,7 @@ def cmd_generate(args: argparse.Namespace) -> int:
 
 def _interpolate(args: argparse.Namespace) -> int:
     from ganforge.pipelines.interpolate import InterpolatePipeline, parse_seeds
+    from ganforge.resolution import size as image_size
 
     seeds = parse_seeds(args.interpolate)
     if args.out.suffix.lower() not in (".gif", ".png", ".npy"):
@@ -289,7 +301,7 @@ def _interpolate(args: argparse.Namespace) -> int:
         raise GanforgeError(f"--frames must be at least 2, got {args.frames}")
     pipe = InterpolatePipeline.from_pretrained(args.model)
     frames = pipe(seeds, args.frames, method=args.method, label=args.class_index, batch_size=args.batch_size)
-    written = pipe.save(frames, args.out, **({"scale": max(1, 128 // pipe.G.resolution)}
+    written = pipe.save(frames, args.out, **({"scale": max(1, 128 // max(image_size(pipe.G.resolution)))}
                                              if args.out.suffix.lower() == ".gif" else {}))
     print(f"wrote {len(frames)} frames ({args.method}, seeds {' -> '.join(map(str, seeds))}) to {written}")
     return 0

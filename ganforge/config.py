@@ -19,12 +19,13 @@ import yaml
 from ganforge.errors import GanforgeError
 from ganforge.losses import LOSSES
 from ganforge.models import FAMILIES as MODELS
+from ganforge.resolution import canonical
 
 
 @dataclass
 class DataConfig:
     source: str = "ring8"            # registered name or a path
-    resolution: int | None = None    # image side in pixels; None keeps the native size
+    resolution: int | str | None = None  # side in pixels, or "WIDTHxHEIGHT" (64x48); None: native size
     channels: int | None = None      # 1 or 3; None keeps the dataset's
 
 
@@ -206,6 +207,7 @@ def validate(cfg: Config) -> Config:
         raise GanforgeError(f"option train.dist_timeout must be a positive number of minutes, got {cfg.train.dist_timeout!r}")
     if not (isinstance(cfg.train.minutes, (int, float)) and cfg.train.minutes >= 0):
         raise GanforgeError(f"option train.minutes must be >= 0 (0: no time budget), got {cfg.train.minutes!r}")
+    cfg.data.resolution = canonical(cfg.data.resolution)  # "64" -> 64; bad values: one line
     if cfg.data.channels not in (None, 1, 3):
         raise GanforgeError(f"option data.channels must be 1 or 3, got {cfg.data.channels!r}")
     return cfg

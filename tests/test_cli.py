@@ -7,6 +7,7 @@ Errors from user input must exit with 2 and print ONE line, `error: ...`, naming
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -95,8 +96,8 @@ def test_dry_run_prints_the_resolved_config_and_writes_nothing(preset, tmp_path,
 
 
 def test_dry_run_reports_a_bad_option_like_a_real_run(capsys):
-    code, _, err = run_cli(capsys, "train", "--preset", "digits-dcgan", "--resolution", "20", "--dry-run")
-    assert_one_line_error(code, err, "20 px")
+    code, _, err = run_cli(capsys, "train", "--preset", "digits-dcgan", "--resolution", "25", "--dry-run")
+    assert_one_line_error(code, err, "25 px")
 
 
 def test_dry_run_with_resume_writes_nothing(copy_run, capsys, helpers):
@@ -290,7 +291,9 @@ TRAIN_ERRORS = {
     "missing-data-path": (["--data", "./no/such/folder"], ["./no/such/folder", "no such file"]),
     "corrupt-idx-header": (["--data", "{tmp}/train-images-idx3-ubyte", "--model", "dcgan"],
                            ["train-images-idx3-ubyte", "IDX header", "magic"]),
-    "dcgan-resolution": (["--preset", "digits-dcgan", "--resolution", "20"], ["dcgan", "20 px", "--resolution"]),
+    "dcgan-resolution": (["--preset", "digits-dcgan", "--resolution", "25"], ["dcgan", "25 px", "--resolution"]),
+    "dcgan-non-square": (["--preset", "digits-dcgan", "--resolution", "64x50"],
+                         ["dcgan", "64x50 (width x height)", "--resolution"]),
     "batch-larger-than-data": (["--data", "{tmp}/points.csv", "--batch-size", "64"],
                                ["batch size 64", "10 samples", "points.csv"]),
     "model-data-mismatch": (["--data", "ring8", "--model", "dcgan"], ["dcgan", "points", "--model toy"]),
@@ -472,6 +475,26 @@ def test_folder_presets_ask_for_a_folder_then_build_at_64_px(preset, tmp_path, c
     assert code == 0, err
     assert "# data: images (3, 64, 64), 3 samples" in out and "diffaugment: color,translation,cutout" in out
     assert not (tmp_path / "runs").exists()
+
+
+def test_a_folder_at_a_non_square_size_trains_generates_and_interpolates(tmp_path, capsys):
+    folder = tmp_path / "photos"
+    folder.mkdir()
+    for i in range(4):  # landscape photos of another aspect: covered, then centre-cropped
+        Image.new("RGB", (90, 50), (i * 60, 20, 120)).save(folder / f"{i}.jpg")
+    run = tmp_path / "run"
+    code, out, err = run_cli(capsys, "train", "--data", folder, "--resolution", "16x12", "--width", "4",
+                             "--steps", "2", "--batch-size", "2", "--out", run, "--no-progress")
+    assert code == 0, err
+    config = json.loads((run / "model" / "config.json").read_text())
+    assert config["kwargs"]["resolution"] == [12, 16] and config["data"]["shape"] == [3, 12, 16]
+    assert "resolution: 16x12" in (run / "config.yaml").read_text()
+    code, _, err = run_cli(capsys, "generate", run, "--n", "1", "--out", tmp_path / "one.png")
+    assert code == 0, err
+    assert Image.open(tmp_path / "one.png").size[0] > Image.open(tmp_path / "one.png").size[1]
+    code, _, err = run_cli(capsys, "generate", run, "--interpolate", "1,2", "--frames", "3", "--out", tmp_path / "w.gif")
+    with Image.open(tmp_path / "w.gif") as gif:
+        assert code == 0 and gif.n_frames == 3 and gif.size[0] * 3 == gif.size[1] * 4  # 4:3 frames
 
 
 def test_diffaugment_flag_alone_means_the_full_policy(capsys):

@@ -113,6 +113,23 @@ def test_hand_written_yaml_values_load_as_their_types(tmp_path):
     assert (cfg.data.resolution, cfg.model.conditional, cfg.train.steps, cfg.optim.lr_g) == (16, True, 10, 1e-4)
 
 
+@pytest.mark.parametrize("written, kept", [("16", 16), ("'16'", 16), ("64x48", "64x48"), ("' 64 X 48 '", "64x48"),
+                                           ("32x32", 32), ("null", None)])
+def test_a_resolution_is_a_side_or_width_x_height(tmp_path, written, kept):
+    path = tmp_path / "c.yaml"
+    path.write_text(f"data:\n  source: digits\n  resolution: {written}\n")
+    assert validate(Config.load(path)).data.resolution == kept
+
+
+@pytest.mark.parametrize("written", ["64x", "64by48", "'0x8'", "[48, 64]", "-3"])
+def test_a_bad_resolution_is_one_line(tmp_path, written):
+    path = tmp_path / "c.yaml"
+    path.write_text(f"data:\n  source: digits\n  resolution: {written}\n")
+    with pytest.raises(GanforgeError, match="resolution must be") as e:
+        validate(Config.load(path))
+    assert "\n" not in str(e.value)
+
+
 def test_a_learning_rate_in_e_notation_loads_as_a_number(tmp_path):
     path = tmp_path / "c.yaml"
     path.write_text("optim:\n  lr_g: 1e-4\n  lr_d: 2e-4\n")

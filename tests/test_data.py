@@ -303,6 +303,24 @@ def test_folder_resizes_shorter_side_and_crops_the_centre(tmp_path):
     assert x[0, 0, :, :3].max() < 10 and x[0, 0, :, -3:].min() > 245
 
 
+@pytest.mark.parametrize("resolution", ["8x4", (4, 8), [4, 8]])
+def test_folder_at_a_non_square_size_covers_then_crops_the_centre(tmp_path, resolution):
+    tall = np.zeros((32, 16), np.uint8)
+    tall[:16] = 255  # top half white, bottom half black
+    save(Image.fromarray(tall, "L"), tmp_path / "tall.png")
+    # 8 wide x 4 tall: 16x32 -> 8x16 covers it -> rows 6..10 cropped: 2 white rows, 2 black
+    x = load_data(str(tmp_path), resolution=resolution, channels=1).x
+    assert x.shape == (1, 1, 4, 8)
+    assert x[0, 0, 0].min() > 245 and x[0, 0, -1].max() < 10
+
+
+def test_in_memory_images_at_a_non_square_size_match_the_folder_rule():
+    data = load_data("digits", resolution="16x8")  # 8x8 digits -> 16x16 -> rows 4..12
+    assert data.x.shape == (1797, 1, 8, 16) and data.shape == (1, 8, 16)
+    square = load_data("digits", resolution=16).x
+    assert torch.equal(data.x, square[:, :, 4:12, :])
+
+
 def test_folder_labels_come_from_sub_folders(tmp_path):
     for name, colour in [("dog", 200), ("cat", 50)]:
         for i in range(2):
@@ -437,8 +455,11 @@ def test_missing_path_and_unsupported_file(tmp_path):
         load_data(str(tmp_path / "model.bin"))
 
 
-@pytest.mark.parametrize("kwargs, message", [({"resolution": 0}, "resolution must be a positive integer"),
-                                             ({"resolution": 8.5}, "resolution must be a positive integer"),
+@pytest.mark.parametrize("kwargs, message", [({"resolution": 0}, "resolution must be a positive side"),
+                                             ({"resolution": 8.5}, "resolution must be a positive side"),
+                                             ({"resolution": "8x"}, "or WIDTHxHEIGHT such as 64x48, got '8x'"),
+                                             ({"resolution": "0x8"}, "resolution must be"),
+                                             ({"resolution": True}, "resolution must be"),
                                              ({"channels": 4}, "channels must be 1 or 3")])
 def test_bad_resolution_or_channels(kwargs, message):
     with pytest.raises(GanforgeError, match=message):

@@ -112,6 +112,17 @@ def test_resolution_and_channels_have_their_own_entries(tmp_path, monkeypatch):
     assert torch.equal(load_image_folder(root, 4, channels=1, cache_dir=cache).x, b.x)
 
 
+def test_a_non_square_size_has_its_own_entry_and_is_read_back(tmp_path, monkeypatch):
+    root, cache = labelled_folder(tmp_path / "images"), tmp_path / "run"
+    square = load_image_folder(root, 8, cache_dir=cache)
+    wide = load_image_folder(root, "8x4", cache_dir=cache)
+    tall = load_image_folder(root, "4x8", cache_dir=cache)
+    assert (square.x.shape, wide.x.shape, tall.x.shape) == ((6, 3, 8, 8), (6, 3, 4, 8), (6, 3, 8, 4))
+    assert len(list(cache.glob("*.npy"))) == 3
+    monkeypatch.setattr(Image, "open", lambda *a, **k: pytest.fail("decoded again"))
+    assert torch.equal(load_image_folder(root, "8x4", cache_dir=cache).x, wide.x)
+
+
 # ---------------------------------------------------------------- damaged or unwritable caches
 
 def test_damaged_cache_is_ignored_with_a_warning_and_rebuilt(tmp_path, caplog):

@@ -113,7 +113,7 @@ def test_an_unknown_family_is_named(tmp_path):
 
 
 @pytest.mark.parametrize("kwargs, match", [({"bogus": 1}, "cannot build a dcgan generator"),
-                                           ({"resolution": 20}, "cannot build a dcgan generator.*20 px")])
+                                           ({"resolution": 25}, "cannot build a dcgan generator.*25 px")])
 def test_kwargs_the_family_cannot_build_are_a_one_line_error(tmp_path, kwargs, match):
     G = make("dcgan")
     save_pretrained(G, tmp_path)

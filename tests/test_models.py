@@ -1,5 +1,5 @@
 """ganforge.models: shapes, ranges, attributes, build_models errors, per-sample independence,
-spectral norm, and the dcgan resolution plan against brute force."""
+spectral norm, and the resolution plan (square and not) against brute force."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from torch import nn
 from ganforge.config import Config, merge
 from ganforge.errors import GanforgeError
 from ganforge.models import build_models, dcgan, mlp, resnet, toy
+from ganforge.models.layers import plan
 
 
 def config(family="dcgan", loss="non-saturating", width=8, z_dim=6, **model) -> Config:
@@ -25,26 +26,44 @@ def weight_layers(module: nn.Module) -> list[nn.Module]:
     return [m for m in module.modules() if isinstance(m, (nn.Linear, nn.Conv2d, nn.ConvTranspose2d))]
 
 
-# ---------------------------------------------------------------- dcgan.plan
+# ---------------------------------------------------------------- layers.plan
 
-def test_plan_matches_brute_force_over_all_resolutions_up_to_1024():
-    # truth: the sizes base * 2^k with base 4 or 7 and k >= 1 doublings
-    truth = {base * 2**k: (base, k) for base in (4, 7) for k in range(1, 11) if base * 2**k <= 1024}
+def test_square_plan_matches_brute_force_over_all_resolutions_up_to_1024():
+    # truth: b * 2^k for k >= 1 and base b in 3..7 that cannot be halved again into 3..7
+    # (6 * 2^k is 3 * 2^(k+1)): the old 4 * 2^k and 7 * 2^k plans are unchanged
+    truth = {b * 2**k: (b, b, k) for b in (3, 4, 5, 7) for k in range(1, 11) if b * 2**k <= 1024}
     for r in range(-2, 1025):
-        assert dcgan.plan(r) == truth.get(r), r
+        assert plan(r) == truth.get(r), r
 
 
-@pytest.mark.parametrize("res, expected", [(8, (4, 1)), (14, (7, 1)), (16, (4, 2)), (28, (7, 2)),
-                                           (32, (4, 3)), (64, (4, 4)), (56, (7, 3)), (4, None),
-                                           (7, None), (20, None), (48, None), (12, None), (0, None)])
+def test_non_square_plan_matches_brute_force():
+    # truth: the largest k >= 1 with both sides b * 2^k and the shorter base in 3..7
+    def brute(h, w):
+        for k in range(10, 0, -1):
+            if h % 2**k == 0 and w % 2**k == 0 and 3 <= min(h, w) // 2**k <= 7:
+                return h // 2**k, w // 2**k, k
+        return None
+    for h in range(1, 200):
+        for w in range(1, 200, 7):
+            assert plan((h, w)) == brute(h, w), (h, w)
+
+
+@pytest.mark.parametrize("res, expected", [(8, (4, 4, 1)), (14, (7, 7, 1)), (16, (4, 4, 2)), (28, (7, 7, 2)),
+                                           (32, (4, 4, 3)), (64, (4, 4, 4)), (56, (7, 7, 3)), (4, None),
+                                           (7, None), (20, (5, 5, 2)), (48, (3, 3, 4)), (12, (3, 3, 2)),
+                                           (0, None), (100, None), ((48, 64), (3, 4, 4)), ("64x48", (3, 4, 4)),
+                                           ((64, 48), (4, 3, 4)), ((16, 8), (8, 4, 1)), ((50, 64), None),
+                                           ("64y48", None)])
 def test_plan_by_hand(res, expected):
-    assert dcgan.plan(res) == expected
+    assert plan(res) == expected
 
 
-def test_dcgan_networks_refuse_a_resolution_they_cannot_make_with_a_clear_error():
-    for cls in (dcgan.Generator, dcgan.Discriminator):
-        with pytest.raises(ValueError, match="20 px"):
-            cls(resolution=20)
+def test_networks_refuse_a_resolution_they_cannot_make_with_a_clear_error():
+    for cls in (dcgan.Generator, dcgan.Discriminator, resnet.Generator, resnet.Discriminator):
+        with pytest.raises(ValueError, match="cannot make 100 px"):
+            cls(resolution=100)
+        with pytest.raises(ValueError, match=r"cannot make 64x50 \(width x height\)"):
+            cls(resolution=[50, 64])
 
 
 # ---------------------------------------------------------------- shapes, ranges, attributes
@@ -67,12 +86,6 @@ def test_mlp_shapes_range_and_attributes(res, channels, c_dim):
     G = mlp.Generator(z_dim=5, resolution=res, channels=channels, width=8, c_dim=c_dim)
     D = mlp.Discriminator(resolution=res, channels=channels, width=8, c_dim=c_dim)
     check_pair(G, D, 5, c_dim, res, channels, (channels, res, res), image=True)
-
-
-def test_resnet_plan_matches_brute_force():
-    truth = {4 * 2**k: k for k in range(1, 9)}
-    for r in range(-2, 1025):
-        assert resnet.plan(r) == truth.get(r), r
 
 
 @pytest.mark.parametrize("res", [8, 16, 32])
@@ -123,6 +136,26 @@ def test_toy_shapes_and_attributes(dim, c_dim):
     G = toy.Generator(z_dim=4, dim=dim, width=16, depth=2, c_dim=c_dim)
     D = toy.Discriminator(dim=dim, width=16, depth=2, c_dim=c_dim)
     check_pair(G, D, 4, c_dim, 0, dim, (dim,), image=False)
+
+
+@pytest.mark.parametrize("family", ["dcgan", "resnet", "mlp"])
+@pytest.mark.parametrize("hw", [(48, 64), (64, 48), (28, 56)])
+@pytest.mark.parametrize("c_dim", [0, 3])
+def test_non_square_shapes_range_and_attributes(family, hw, c_dim):
+    torch.manual_seed(0)
+    mod = {"dcgan": dcgan, "resnet": resnet, "mlp": mlp}[family]
+    G = mod.Generator(z_dim=5, resolution=list(hw), channels=3, width=4, c_dim=c_dim)
+    D = mod.Discriminator(resolution=list(hw), channels=3, width=4, c_dim=c_dim)
+    assert G.image_size == D.image_size == hw
+    check_pair(G, D, 5, c_dim, list(hw), 3, (3, *hw), image=True)
+
+
+def test_build_models_makes_non_square_images_and_records_height_width():
+    G, D = build_models(config("dcgan"), "images", (3, 48, 64), 0)
+    assert G.hparams["resolution"] == D.hparams["resolution"] == [48, 64]
+    assert G(torch.randn(2, 6)).shape == (2, 3, 48, 64)
+    G, _ = build_models(config("dcgan"), "images", (3, 32, 32), 0)
+    assert G.hparams["resolution"] == 32  # square models keep an int, as exports always had
 
 
 def check_pair(G, D, z_dim, c_dim, res, channels, sample_shape, image):
@@ -177,14 +210,13 @@ def test_build_models_picks_the_family_and_passes_the_shape():
 
 
 @pytest.mark.parametrize("family, kind, shape, classes, cfg_extra, match", [
-    ("dcgan", "images", (1, 20, 20), 0, {}, "dcgan cannot make 20 px"),
-    ("dcgan", "images", (3, 48, 48), 0, {}, "dcgan cannot make 48 px"),
-    ("resnet", "images", (3, 28, 28), 0, {}, "resnet cannot make 28 px .*power of two"),
+    ("dcgan", "images", (1, 25, 25), 0, {}, "dcgan cannot make 25 px .*shorter side's base 3 to 7"),
+    ("dcgan", "images", (3, 100, 100), 0, {}, "dcgan cannot make 100 px"),
+    ("resnet", "images", (3, 50, 64), 0, {}, r"resnet cannot make 64x50 \(width x height\) images"),
     ("dcgan", "images", (1, 16, 16), 3, {"conditional": True, "conditioning": "film"}, "unknown conditioning 'film'"),
     ("toy", "points", (2,), 3, {"conditional": True, "conditioning": "acgan"}, "concatenation only"),
     ("toy", "images", (1, 16, 16), 0, {}, "model 'toy' makes points"),
     ("dcgan", "points", (2,), 0, {}, "model 'dcgan' makes images"),
-    ("mlp", "images", (1, 16, 8), 0, {}, "square"),
     ("dcgan", "images", (1, 16, 16), 0, {"conditional": True}, "conditional model needs labels"),
     ("toy", "points", (2,), 0, {"conditional": True}, "conditional model needs labels"),
 ])

@@ -195,6 +195,18 @@ def test_projection_from_a_file_with_features_and_classes(tmp_path):
     assert (result.target[0] - target[0]).abs().max() < 0.02  # file quantised to 8 bits, resized back
 
 
+def test_pipelines_on_a_non_square_generator(tmp_path):
+    torch.manual_seed(0)
+    G = dcgan.Generator(z_dim=8, resolution=[6, 8], channels=3, width=4).eval()  # 8 wide, 6 tall
+    pipe = InterpolatePipeline.from_pretrained(save_pretrained(G, tmp_path / "wide"))
+    assert pipe(seeds=[1, 2], steps=3).shape == (3, 3, 6, 8)
+    assert GeneratePipeline(pipe.G)(n=2, seed=0, output_type="np").shape == (2, 6, 8, 3)
+    photo = tmp_path / "photo.png"
+    Image.new("RGB", (40, 40), (200, 30, 30)).save(photo)  # square: covered, then cropped to 8x6
+    result = ProjectPipeline(pipe.G)(photo, steps=2, restarts=1, progress=False)
+    assert result.target.shape == (1, 3, 6, 8) and result.images.shape == (1, 3, 6, 8)
+
+
 def test_projection_input_errors(tmp_path):
     pipe = ProjectPipeline(tiny_dcgan())
     with pytest.raises(GanforgeError, match=r"shape \(3, 8, 8\) but the generator makes 1x8x8"):

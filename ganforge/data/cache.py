@@ -7,7 +7,7 @@ directory), named after the folder's absolute path, resolution and channels:
   folder-<key>.json  manifest: fingerprint, shape, kept files, skipped files and reasons
 
 The fingerprint hashes every listed file's relative path, size and mtime together with the
-resolution, channels and cache format, so adding, removing, replacing or touching a file
+resolution (h, w), channels and cache format, so adding, removing, replacing or touching a file
 rebuilds the entry. The manifest is written last (after the array, both atomically), so a
 manifest whose fingerprint matches always describes a complete array. A cache that cannot
 be read or written is never an error: the folder is simply decoded again.
@@ -38,7 +38,7 @@ class Decoded:
     skipped: list[list[str]]    # [relative path, one-line reason] per undecodable file
 
 
-def fingerprint(root: Path, files: list[Path], resolution: int, channels: int) -> str:
+def fingerprint(root: Path, files: list[Path], resolution: tuple[int, int], channels: int) -> str:
     """sha256 over the format, the decode settings and every file's (path, size, mtime)."""
     h = hashlib.sha256(json.dumps([FORMAT, resolution, channels]).encode())
     for f in files:
@@ -47,13 +47,13 @@ def fingerprint(root: Path, files: list[Path], resolution: int, channels: int) -
     return h.hexdigest()
 
 
-def entry_paths(cache_dir: Path, root: Path, resolution: int, channels: int) -> tuple[Path, Path]:
+def entry_paths(cache_dir: Path, root: Path, resolution: tuple[int, int], channels: int) -> tuple[Path, Path]:
     """(array, manifest) paths for this folder at this size; one entry per folder and size."""
     key = hashlib.sha256(f"{root.resolve()}\0{resolution}\0{channels}".encode()).hexdigest()[:16]
     return cache_dir / f"folder-{key}.npy", cache_dir / f"folder-{key}.json"
 
 
-def read(cache_dir: Path, root: Path, resolution: int, channels: int, fp: str) -> Decoded | None:
+def read(cache_dir: Path, root: Path, resolution: tuple[int, int], channels: int, fp: str) -> Decoded | None:
     """The cached decode if it matches ``fp`` and is intact, else None."""
     array_path, manifest_path = entry_paths(cache_dir, root, resolution, channels)
     try:
@@ -86,7 +86,7 @@ def _atomic_write(path: Path, write) -> None:
         tmp.unlink(missing_ok=True)
 
 
-def write(cache_dir: Path, root: Path, resolution: int, channels: int, fp: str, decoded: Decoded) -> None:
+def write(cache_dir: Path, root: Path, resolution: tuple[int, int], channels: int, fp: str, decoded: Decoded) -> None:
     """Store a decode; a failure (read-only or full disk) is a warning, not an error."""
     array_path, manifest_path = entry_paths(cache_dir, root, resolution, channels)
     manifest = {"format": FORMAT, "folder": str(root.resolve()), "resolution": resolution,

@@ -15,7 +15,9 @@ from tqdm import tqdm
 
 from ganforge.data import cache
 from ganforge.data.dataset import Dataset
+from ganforge.data.transforms import cover
 from ganforge.errors import GanforgeError
+from ganforge.resolution import size as image_size
 
 log = logging.getLogger("ganforge")
 
@@ -58,23 +60,22 @@ def _to_mode(im: Image.Image, channels: int) -> Image.Image:
     return im.convert("L" if channels == 1 else "RGB")  # CMYK, YCbCr, P, 1, ... handled here
 
 
-def _fit_square(im: Image.Image, resolution: int) -> Image.Image:
-    """Resize the shorter side to ``resolution`` (Lanczos), then centre-crop a square."""
-    w, h = im.size
-    scale = resolution / min(w, h)
-    size = (max(resolution, round(w * scale)), max(resolution, round(h * scale)))
-    if size != im.size:
-        im = im.resize(size, Image.Resampling.LANCZOS)
-    left, top = (size[0] - resolution) // 2, (size[1] - resolution) // 2
-    return im.crop((left, top, left + resolution, top + resolution))
+def _fit(im: Image.Image, out_h: int, out_w: int) -> Image.Image:
+    """Resize to just cover out_h x out_w keeping the aspect ratio (Lanczos), then centre-crop."""
+    h, w = cover(im.height, im.width, out_h, out_w)
+    if (w, h) != im.size:
+        im = im.resize((w, h), Image.Resampling.LANCZOS)
+    left, top = (w - out_w) // 2, (h - out_h) // 2
+    return im.crop((left, top, left + out_w, top + out_h))
 
 
-def fit_image(im: Image.Image, resolution: int, channels: int) -> np.ndarray:
-    """Any Pillow image -> uint8 (resolution, resolution, channels): EXIF rotation applied,
-    mode converted (see _to_mode), shorter side resized, centre cropped."""
+def fit_image(im: Image.Image, resolution, channels: int) -> np.ndarray:
+    """Any Pillow image -> uint8 (H, W, channels) for a resolution (a side or (h, w)): EXIF
+    rotation applied, mode converted (see _to_mode), resized to cover, centre cropped."""
+    out_h, out_w = image_size(resolution)
     im = ImageOps.exif_transpose(im)  # phone photos store their rotation in EXIF
-    array = np.asarray(_fit_square(_to_mode(im, channels), resolution), dtype=np.uint8)
-    return array.reshape(resolution, resolution, channels)
+    array = np.asarray(_fit(_to_mode(im, channels), out_h, out_w), dtype=np.uint8)
+    return array.reshape(out_h, out_w, channels)
 
 
 def _decode(path: Path, resolution: int, channels: int) -> np.ndarray | str:
@@ -87,8 +88,8 @@ def _decode(path: Path, resolution: int, channels: int) -> np.ndarray | str:
         return " ".join(f"{type(e).__name__}: {e}".split())  # one line, whatever Pillow says
 
 
-def read_image(path: str | Path, resolution: int, channels: int) -> np.ndarray:
-    """One image file as uint8 (resolution, resolution, channels); a GanforgeError naming
+def read_image(path: str | Path, resolution, channels: int) -> np.ndarray:
+    """One image file as uint8 (H, W, channels) at a resolution (a side or (h, w)); a GanforgeError naming
     the file when it is missing or cannot be decoded."""
     path = Path(path)
     if not path.is_file():
@@ -129,7 +130,7 @@ def _decode_folder(root: Path, files: list[Path], resolution: int, channels: int
         else:
             arrays.append(result)
             kept.append(rel)
-    x = np.stack(arrays).transpose(0, 3, 1, 2) if arrays else np.zeros((0, channels, resolution, resolution))
+    x = np.stack(arrays).transpose(0, 3, 1, 2) if arrays else np.zeros((0, channels, *resolution))
     return cache.Decoded(np.ascontiguousarray(x, dtype=np.uint8), kept, skipped)  # (N, C, H, W)
 
 
@@ -150,9 +151,10 @@ def _decode_cached(root: Path, files: list[Path], resolution: int, channels: int
     return decoded
 
 
-def load_image_folder(path: str | Path, resolution: int | None, channels: int = 3,
+def load_image_folder(path: str | Path, resolution, channels: int = 3,
                       cache_dir: str | Path | None = None) -> Dataset:
-    """Decode every image under ``path`` (recursively) to uint8 ``(N, channels, res, res)``.
+    """Decode every image under ``path`` (recursively) to uint8 ``(N, channels, H, W)`` at a
+    resolution (a side, "WxH" or (h, w)): resized to cover it, centre-cropped.
 
     Undecodable files are skipped with one warning each on the ``ganforge`` logger. When all
     images sit in sub-folders (``root/<class>/*.png``), the sorted folder names are the classes.
@@ -162,7 +164,8 @@ def load_image_folder(path: str | Path, resolution: int | None, channels: int = 
     root = Path(path)
     if resolution is None:
         raise GanforgeError(f"image folder {root}: a resolution is required because its images "
-                            "can have any size (e.g. --resolution 64)")
+                            "can have any size (e.g. --resolution 64, or 64x48 for width x height)")
+    resolution = image_size(resolution)  # (h, w) from here on, also in the cache key
     if channels not in (1, 3):
         raise GanforgeError(f"image folder {root}: channels must be 1 or 3, got {channels}")
     files = _list_files(root)

@@ -32,6 +32,7 @@ from ganforge import __version__
 from ganforge.errors import GanforgeError
 from ganforge.metrics.features import Extractor, extract, get_extractor
 from ganforge.metrics.fid import feature_statistics
+from ganforge.resolution import canonical
 
 CACHE_ENV = "GANFORGE_CACHE"
 FORMAT = 1  # bump when the file layout changes: older files are then recomputed
@@ -94,16 +95,16 @@ def _slug(text: str) -> str:
     return slug
 
 
-def cache_key(source: str, split: str, resolution: int | None, channels: int | None,
+def cache_key(source: str, split: str, resolution: int | str | None, channels: int | None,
               extractor: Extractor, n: int | None, seed: int) -> str:
     """The cache file name for one reference set."""
-    size = f"r{resolution or 'native'}c{channels or 'native'}"
+    size = f"r{canonical(resolution) or 'native'}c{channels or 'native'}"
     count = f"n{n}s{seed}" if n is not None else "all"
     name = re.sub(r"[^A-Za-z0-9_.-]+", "-", extractor.name)
     return f"{_slug(source)}_{split}_{size}_{name}-{module_fingerprint(extractor.module)}_{count}.safetensors"
 
 
-def _load_images(source: str, split: str, resolution: int | None, channels: int | None):
+def _load_images(source: str, split: str, resolution: int | str | None, channels: int | None):
     from ganforge.data import load_data
 
     data = load_data(source, resolution, channels, split)
@@ -160,7 +161,7 @@ def _write(path: Path, ref: ReferenceStats) -> None:
 
 
 def reference_stats(source: str, extractor: str | nn.Module | Extractor, split: str = "train",
-                    n: int | None = None, resolution: int | None = None, channels: int | None = None,
+                    n: int | None = None, resolution: int | str | None = None, channels: int | None = None,
                     seed: int = 0, cache_dir: str | Path | None = None, use_cache: bool = True,
                     batch_size: int = 100, progress: bool | None = None) -> ReferenceStats:
     """Features and statistics of ``n`` images (all when None; a seeded subset otherwise) of

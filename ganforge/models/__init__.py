@@ -1,6 +1,7 @@
 """Model families. Every generator is `forward(z, c=None)`, every discriminator
 `forward(x, c=None) -> logits (B,)`; both carry `z_dim` (G), `c_dim`, `resolution`
-(0 for points) and `channels` (point dimension for points), and `hparams`, the keyword
+(0 for points; a side, or [height, width] for non-square images), `image_size` ((height,
+width); images only), `channels` (point dimension for points), and `hparams`, the keyword
 arguments that rebuild them (see ganforge.modeling).
 """
 
@@ -12,17 +13,15 @@ from torch import nn
 
 from ganforge.errors import GanforgeError
 from ganforge.models import dcgan, mlp, resnet, toy
-from ganforge.models.layers import CONDITIONING
+from ganforge.models.layers import CONDITIONING, PLANS, plan
+from ganforge.resolution import describe, hparam
 
 if TYPE_CHECKING:
     from ganforge.config import Config
 
 FAMILIES = {"toy": toy, "mlp": mlp, "dcgan": dcgan, "resnet": resnet}
 FAMILY_KINDS = {"toy": "points", "mlp": "images", "dcgan": "images", "resnet": "images"}
-RESOLUTIONS = {  # what each image family can make, for error messages
-    "dcgan": "4*2^k or 7*2^k: 8, 16, 32, 64, 128, 256, 14, 28, 56, ...",
-    "resnet": "a power of two: 8, 16, 32, 64, 128, 256",
-}
+PLANNED = ("dcgan", "resnet")  # families that double a base map: only some sizes (layers.plan)
 AUTO = {"points": "toy", "images": "dcgan"}  # family "auto" by the data's kind
 
 
@@ -47,15 +46,14 @@ def build_models(cfg: Config, kind: str, shape: tuple[int, ...], num_classes: in
         return (toy.Generator(m.z_dim, shape[0], m.width, m.depth, c_dim, scale),
                 toy.Discriminator(shape[0], m.width, m.depth, c_dim, m.spectral_norm, scale))
     channels, h, w = shape
-    if h != w:
-        raise GanforgeError(f"model '{family}' makes square images; data is {h}x{w} (set --resolution)")
     mod = FAMILIES[family]
-    if hasattr(mod, "plan") and mod.plan(h) is None:
-        raise GanforgeError(f"{family} cannot make {h} px images (expected {RESOLUTIONS[family]}); set --resolution")
-    G = mod.Generator(m.z_dim, h, channels, m.width, c_dim)
+    if family in PLANNED and plan((h, w)) is None:
+        raise GanforgeError(f"{family} cannot make {describe((h, w))} images (expected {PLANS}); set --resolution")
+    resolution = hparam((h, w))
+    G = mod.Generator(m.z_dim, resolution, channels, m.width, c_dim)
     d_kwargs = dict(spectral_norm=m.spectral_norm, conditioning=m.conditioning)
     if family == "dcgan":
         # BatchNorm in D mixes samples, which breaks per-sample gradient penalties; spectral
         # norm replaces it as D's stabiliser.
         d_kwargs["batchnorm"] = not (m.spectral_norm or cfg.loss.name == "wgan-gp" or cfg.loss.r1_gamma > 0)
-    return G, mod.Discriminator(h, channels, m.width, c_dim, **d_kwargs)
+    return G, mod.Discriminator(resolution, channels, m.width, c_dim, **d_kwargs)

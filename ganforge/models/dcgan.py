@@ -1,6 +1,7 @@
 """DCGAN (Radford et al. 2016): transposed convolutions with BatchNorm in G, strided
-convolutions with LeakyReLU in D. Resolutions base * 2^k for base 4 or 7 (8, 16, 32, 64,
-128, 256; 14, 28, 56, ...): G starts from a base x base map and doubles it k times.
+convolutions with LeakyReLU in D. G starts from a small base map and doubles it k times:
+sides base * 2^k with the shorter base 3 to 7 (8, 16, 28, 32, 64, 128, 256, 64x48 ...;
+see layers.plan). D halves the image k times back to the base map.
 """
 
 from __future__ import annotations
@@ -13,29 +14,13 @@ from ganforge.models.layers import (
     concat_label_planes,
     dcgan_init,
     input_label_dim,
+    checked_plan,
     maybe_spectral_norm,
     one_hot,
 )
+from ganforge.resolution import size as image_size
 
 MAX_CHANNELS = 512
-
-
-def plan(resolution: int) -> tuple[int, int] | None:
-    """(base, number of doublings) for a resolution this family can make, else None."""
-    for base in (4, 7):
-        k, r = 0, resolution
-        while r > base and r % 2 == 0:
-            r, k = r // 2, k + 1
-        if r == base and k >= 1:
-            return base, k
-    return None
-
-
-def _plan(resolution: int) -> tuple[int, int]:
-    p = plan(resolution)
-    if p is None:
-        raise ValueError(f"dcgan cannot make {resolution} px images (expected 4*2^k or 7*2^k, k >= 1)")
-    return p
 
 
 def _channels(width: int, k: int) -> list[int]:
@@ -44,15 +29,16 @@ def _channels(width: int, k: int) -> list[int]:
 
 
 class Generator(nn.Module):
-    def __init__(self, z_dim: int = 64, resolution: int = 32, channels: int = 1, width: int = 64,
+    def __init__(self, z_dim: int = 64, resolution: int | list[int] = 32, channels: int = 1, width: int = 64,
                  c_dim: int = 0):
         super().__init__()
         self.hparams = dict(z_dim=z_dim, resolution=resolution, channels=channels, width=width, c_dim=c_dim)
         self.z_dim, self.c_dim, self.resolution, self.channels = z_dim, c_dim, resolution, channels
-        base, k = _plan(resolution)
+        self.image_size = image_size(resolution)
+        bh, bw, k = checked_plan("dcgan", resolution)
         ch = _channels(width, k)
-        # z -> (B, ch[0], base, base) by a transposed convolution over a 1x1 map
-        layers: list[nn.Module] = [nn.ConvTranspose2d(z_dim + c_dim, ch[0], base, 1, 0, bias=False),
+        # z -> (B, ch[0], bh, bw) by a transposed convolution over a 1x1 map
+        layers: list[nn.Module] = [nn.ConvTranspose2d(z_dim + c_dim, ch[0], (bh, bw), 1, 0, bias=False),
                                    nn.BatchNorm2d(ch[0]), nn.ReLU(True)]
         for a, b in zip(ch[:-1], ch[1:]):
             layers += [nn.ConvTranspose2d(a, b, 4, 2, 1, bias=False), nn.BatchNorm2d(b), nn.ReLU(True)]
@@ -67,14 +53,15 @@ class Generator(nn.Module):
 
 
 class Discriminator(nn.Module):
-    def __init__(self, resolution: int = 32, channels: int = 1, width: int = 64, c_dim: int = 0,
+    def __init__(self, resolution: int | list[int] = 32, channels: int = 1, width: int = 64, c_dim: int = 0,
                  spectral_norm: bool = False, batchnorm: bool = True, conditioning: str = "concat"):
         super().__init__()
         self.hparams = dict(resolution=resolution, channels=channels, width=width, c_dim=c_dim,
                             spectral_norm=spectral_norm, batchnorm=batchnorm, conditioning=conditioning)
         self.c_dim, self.resolution, self.channels = c_dim, resolution, channels
         self.label_planes = input_label_dim(c_dim, conditioning)
-        base, k = _plan(resolution)
+        self.image_size = image_size(resolution)
+        bh, bw, k = checked_plan("dcgan", resolution)
         ch = _channels(width, k)[::-1]  # w ... w*2^(k-1)
         # a cGAN-style D sees the one-hot label as c_dim constant input planes
         layers: list[nn.Module] = [nn.Conv2d(channels + self.label_planes, ch[0], 4, 2, 1), nn.LeakyReLU(0.2, True)]
@@ -82,10 +69,10 @@ class Discriminator(nn.Module):
             layers.append(nn.Conv2d(a, b, 4, 2, 1, bias=not batchnorm))
             layers += [nn.BatchNorm2d(b)] if batchnorm else []
             layers.append(nn.LeakyReLU(0.2, True))
-        self.net = nn.Sequential(*layers)   # (B, ch[-1], base, base)
-        # the classic last layer, a base x base convolution to one channel, is a linear map
+        self.net = nn.Sequential(*layers)   # (B, ch[-1], bh, bw)
+        # the classic last layer, a bh x bw convolution to one channel, is a linear map
         # of the flattened features: as a head it also serves projection and ACGAN
-        self.head = DiscriminatorHead(ch[-1] * base * base, c_dim, conditioning)
+        self.head = DiscriminatorHead(ch[-1] * bh * bw, c_dim, conditioning)
         dcgan_init(self)
         # spectral norm goes on after the init: under it `weight` is computed from
         # `parametrizations.weight.original`, and initialising it in place would change nothing

@@ -5,6 +5,38 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from ganforge.errors import GanforgeError
+from ganforge.resolution import describe
+from ganforge.resolution import size as image_size
+
+MIN_BASE, MAX_BASE = 3, 7  # the shorter side of the first (G) / last (D) feature map
+
+
+def plan(resolution: int | tuple[int, int] | list[int]) -> tuple[int, int, int] | None:
+    """(base height, base width, k) for images of `resolution` (a side or (h, w)) made by
+    doubling a base map k >= 1 times, or None if no such plan exists. k is the most
+    halvings that keep both sides integral and the shorter one >= MIN_BASE, and the shorter
+    base must be <= MAX_BASE: 32 -> (4, 4, 3), 28 -> (7, 7, 2), 48x64 -> (3, 4, 4)."""
+    try:
+        h, w = image_size(resolution)
+    except GanforgeError:
+        return None
+    k = 0
+    while h % 2 == 0 and w % 2 == 0 and min(h, w) // 2 >= MIN_BASE:
+        h, w, k = h // 2, w // 2, k + 1
+    return (h, w, k) if k >= 1 and MIN_BASE <= min(h, w) <= MAX_BASE else None
+
+
+def checked_plan(family: str, resolution) -> tuple[int, int, int]:
+    p = plan(resolution)
+    if p is None:
+        raise ValueError(f"{family} cannot make {describe(image_size(resolution))} images (expected {PLANS})")
+    return p
+
+
+PLANS = ("sides base * 2^k, k >= 1, with the shorter side's base 3 to 7: "
+         "8, 12, 14, 16, 24, 28, 32, 48, 56, 64, 128, 256, 64x48, ...")
+
 
 def maybe_spectral_norm(module: nn.Module, enabled: bool) -> nn.Module:
     """Wrap a Linear/Conv layer in spectral normalisation (Miyato et al. 2018) if enabled."""

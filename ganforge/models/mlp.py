@@ -15,38 +15,41 @@ from ganforge.models.layers import (
     maybe_spectral_norm,
     one_hot,
 )
+from ganforge.resolution import size as image_size
 
 
 class Generator(nn.Module):
-    def __init__(self, z_dim: int = 100, resolution: int = 28, channels: int = 1, width: int = 128,
+    def __init__(self, z_dim: int = 100, resolution: int | list[int] = 28, channels: int = 1, width: int = 128,
                  c_dim: int = 0):
         super().__init__()
         self.hparams = dict(z_dim=z_dim, resolution=resolution, channels=channels, width=width, c_dim=c_dim)
         self.z_dim, self.c_dim, self.resolution, self.channels = z_dim, c_dim, resolution, channels
+        self.image_size = image_size(resolution)
         w = width
         layers: list[nn.Module] = [nn.Linear(z_dim + c_dim, w), nn.LeakyReLU(0.2)]
         for a, b in [(w, 2 * w), (2 * w, 4 * w), (4 * w, 8 * w)]:
             layers += [nn.Linear(a, b), nn.BatchNorm1d(b, momentum=0.2), nn.LeakyReLU(0.2)]
-        layers += [nn.Linear(8 * w, channels * resolution * resolution), nn.Tanh()]
+        layers += [nn.Linear(8 * w, channels * self.image_size[0] * self.image_size[1]), nn.Tanh()]
         self.net = nn.Sequential(*layers)
 
     def forward(self, z: torch.Tensor, c: torch.Tensor | None = None) -> torch.Tensor:
         c = one_hot(c, self.c_dim, z.shape[0])
         x = self.net(z if c is None else torch.cat([z, c], dim=1))
-        return x.view(-1, self.channels, self.resolution, self.resolution)  # (B, C, H, W)
+        return x.view(-1, self.channels, *self.image_size)  # (B, C, H, W)
 
 
 class Discriminator(nn.Module):
-    def __init__(self, resolution: int = 28, channels: int = 1, width: int = 128, c_dim: int = 0,
+    def __init__(self, resolution: int | list[int] = 28, channels: int = 1, width: int = 128, c_dim: int = 0,
                  spectral_norm: bool = False, conditioning: str = "concat"):
         super().__init__()
         self.hparams = dict(resolution=resolution, channels=channels, width=width, c_dim=c_dim,
                             spectral_norm=spectral_norm, conditioning=conditioning)
         self.c_dim, self.resolution, self.channels = c_dim, resolution, channels
         self.label_inputs = input_label_dim(c_dim, conditioning)
+        self.image_size = image_size(resolution)
         sn, w = spectral_norm, width
         self.net = nn.Sequential(
-            maybe_spectral_norm(nn.Linear(channels * resolution**2 + self.label_inputs, 4 * w), sn), nn.LeakyReLU(0.2),
+            maybe_spectral_norm(nn.Linear(channels * self.image_size[0] * self.image_size[1] + self.label_inputs, 4 * w), sn), nn.LeakyReLU(0.2),
             maybe_spectral_norm(nn.Linear(4 * w, 2 * w), sn), nn.LeakyReLU(0.2))
         self.head = DiscriminatorHead(2 * w, c_dim, conditioning, sn)
 

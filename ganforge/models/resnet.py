@@ -1,11 +1,12 @@
 """ResNet GAN in the SNGAN style (Miyato et al. 2018; blocks of Gulrajani et al. 2017).
 
-G: z [+ one-hot label] -> linear -> (B, 4w', 4, 4) -> k up-blocks (BN, ReLU, nearest x2,
+G: z [+ one-hot label] -> linear -> (B, w', bh, bw) -> k up-blocks (BN, ReLU, nearest x2,
    conv3x3, BN, ReLU, conv3x3; 1x1-conv shortcut) -> BN, ReLU, conv3x3 -> tanh.
-D: k down-blocks (the first without a leading ReLU) to 4x4, one block at 4x4, ReLU,
+D: k down-blocks (the first without a leading ReLU) to bh x bw, one more block there, ReLU,
    global sum pooling -> features (B, ch) -> head (plain, projection or ACGAN).
    Spectral norm on every D layer when `spectral_norm` (the SNGAN setting, on in presets).
-Resolutions 4 * 2^k, k >= 1: 8, 16, 32, 64, 128, 256.
+Sides base * 2^k with the shorter base 3 to 7 (layers.plan): 8, 16, 32, 64, 128, 256 from
+the SNGAN 4x4 base; 28 (7x7), 48 (3x3), 64x48 (4x3) ... as well.
 """
 
 from __future__ import annotations
@@ -18,27 +19,13 @@ from ganforge.models.layers import (
     DiscriminatorHead,
     concat_label_planes,
     input_label_dim,
+    checked_plan,
     maybe_spectral_norm,
     one_hot,
 )
+from ganforge.resolution import size as image_size
 
 MAX_CHANNELS = 512
-BASE = 4
-
-
-def plan(resolution: int) -> int | None:
-    """Number of doublings from the 4x4 base map to `resolution`, or None if it cannot."""
-    k = 0
-    while resolution > BASE and resolution % 2 == 0:
-        resolution, k = resolution // 2, k + 1
-    return k if resolution == BASE and k >= 1 else None
-
-
-def _plan(resolution: int) -> int:
-    k = plan(resolution)
-    if k is None:
-        raise ValueError(f"resnet cannot make {resolution} px images (expected a power of two >= 8)")
-    return k
 
 
 def _init(module: nn.Module) -> None:
@@ -92,39 +79,41 @@ class DownBlock(nn.Module):
 
 
 class Generator(nn.Module):
-    def __init__(self, z_dim: int = 128, resolution: int = 32, channels: int = 3, width: int = 64,
+    def __init__(self, z_dim: int = 128, resolution: int | list[int] = 32, channels: int = 3, width: int = 64,
                  c_dim: int = 0):
         super().__init__()
         self.hparams = dict(z_dim=z_dim, resolution=resolution, channels=channels, width=width, c_dim=c_dim)
         self.z_dim, self.c_dim, self.resolution, self.channels = z_dim, c_dim, resolution, channels
-        k = _plan(resolution)
-        ch = [min(width * 2 ** (k - i), MAX_CHANNELS) for i in range(k + 1)]  # 4x4 map ... last block
-        self.linear = nn.Linear(z_dim + c_dim, ch[0] * BASE * BASE)
+        self.image_size = image_size(resolution)
+        bh, bw, k = checked_plan("resnet", resolution)
+        ch = [min(width * 2 ** (k - i), MAX_CHANNELS) for i in range(k + 1)]  # base map ... last block
+        self.linear = nn.Linear(z_dim + c_dim, ch[0] * bh * bw)
         self.blocks = nn.Sequential(*(UpBlock(a, b) for a, b in zip(ch[:-1], ch[1:])))
         self.out = nn.Sequential(nn.BatchNorm2d(ch[-1]), nn.ReLU(), nn.Conv2d(ch[-1], channels, 3, 1, 1), nn.Tanh())
-        self._base_channels = ch[0]
+        self._base_shape = (ch[0], bh, bw)
         _init(self)
 
     def forward(self, z: torch.Tensor, c: torch.Tensor | None = None) -> torch.Tensor:
         c = one_hot(c, self.c_dim, z.shape[0])
         h = self.linear(z if c is None else torch.cat([z, c], dim=1))
-        h = h.view(-1, self._base_channels, BASE, BASE)          # (B, 4w', 4, 4)
+        h = h.view(-1, *self._base_shape)                        # (B, w', bh, bw)
         return self.out(self.blocks(h))                          # (B, C, H, W) in [-1, 1]
 
 
 class Discriminator(nn.Module):
-    def __init__(self, resolution: int = 32, channels: int = 3, width: int = 64, c_dim: int = 0,
+    def __init__(self, resolution: int | list[int] = 32, channels: int = 3, width: int = 64, c_dim: int = 0,
                  spectral_norm: bool = True, conditioning: str = "projection"):
         super().__init__()
         self.hparams = dict(resolution=resolution, channels=channels, width=width, c_dim=c_dim,
                             spectral_norm=spectral_norm, conditioning=conditioning)
         self.c_dim, self.resolution, self.channels = c_dim, resolution, channels
         self.label_planes = input_label_dim(c_dim, conditioning)
-        k = _plan(resolution)
+        self.image_size = image_size(resolution)
+        k = checked_plan("resnet", resolution)[2]
         ch = [min(width * 2 ** i, MAX_CHANNELS) for i in range(k)]  # w ... after each halving
         cin = [channels + self.label_planes] + ch[:-1]
         blocks = [DownBlock(a, b, down=True, first=i == 0) for i, (a, b) in enumerate(zip(cin, ch))]
-        blocks.append(DownBlock(ch[-1], ch[-1], down=False, first=False))  # one more at 4x4
+        blocks.append(DownBlock(ch[-1], ch[-1], down=False, first=False))  # one more at the base size
         self.blocks = nn.Sequential(*blocks)
         self.head = DiscriminatorHead(ch[-1], c_dim, conditioning)
         _init(self)

@@ -23,6 +23,7 @@ from tqdm import tqdm
 from ganforge.data.folder import fit_image, read_image
 from ganforge.errors import GanforgeError
 from ganforge.pipelines.base import Pipeline
+from ganforge.resolution import size as image_size
 from ganforge.viz.grid import to_uint8
 
 ImageInput = str | Path | Image.Image | np.ndarray | torch.Tensor
@@ -46,7 +47,8 @@ class ProjectPipeline(Pipeline):
 
     @property
     def image_shape(self) -> tuple[int, int, int]:
-        return (self.G.channels, self.G.resolution, self.G.resolution)
+        h, w = image_size(self.G.resolution)  # a side, or [h, w] for non-square models
+        return (self.G.channels, h, w)
 
     def load_target(self, image: ImageInput | Sequence[ImageInput]) -> torch.Tensor:
         """Any accepted input -> float (N, C, H, W) in [-1, 1] at the generator's size.
@@ -55,11 +57,11 @@ class ProjectPipeline(Pipeline):
             raise GanforgeError("projection needs an image model; this one generates points")
         if isinstance(image, (list, tuple)):
             return torch.cat([self.load_target(im) for im in image])
-        c, r, _ = self.image_shape
+        c, h, w = self.image_shape
         if isinstance(image, (str, Path)):
-            image = read_image(image, r, c)
+            image = read_image(image, (h, w), c)
         elif isinstance(image, Image.Image):
-            image = fit_image(image, r, c)
+            image = fit_image(image, (h, w), c)
         if isinstance(image, np.ndarray):
             image = self._from_uint8(image)
         if not isinstance(image, torch.Tensor):

@@ -18,6 +18,7 @@ from ganforge import modeling
 from ganforge.errors import GanforgeError
 from ganforge.playground import runs
 from ganforge.playground.messages import DIRECTIONS
+from ganforge.resolution import size as image_size
 from ganforge.viz.grid import image_grid, scatter
 
 MAX_CLASS_ROWS = 10    # per-class rows shown for a conditional model
@@ -119,7 +120,7 @@ class ImageLab:
                 "rows": rows, "cols": ncol, "seed": self.seed}
 
     def _enlarge(self, picture: Image.Image) -> Image.Image:
-        side = self.G.resolution
+        side = max(image_size(self.G.resolution))  # a side, or [h, w]
         factor = max(1, math.ceil(UPSCALE_TO / max(side, 1)))
         return picture.resize((picture.width * factor, picture.height * factor), Image.NEAREST)
 
