@@ -13,6 +13,7 @@ from typing import Any
 
 from ganforge.errors import GanforgeError
 
+Resolution = int | str | tuple[int, int] | list[int]  # 64, "64x48", (48, 64) or [48, 64]
 EXPECTED = "a positive side such as 64, or WIDTHxHEIGHT such as 64x48"
 _WXH = re.compile(r"^\s*(\d+)\s*[xX×]\s*(\d+)\s*$")
 

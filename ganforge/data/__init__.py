@@ -22,6 +22,7 @@ from ganforge.data.idx import (
 from ganforge.data.toy2d import TOYS, load_points_csv
 from ganforge.data.transforms import fit_images
 from ganforge.errors import GanforgeError
+from ganforge.resolution import Resolution
 from ganforge.resolution import size as image_size
 
 __all__ = ["DATASETS", "Dataset", "ToyDistribution", "load_data"]
@@ -37,7 +38,7 @@ DATASETS: dict[str, str] = {
 PATH_KINDS = "a directory of IDX files, an image folder, a .csv, .npy, .npz or IDX file"
 
 
-def _check(resolution, channels: int | None) -> None:
+def _check(resolution: Resolution | None, channels: int | None) -> None:
     image_size(resolution)  # a one-line GanforgeError unless None, a side, "WxH" or (h, w)
     if channels not in (None, 1, 3):
         raise GanforgeError(f"channels must be 1 or 3, got {channels!r}")
@@ -61,7 +62,7 @@ def _load_file(path: Path) -> Dataset:
     raise GanforgeError(f"{path}: unsupported file type (expected {PATH_KINDS})")
 
 
-def _load_path(source: str, resolution, channels: int | None, split: str,
+def _load_path(source: str, resolution: Resolution | None, channels: int | None, split: str,
                cache_dir: str | Path | None = None) -> Dataset:
     path = Path(source).expanduser()
     if not path.exists():
@@ -75,13 +76,14 @@ def _load_path(source: str, resolution, channels: int | None, split: str,
     return load_image_folder(path, resolution, channels or 3, cache_dir=cache_dir)
 
 
-def load_data(source: str, resolution: int | str | tuple[int, int] | None = None, channels: int | None = None,
+def load_data(source: str, resolution: Resolution | None = None, channels: int | None = None,
               split: str = "train", cache_dir: str | Path | None = None) -> Dataset | ToyDistribution:
     """Load a registered dataset (see ``DATASETS``) or a path.
 
     For images, ``resolution`` (a side, "WIDTHxHEIGHT" or (h, w); see ganforge.resolution)
     and ``channels`` (1 or 3) resize and convert once, at load: images are scaled to cover
-    the size keeping their aspect ratio, then centre-cropped. Image folders require a resolution. 2-D toys and points ignore both.
+    the size keeping their aspect ratio, then centre-cropped. Image folders require a
+    resolution. 2-D toys and points ignore both.
     ``split`` ("train" or "test") picks the IDX / Fashion-MNIST split. ``cache_dir`` (e.g.
     the run directory) keeps an image folder's decoded images there, so that loading the
     unchanged folder again reads them back instead of decoding every file.

@@ -17,6 +17,7 @@ from ganforge.data import cache
 from ganforge.data.dataset import Dataset
 from ganforge.data.transforms import cover
 from ganforge.errors import GanforgeError
+from ganforge.resolution import Resolution
 from ganforge.resolution import size as image_size
 
 log = logging.getLogger("ganforge")
@@ -69,7 +70,7 @@ def _fit(im: Image.Image, out_h: int, out_w: int) -> Image.Image:
     return im.crop((left, top, left + out_w, top + out_h))
 
 
-def fit_image(im: Image.Image, resolution, channels: int) -> np.ndarray:
+def fit_image(im: Image.Image, resolution: Resolution, channels: int) -> np.ndarray:
     """Any Pillow image -> uint8 (H, W, channels) for a resolution (a side or (h, w)): EXIF
     rotation applied, mode converted (see _to_mode), resized to cover, centre cropped."""
     out_h, out_w = image_size(resolution)
@@ -88,7 +89,7 @@ def _decode(path: Path, resolution: int, channels: int) -> np.ndarray | str:
         return " ".join(f"{type(e).__name__}: {e}".split())  # one line, whatever Pillow says
 
 
-def read_image(path: str | Path, resolution, channels: int) -> np.ndarray:
+def read_image(path: str | Path, resolution: Resolution, channels: int) -> np.ndarray:
     """One image file as uint8 (H, W, channels) at a resolution (a side or (h, w)); a GanforgeError naming
     the file when it is missing or cannot be decoded."""
     path = Path(path)
@@ -151,7 +152,7 @@ def _decode_cached(root: Path, files: list[Path], resolution: int, channels: int
     return decoded
 
 
-def load_image_folder(path: str | Path, resolution, channels: int = 3,
+def load_image_folder(path: str | Path, resolution: Resolution | None, channels: int = 3,
                       cache_dir: str | Path | None = None) -> Dataset:
     """Decode every image under ``path`` (recursively) to uint8 ``(N, channels, H, W)`` at a
     resolution (a side, "WxH" or (h, w)): resized to cover it, centre-cropped.

@@ -6,6 +6,7 @@ import torch
 import torch.nn.functional as F
 
 from ganforge.errors import GanforgeError
+from ganforge.resolution import Resolution
 from ganforge.resolution import size as image_size
 
 CHUNK = 2048  # images resized per call: bounds the float copy to a few hundred MB
@@ -18,7 +19,7 @@ def cover(h: int, w: int, out_h: int, out_w: int) -> tuple[int, int]:
     return max(out_h, round(h * scale)), max(out_w, round(w * scale))
 
 
-def resize_images(x: torch.Tensor, resolution) -> torch.Tensor:
+def resize_images(x: torch.Tensor, resolution: Resolution) -> torch.Tensor:
     """Scale to cover ``resolution`` (a side or (h, w)) keeping the aspect ratio (antialiased
     bilinear), then centre-crop to it.
 
@@ -49,7 +50,7 @@ def convert_channels(x: torch.Tensor, channels: int) -> torch.Tensor:
                          "(expected 1 or 3)")
 
 
-def fit_images(x: torch.Tensor, resolution, channels: int | None) -> torch.Tensor:
+def fit_images(x: torch.Tensor, resolution: Resolution | None, channels: int | None) -> torch.Tensor:
     """Apply the requested resolution (None, a side or (h, w)) and channel count where they
     differ from ``x``'s."""
     hw = image_size(resolution)

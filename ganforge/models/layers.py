@@ -6,13 +6,13 @@ import torch
 from torch import nn
 
 from ganforge.errors import GanforgeError
-from ganforge.resolution import describe
+from ganforge.resolution import Resolution, describe
 from ganforge.resolution import size as image_size
 
 MIN_BASE, MAX_BASE = 3, 7  # the shorter side of the first (G) / last (D) feature map
 
 
-def plan(resolution: int | tuple[int, int] | list[int]) -> tuple[int, int, int] | None:
+def plan(resolution: Resolution) -> tuple[int, int, int] | None:
     """(base height, base width, k) for images of `resolution` (a side or (h, w)) made by
     doubling a base map k >= 1 times, or None if no such plan exists. k is the most
     halvings that keep both sides integral and the shorter one >= MIN_BASE, and the shorter
@@ -27,7 +27,7 @@ def plan(resolution: int | tuple[int, int] | list[int]) -> tuple[int, int, int] 
     return (h, w, k) if k >= 1 and MIN_BASE <= min(h, w) <= MAX_BASE else None
 
 
-def checked_plan(family: str, resolution) -> tuple[int, int, int]:
+def checked_plan(family: str, resolution: Resolution) -> tuple[int, int, int]:
     p = plan(resolution)
     if p is None:
         raise ValueError(f"{family} cannot make {describe(image_size(resolution))} images (expected {PLANS})")
