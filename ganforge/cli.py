@@ -95,7 +95,7 @@ def _parser() -> argparse.ArgumentParser:
     t.add_argument("--device", help="auto (default), cpu, cuda, cuda:N, mps")
     t.add_argument("--out", type=Path, help="run directory (default: runs/NAME, numbered if taken)")
     t.add_argument("--resume", metavar="latest|PATH", help="continue the run in --out from a checkpoint")
-    t.add_argument("--force", action="store_true", help="start over in a used run directory")
+    t.add_argument("--force", action="store_true", help="start over in a used run directory (one a ganforge run wrote)")
     t.add_argument("--dry-run", action="store_true", help="print the resolved config and models; train nothing")
     t.add_argument("--no-progress", action="store_true", help="hide the progress bar")
     t.add_argument("--tensorboard", action="store_true", default=None,

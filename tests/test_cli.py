@@ -7,6 +7,7 @@ Errors from user input must exit with 2 and print ONE line, `error: ...`, naming
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -339,6 +340,38 @@ def test_force_replaces_the_run_but_keeps_the_users_other_files(copy_run, config
                                                                      "step-00000004.png"]
     assert [r["step"] for r in helpers.read_metrics(run)] == [2, 4]
     assert ganforge.Config.load(run / "config.yaml").train.steps == 4
+
+
+def test_force_never_clears_a_folder_no_ganforge_run_wrote(tmp_path, config_file, capsys, helpers):
+    photos = tmp_path / "photos"  # a user's folder that happens to hold run-like names
+    (photos / "samples").mkdir(parents=True)
+    (photos / "samples" / "holiday.jpg").write_bytes(b"jpeg")
+    (photos / "model").mkdir()
+    (photos / "model" / "cat.png").write_bytes(b"png")
+    before = helpers.snapshot(photos)
+    code, _, err = run_cli(capsys, "train", "--config", config_file("ring8"), "--out", photos, "--force",
+                           "--no-progress")
+    assert_one_line_error(code, err, str(photos), "not a ganforge run directory", ".ganforge-run", "--out")
+    assert helpers.snapshot(photos) == before
+
+
+def test_a_run_marks_its_directory_with_what_trained_it(tmp_path, helpers):
+    helpers.train_run(helpers.tiny_config(train={"steps": 2}), tmp_path / "mine")
+    assert json.loads((tmp_path / "mine" / ".ganforge-run").read_text())["by"] == "train"
+    helpers.train_run(helpers.tiny_config(train={"steps": 2}), tmp_path / "demo", owner="demo")
+    assert json.loads((tmp_path / "demo" / ".ganforge-run").read_text())["by"] == "demo"
+
+
+def test_the_demo_never_replaces_a_run_the_user_trained(copy_run, tmp_path, capsys, helpers):
+    out = tmp_path / "out"
+    out.mkdir()
+    copy_run("ring8").rename(out / "ring8")  # a demo of its own: replaced without a word
+    (out / "ring8" / ".ganforge-run").write_text(json.dumps({"by": "demo"}))
+    copy_run("digits").rename(out / "digits-dcgan")  # e.g. `ganforge train ... --out out/digits-dcgan`
+    before = helpers.snapshot(out)
+    code, _, err = run_cli(capsys, "demo", "--out", out)
+    assert_one_line_error(code, err, str(out / "digits-dcgan"), "run you trained", "another --out")
+    assert helpers.snapshot(out) == before  # checked before the first demo run was cleared
 
 
 def test_force_with_a_bad_option_leaves_the_old_run_alone(copy_run, config_file, capsys, helpers):

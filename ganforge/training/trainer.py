@@ -70,12 +70,14 @@ class Trainer:
 
     def __init__(self, cfg: Config | None, run_dir: str | Path, *, resume: str | None = None,
                  force: bool = False, progress: bool = True, steps: int | None = None,
-                 models: tuple[nn.Module, nn.Module] | None = None):
+                 models: tuple[nn.Module, nn.Module] | None = None, owner: str = "train"):
         """`resume` ("latest" or a checkpoint path) continues a run with its own config,
-        where `steps` may raise the step budget; `force` starts over in a used run dir.
-        `models` = (G, D), your own networks (G(z, c), D(x, c) -> (B,) logits) in place of
-        the config's family; pass them again to resume."""
+        where `steps` may raise the step budget; `force` starts over in a used run dir
+        (only one a ganforge run wrote). `models` = (G, D), your own networks (G(z, c),
+        D(x, c) -> (B,) logits) in place of the config's family; pass them again to resume.
+        `owner` is recorded in the run directory's marker (the demo passes "demo")."""
         self.run_dir = Path(run_dir)
+        self.owner = owner
         ckpt = check_run_dir(self.run_dir, resume, force)  # reads only: a bad option must not cost a run
         if ckpt is not None:
             if steps is not None and steps <= int(ckpt["step"]):
@@ -166,7 +168,7 @@ class Trainer:
 
     def _prepare_outputs(self, ckpt: dict | None, clear: bool) -> None:
         """Rank 0: create (or clear) the run directory and its config, info and sinks."""
-        prepare_run_dir(self.run_dir, clear=clear)
+        prepare_run_dir(self.run_dir, clear=clear, by=self.owner)
         if self.cfg.train.tensorboard:
             self.tensorboard = TensorBoardSink(self.run_dir / "tensorboard")
             self.stats.sinks.append(self.tensorboard)
