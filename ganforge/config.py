@@ -44,7 +44,7 @@ class LossConfig:
     name: str = "non-saturating"     # minimax, non-saturating, wgan, wgan-gp, lsgan, hinge
     gp_weight: float = 10.0          # lambda of the WGAN-GP penalty
     r1_gamma: float = 0.0            # R1 weight on real data; 0 disables
-    r1_interval: int = 16            # lazy regularisation: R1 every k D steps
+    r1_interval: int = 16            # lazy regularisation: R1 once per k D updates (weighted k times)
     clip: float = 0.01               # weight clipping bound for "wgan"
     n_critic: int = 1                # D steps per G step
     aux_weight: float = 1.0          # ACGAN: weight of the auxiliary classification loss

@@ -164,11 +164,27 @@ def test_n_critic_and_lazy_r1_set_how_often_each_network_is_updated(tmp_path, he
     t = helpers.train_run(cfg, tmp_path / "run")
     assert [p.name for p in t.phases] == ["D", "D_reg", "G"]
     assert _adam_steps(t.opt_g) == 9
-    assert _adam_steps(t.opt_d) == 9 * 3 + 3  # 3 critic updates a step, R1 at steps 0, 4, 8
+    # 3 critic updates a step (0-26); R1 once per 4 of them: after D updates 0, 4, ..., 24
+    assert _adam_steps(t.opt_d) == 9 * 3 + 7
     rows = helpers.read_metrics(tmp_path / "run")
-    # a row logged after step s covers step s-1: R1 ran on steps 0, 4, 8 -> rows 1, 5, 9
-    assert [r["step"] for r in rows if "Loss/D/r1" in r] == [1, 5, 9]
+    # a row logged after step s covers step s-1: D updates 0, 4, 8, 12, 16, 20, 24 fall in
+    # steps 0, 1, 2, 4, 5, 6, 8 -> rows 1, 2, 3, 5, 6, 7, 9
+    assert [r["step"] for r in rows if "Loss/D/r1" in r] == [1, 2, 3, 5, 6, 7, 9]
     assert all(r["Loss/D/r1"] >= 0 for r in rows if "Loss/D/r1" in r)
+
+
+def test_lazy_r1_with_n_critic_2_has_the_weight_of_r1_on_every_d_update(tmp_path, helpers):
+    gamma, k = 1.0, 4
+    cfg = helpers.tiny_config(loss={"n_critic": 2, "r1_gamma": gamma, "r1_interval": k},
+                              train={"steps": 8, "log_every": 1, "sample_every": 8, "checkpoint_every": 8})
+    t = helpers.train_run(cfg, tmp_path / "run")
+    r1_rows = [r["step"] for r in helpers.read_metrics(tmp_path / "run") if "Loss/D/r1" in r]
+    assert r1_rows == [1, 3, 5, 7]  # every k / n_critic = 2 steps, i.e. every 4 D updates
+    d_updates = 8 * 2
+    assert _adam_steps(t.opt_d) == d_updates + len(r1_rows)
+    # each R1 update is weighted 0.5 * gamma * k (see r1_loss): averaged over the D updates,
+    # the weight of a 0.5 * gamma penalty on every one of them
+    assert len(r1_rows) * 0.5 * gamma * k / d_updates == 0.5 * gamma
 
 
 def test_without_r1_there_is_no_regularisation_phase(tmp_path, helpers):

@@ -1,8 +1,8 @@
 """The training loop. Read `Trainer.fit` and `Trainer.train_step` top to bottom.
 
-One step = the phases in order, each when `step % interval == 0`, `repeats` times:
+One step = the phases in order, each `Phase.updates_at(step)` times:
   D      n_critic discriminator updates on real and fresh fake batches (+ WGAN-GP, clipping)
-  D_reg  lazy R1 on real data every r1_interval steps (when r1_gamma > 0)
+  D_reg  lazy R1 on real data once per r1_interval D updates (when r1_gamma > 0)
   G      one generator update through the (frozen) discriminator
 then the EMA generator follows G. Samples, evaluation and exports use the EMA generator.
 """
@@ -60,9 +60,17 @@ class Phase:
     module: nn.Module                 # the network this phase updates
     optimizer: torch.optim.Optimizer
     scaler: torch.amp.GradScaler
-    interval: int = 1                 # run on every interval-th step (lazy regularisation)
     repeats: int = 1                  # updates in a row (n_critic)
+    interval: int = 1                 # lazy regularisation: one update per `interval` updates...
+    of: int = 1                       # ...of a phase that makes `of` a step (R1 counts D's n_critic)
     after: Callable[[], None] | None = None  # e.g. weight clipping after each update
+
+    def updates_at(self, step: int) -> int:
+        """Updates at `step`: one per multiple of `interval` among the counted updates this
+        step makes, [step * of, (step + 1) * of) (so step 0 always runs), `repeats` times."""
+        first, end = step * self.of, (step + 1) * self.of
+        due = -(-end // self.interval) - -(-first // self.interval)  # multiples of interval in [first, end)
+        return self.repeats * due
 
 
 class Trainer:
@@ -316,9 +324,7 @@ class Trainer:
         self._detailed_stats = (self.step + 1) % self.cfg.train.log_every == 0
         self._set_learning_rates()
         for phase in self.phases:
-            if self.step % phase.interval:
-                continue
-            for _ in range(phase.repeats):
+            for _ in range(phase.updates_at(self.step)):
                 self._update(phase)
         self.step += 1
         self.ema.update(self.G, self.step * self.cfg.train.batch_size, self.cfg.train.batch_size)  # global batch
@@ -386,7 +392,8 @@ class Trainer:
         # the penalty has no gradient for some of D's weights (its last bias, ACGAN's class
         # head); + 0 * outputs gives them a zero one, as DDP needs one from every weight
         untouched = sum(o.sum() for o in outputs) * 0  # (stylegan2-ada does the same)
-        # lazy regularisation: applied every k steps, so weighted k times (Karras et al. 2020)
+        # lazy regularisation: applied once per k D updates, so weighted k times: on average
+        # the same as R1 on every D update (Karras et al. 2020)
         return 0.5 * self.cfg.loss.r1_gamma * self.cfg.loss.r1_interval * r1 + untouched
 
     def g_loss(self) -> Tensor:
@@ -452,7 +459,7 @@ class Trainer:
         phases = [Phase("D", self.d_loss, self.D, self.opt_d, self.scaler_d, repeats=loss.n_critic, after=clip)]
         if loss.r1_gamma > 0:
             phases.append(Phase("D_reg", self.r1_loss, self.D, self.opt_d, self.scaler_d,
-                                interval=loss.r1_interval))
+                                interval=loss.r1_interval, of=loss.n_critic))
         phases.append(Phase("G", self.g_loss, self.G, self.opt_g, self.scaler_g))
         return phases
 
