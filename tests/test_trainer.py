@@ -214,6 +214,14 @@ def test_a_conditional_model_needs_labelled_data(tmp_path, helpers):
 
 
 # ----------------------------------------------------------------- misuse of the API
+def test_a_dry_run_trainer_sets_everything_up_and_writes_nothing(tmp_path, helpers):
+    t = Trainer(helpers.tiny_config("digits"), tmp_path / "runs" / "run", progress=False, dry_run=True)
+    assert t.G is not None and t.local_batch == 32
+    assert list(tmp_path.iterdir()) == []  # no run directory, no image cache beside it
+    with pytest.raises(GanforgeError, match="dry_run"):
+        t.fit()
+
+
 def test_a_trainer_needs_a_config_or_a_run_to_resume(tmp_path):
     with pytest.raises(GanforgeError, match="no config"):
         Trainer(None, tmp_path / "run", progress=False)

@@ -9,7 +9,9 @@ demo replaces only directories it wrote itself (`by: "demo"`).
 
 from __future__ import annotations
 
+import errno
 import json
+import os
 import shutil
 from pathlib import Path
 
@@ -50,6 +52,21 @@ def check_run_dir(run_dir: Path, resume: str | None, force: bool) -> dict | None
         raise GanforgeError(f"--force: {run_dir} is not a ganforge run directory (no {MARKER} file), "
                             "so nothing in it is cleared; choose another --out")
     return None
+
+
+def check_writable(run_dir: Path) -> None:
+    """What prepare_run_dir would meet, found without writing (for --dry-run): the nearest
+    existing folder on the way to run_dir must take new files."""
+    p = run_dir
+    while not p.exists():
+        p = p.parent
+    if not p.is_dir():
+        reason = os.strerror(errno.ENOTDIR)
+    elif not os.access(p, os.W_OK | os.X_OK):
+        reason = os.strerror(errno.EACCES)
+    else:
+        return
+    raise GanforgeError(f"cannot write to run directory {run_dir}: {reason}")
 
 
 def prepare_run_dir(run_dir: Path, clear: bool, by: str = "train") -> None:

@@ -38,7 +38,7 @@ from ganforge.training.ema import EMA
 from ganforge.training.evaluation import ImageEvaluation
 from ganforge.training.health import HealthMonitor, mean_pairwise_distance
 from ganforge.training.interrupt import Interrupted, deferred_interrupt
-from ganforge.training.run_dir import check_run_dir, prepare_run_dir
+from ganforge.training.run_dir import check_run_dir, check_writable, prepare_run_dir
 from ganforge.training.runtime import write_run_info
 from ganforge.training.stats import JsonlSink, Stats, progress_sink
 from ganforge.training.tensorboard import TensorBoardSink, require_tensorboard
@@ -78,14 +78,16 @@ class Trainer:
 
     def __init__(self, cfg: Config | None, run_dir: str | Path, *, resume: str | None = None,
                  force: bool = False, progress: bool = True, steps: int | None = None,
-                 models: tuple[nn.Module, nn.Module] | None = None, owner: str = "train"):
+                 models: tuple[nn.Module, nn.Module] | None = None, owner: str = "train",
+                 dry_run: bool = False):
         """`resume` ("latest" or a checkpoint path) continues a run with its own config,
         where `steps` may raise the step budget; `force` starts over in a used run dir
         (only one a ganforge run wrote). `models` = (G, D), your own networks (G(z, c),
         D(x, c) -> (B,) logits) in place of the config's family; pass them again to resume.
-        `owner` is recorded in the run directory's marker (the demo passes "demo")."""
+        `owner` is recorded in the run directory's marker (the demo passes "demo").
+        `dry_run` sets up and checks everything a run would, then writes nothing (no `fit`)."""
         self.run_dir = Path(run_dir)
-        self.owner = owner
+        self.owner, self.dry_run = owner, dry_run
         ckpt = check_run_dir(self.run_dir, resume, force)  # reads only: a bad option must not cost a run
         if ckpt is not None:
             if steps is not None and steps <= int(ckpt["step"]):
@@ -112,7 +114,7 @@ class Trainer:
         # image folders are decoded once, into a cache beside the run that every run there shares
         with self.dist.main_first():  # (rank 0 writes the cache, the others read it)
             self.data = load_data(cfg.data.source, cfg.data.resolution, cfg.data.channels,
-                                  cache_dir=self.run_dir.parent / FOLDER_CACHE)
+                                  cache_dir=None if dry_run else self.run_dir.parent / FOLDER_CACHE)
         self._check_data()
         self.local_batch = self.dist.local_batch(cfg.train.batch_size)  # this rank's share of each batch
         kind, shape = self.data.kind, tuple(self.data.shape)
@@ -167,7 +169,9 @@ class Trainer:
             require_tensorboard()  # missing: the install hint, before the run directory is touched
         self.dist.barrier()  # every rank has checked the run dir before rank 0 writes to it
         self.tensorboard = None
-        if main:
+        if main and dry_run:
+            check_writable(self.run_dir)
+        elif main:
             self._prepare_outputs(ckpt, clear=force and ckpt is None)
         self.health = HealthMonitor(self.run_dir / "alarms.jsonl", cfg.train.steps) if t.health and main else None
         self.real_diversity = self._real_diversity()
@@ -191,6 +195,8 @@ class Trainer:
     # ----------------------------------------------------------------- the loop
     def fit(self) -> Path:
         """Train to `cfg.train.steps`, then export the EMA generator to run_dir/model."""
+        if self.dry_run:
+            raise GanforgeError("this Trainer was made with dry_run=True: it checks a run and trains nothing")
         hint = f"the checkpoints in {self.run_dir / 'checkpoints'} are intact: resume with {self._resume_command()}"
         try:
             with distributed.peer_failures(self.dist, hint):
