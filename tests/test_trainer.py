@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import json
 import math
+import os
 
 import numpy as np
 import pytest
@@ -15,7 +16,7 @@ import ganforge
 from ganforge.config import Config
 from ganforge.errors import GanforgeError
 from ganforge.losses import LOSSES
-from ganforge.training import checkpoint
+from ganforge.training import checkpoint, runtime
 from ganforge.training.trainer import Trainer
 
 LOSS_NAMES = ["minimax", "non-saturating", "wgan", "wgan-gp", "lsgan", "hinge"]
@@ -220,6 +221,29 @@ def test_a_dry_run_trainer_sets_everything_up_and_writes_nothing(tmp_path, helpe
     assert list(tmp_path.iterdir()) == []  # no run directory, no image cache beside it
     with pytest.raises(GanforgeError, match="dry_run"):
         t.fit()
+
+
+def test_auto_threads_leave_a_python_users_torch_setting_alone(tmp_path, helpers, monkeypatch):
+    monkeypatch.delenv("OMP_NUM_THREADS", raising=False)
+    torch.set_num_threads(3)  # the user's choice before ganforge.train (one_thread restores the suite's)
+    Trainer(helpers.tiny_config(train={"threads": 0}), tmp_path / "a", progress=False, dry_run=True)
+    assert torch.get_num_threads() == 3
+    Trainer(helpers.tiny_config(train={"threads": 2}), tmp_path / "b", progress=False, dry_run=True)
+    assert torch.get_num_threads() == 2  # an explicit count is always applied
+
+
+def test_auto_threads_share_all_cores_among_torchrun_processes_when_torch_is_untouched(monkeypatch):
+    monkeypatch.delenv("OMP_NUM_THREADS", raising=False)
+    cores = len(os.sched_getaffinity(0))
+    torch.set_num_threads(runtime._TORCH_THREADS)  # torch's count when ganforge was imported
+    runtime.set_threads(0, processes=2)
+    assert torch.get_num_threads() == max(1, cores // 2)
+    runtime.set_threads(0)  # a count ganforge chose is not the user's: auto replaces it
+    assert torch.get_num_threads() == cores
+    torch.set_num_threads(runtime._TORCH_THREADS)
+    monkeypatch.setenv("OMP_NUM_THREADS", "1")  # one process: the shell's choice stands
+    runtime.set_threads(0)
+    assert torch.get_num_threads() == runtime._TORCH_THREADS
 
 
 def test_a_trainer_needs_a_config_or_a_run_to_resume(tmp_path):
