@@ -106,8 +106,10 @@ def _parser() -> argparse.ArgumentParser:
     t.add_argument("--device", help="auto (default), cpu, cuda, cuda:N, mps")
     t.add_argument("--out", type=Path, help="run directory (default: runs/NAME, numbered if taken)")
     t.add_argument("--resume", metavar="latest|PATH", help="continue the run in --out from a checkpoint")
-    t.add_argument("--force", action="store_true", help="start over in a used run directory")
-    t.add_argument("--dry-run", action="store_true", help="print the resolved config and models; train nothing")
+    t.add_argument("--force", action="store_true", help="start over in a used run directory (one a ganforge run wrote)")
+    t.add_argument("--dry-run", action="store_true",
+                   help="check everything a run checks at its start, print the resolved config and models; "
+                        "train and write nothing")
     t.add_argument("--no-progress", action="store_true", help="hide the progress bar")
     t.add_argument("--tensorboard", action="store_true", default=None,
                    help="also log scalars, sample grids and D histograms to RUN_DIR/tensorboard")
@@ -206,8 +208,6 @@ def _default_out(cfg) -> Path:
 
 
 def cmd_train(args: argparse.Namespace) -> int:
-    from ganforge.config import Config
-    from ganforge.training import checkpoint
     from ganforge.training.trainer import Trainer
 
     if args.preset and args.config:
@@ -221,17 +221,14 @@ def cmd_train(args: argparse.Namespace) -> int:
                    if k != "steps" and getattr(args, k) is not None]
         if changed:
             raise GanforgeError(f"a resumed run keeps its config; only --steps may change ({', '.join(changed)} given)")
-        if args.dry_run:
-            cfg = Config.from_dict(checkpoint.load(checkpoint.resolve(args.out, args.resume))["config"])
-            cfg.train.steps = args.steps if args.steps is not None else cfg.train.steps
-            return _dry_run(cfg, args.out)
-        trainer = Trainer(None, args.out, resume=args.resume, progress=not args.no_progress, steps=args.steps)
+        trainer = Trainer(None, args.out, resume=args.resume, progress=not args.no_progress, steps=args.steps,
+                          dry_run=args.dry_run)
     else:
         cfg = _train_config(args)
-        if args.dry_run:
-            return _dry_run(cfg, args.out)
         out = args.out or _default_out(cfg)
-        trainer = Trainer(cfg, out, force=args.force, progress=not args.no_progress)
+        trainer = Trainer(cfg, out, force=args.force, progress=not args.no_progress, dry_run=args.dry_run)
+    if args.dry_run:  # the same set-up and checks as the run, which it does not start
+        return _dry_run(trainer)
     main = trainer.dist.is_main  # under torchrun, rank 0 speaks for the run
     if main:
         _print_models(trainer.G, trainer.D)
@@ -248,22 +245,18 @@ def _print_models(G, D) -> None:
           file=sys.stderr)
 
 
-def _dry_run(cfg, out: Path | None) -> int:
+def _dry_run(trainer) -> int:
     import yaml
 
-    from ganforge.config import validate
-    from ganforge.data import load_data
-    from ganforge.models import build_models
-    from ganforge.training.trainer import point_scale
-
-    cfg = validate(cfg)
-    data = load_data(cfg.data.source, cfg.data.resolution, cfg.data.channels)
-    G, D = build_models(cfg, data.kind, tuple(data.shape), data.num_classes, point_scale(data))
-    print(yaml.safe_dump(cfg.to_dict(), sort_keys=False), end="")
+    trainer.dist.close()  # under torchrun every rank has checked the run; rank 0 describes it
+    if not trainer.dist.is_main:
+        return 0
+    data = trainer.data
+    print(yaml.safe_dump(trainer.cfg.to_dict(), sort_keys=False), end="")
     size = f"{len(data)} samples" if hasattr(data, "__len__") else "sampled afresh each batch"
     print(f"# data: {data.kind} {tuple(data.shape)}, {size}")
-    _print_models(G, D)
-    print(f"# would write to: {out or _default_out(cfg)} (dry run: nothing written)")
+    _print_models(trainer.G, trainer.D)
+    print(f"# would write to: {trainer.run_dir} (dry run: nothing written)")
     return 0
 
 

@@ -45,7 +45,7 @@ class LossConfig:
     name: str = "non-saturating"     # minimax, non-saturating, wgan, wgan-gp, lsgan, hinge
     gp_weight: float = 10.0          # lambda of the WGAN-GP penalty
     r1_gamma: float = 0.0            # R1 weight on real data; 0 disables
-    r1_interval: int = 16            # lazy regularisation: R1 every k D steps
+    r1_interval: int = 16            # lazy regularisation: R1 once per k D updates (weighted k times)
     clip: float = 0.01               # weight clipping bound for "wgan"
     n_critic: int = 1                # D steps per G step
     aux_weight: float = 1.0          # ACGAN: weight of the auxiliary classification loss
@@ -78,7 +78,8 @@ class TrainConfig:
     eval_samples: int = 2000         # images: generated (and real) samples per evaluation
     device: str = "auto"             # auto, cpu, cuda, cuda:N, mps
     amp: str = "auto"                # auto (bf16/fp16 on CUDA), off
-    threads: int = 0                 # torch CPU threads; 0 = all cores
+    threads: int = 0                 # torch CPU threads; 0 = auto: all cores, unless you set torch's count
+                                     # (torch.set_num_threads after importing ganforge, or OMP_NUM_THREADS)
     channels_last: str = "auto"      # NHWC memory for image models: auto (CPU, CUDA), on, off
     reuse_fakes: bool = False        # the G step reuses the D step's fakes: one G forward a step
     tensorboard: bool = False        # also log to RUN_DIR/tensorboard (pip install tensorboard)
@@ -190,8 +191,20 @@ def validate(cfg: Config) -> Config:
         raise GanforgeError(f"option train.channels_last must be auto, on or off, got {cfg.train.channels_last!r}")
     if cfg.train.amp not in ("auto", "off", "bf16", "fp16"):
         raise GanforgeError(f"unknown amp mode '{cfg.train.amp}' (expected auto, off, bf16 or fp16)")
+    _check_numbers(cfg)
+    try:
+        cfg.data.resolution = canonical(cfg.data.resolution)  # "64" -> 64, " 64 X 48 " -> "64x48"
+    except GanforgeError as e:
+        raise GanforgeError(f"option data.{e}") from None  # "option data.resolution must be ..."
+    if cfg.data.channels not in (None, 1, 3):
+        raise GanforgeError(f"option data.channels must be 1 or 3, got {cfg.data.channels!r}")
+    return cfg
+
+
+def _check_numbers(cfg: Config) -> None:
+    """Counts, intervals, weights and rates: each in its range, or a one-line error naming it."""
     positive = {"train.steps": cfg.train.steps, "train.batch_size": cfg.train.batch_size,
-                "model.z_dim": cfg.model.z_dim, "model.width": cfg.model.width,
+                "model.z_dim": cfg.model.z_dim, "model.width": cfg.model.width, "model.depth": cfg.model.depth,
                 "loss.n_critic": cfg.loss.n_critic, "loss.r1_interval": cfg.loss.r1_interval,
                 "train.sample_every": cfg.train.sample_every,
                 "train.checkpoint_every": cfg.train.checkpoint_every,
@@ -199,6 +212,24 @@ def validate(cfg: Config) -> Config:
     for name, v in positive.items():
         if not isinstance(v, int) or v < 1:
             raise GanforgeError(f"option {name} must be a positive integer, got {v!r}")
+    for name, v in {"train.eval_every": cfg.train.eval_every, "train.threads": cfg.train.threads}.items():
+        if not isinstance(v, int) or v < 0:
+            raise GanforgeError(f"option {name} must be an integer >= 0, got {v!r}")
+    if not isinstance(cfg.train.eval_samples, int) or cfg.train.eval_samples < 2:
+        raise GanforgeError(f"option train.eval_samples must be an integer >= 2, got {cfg.train.eval_samples!r}")
+    if not isinstance(cfg.train.seed, int) or not 0 <= cfg.train.seed < 2**32:
+        raise GanforgeError(f"option train.seed must be an integer in [0, 2**32), got {cfg.train.seed!r}")
+    for name, v in {"optim.beta1": cfg.optim.beta1, "optim.beta2": cfg.optim.beta2}.items():
+        if not (isinstance(v, (int, float)) and 0 <= v < 1):  # Adam's moment decays; 1 never forgets
+            raise GanforgeError(f"option {name} must be in [0, 1), got {v!r}")
+    weights = {"loss.gp_weight": cfg.loss.gp_weight, "loss.r1_gamma": cfg.loss.r1_gamma,
+               "loss.aux_weight": cfg.loss.aux_weight, "train.ema_half_life": cfg.train.ema_half_life,
+               "train.ema_rampup": cfg.train.ema_rampup}
+    for name, v in weights.items():
+        if not (isinstance(v, (int, float)) and 0 <= v < math.inf):
+            raise GanforgeError(f"option {name} must be a number >= 0, got {v!r}")
+    if not (isinstance(cfg.loss.clip, (int, float)) and 0 < cfg.loss.clip < math.inf):
+        raise GanforgeError(f"option loss.clip must be a positive number (WGAN's weight bound), got {cfg.loss.clip!r}")
     for name, v in {"optim.lr_g": cfg.optim.lr_g, "optim.lr_d": cfg.optim.lr_d}.items():
         # large rates are allowed: a diverging run is rolled back at half the rate
         if not (isinstance(v, (int, float)) and 0 < v < math.inf):
@@ -207,10 +238,6 @@ def validate(cfg: Config) -> Config:
         raise GanforgeError(f"option train.dist_timeout must be a positive number of minutes, got {cfg.train.dist_timeout!r}")
     if not (isinstance(cfg.train.minutes, (int, float)) and cfg.train.minutes >= 0):
         raise GanforgeError(f"option train.minutes must be >= 0 (0: no time budget), got {cfg.train.minutes!r}")
-    cfg.data.resolution = canonical(cfg.data.resolution)  # "64" -> 64; bad values: one line
-    if cfg.data.channels not in (None, 1, 3):
-        raise GanforgeError(f"option data.channels must be 1 or 3, got {cfg.data.channels!r}")
-    return cfg
 
 
 @dataclass(frozen=True)

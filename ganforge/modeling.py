@@ -1,6 +1,6 @@
 """Exported generators: `config.json` + `model.safetensors`, never pickled code.
 
-`save_pretrained(G, dir, data_info)` writes both files; `load(dir)` rebuilds the
+`save_pretrained(G, dir, data_info)` writes both files, atomically; `load(dir)` rebuilds the
 generator from the family name and the keyword arguments recorded in config.json.
 `load` also accepts a run directory (it opens RUN/model).
 """
@@ -8,6 +8,9 @@ generator from the family name and the keyword arguments recorded in config.json
 from __future__ import annotations
 
 import json
+import os
+import secrets
+import shutil
 from pathlib import Path
 
 import torch
@@ -19,6 +22,7 @@ from ganforge.errors import GanforgeError
 from ganforge.models import FAMILIES
 
 CUSTOM = "custom"  # a generator class of the user's: weights are saved, the class is theirs
+MODEL_FILES = ("config.json", "model.safetensors")
 
 
 def family_of(G: nn.Module) -> str:
@@ -30,18 +34,71 @@ def family_of(G: nn.Module) -> str:
 
 def save_pretrained(G: nn.Module, out_dir: str | Path, data: dict | None = None) -> Path:
     """Write G's config and weights to out_dir. `data` records what it was trained on
-    (source, kind, shape, class_names) so that evaluation and generation can use it."""
+    (source, kind, shape, class_names) so that evaluation and generation can use it.
+
+    Atomic: both files are written into a temporary folder beside out_dir and fsynced, then it
+    is renamed into place, so an interrupted export never leaves a half-written model and an
+    earlier export in out_dir is replaced only once the new one is complete."""
     out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
     state = {k: v.detach().cpu().contiguous() for k, v in G.state_dict().items()}
     if not all(torch.isfinite(v).all() for v in state.values() if v.is_floating_point()):
         raise GanforgeError(f"refusing to export to {out}: the generator has non-finite weights")
+    _check_replaceable(out)
     family = family_of(G)
     kwargs = getattr(G, "hparams", {}) if family != CUSTOM else {"class": f"{type(G).__module__}.{type(G).__qualname__}"}
     config = {"ganforge_version": __version__, "family": family, "kwargs": kwargs, "data": data or {}}
-    save_file(state, str(out / "model.safetensors"), metadata={"format": "pt", "family": config["family"]})
-    (out / "config.json").write_text(json.dumps(config, indent=2))
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        tmp = out.parent / f".{out.name}.{os.getpid()}-{secrets.token_hex(4)}.tmp"
+        tmp.mkdir()  # (mkdir, not mkdtemp: the folder gets the usual permissions)
+    except OSError as e:
+        raise GanforgeError(f"cannot export to {out}: {e.strerror}") from None
+    try:
+        save_file(state, str(tmp / "model.safetensors"), metadata={"format": "pt", "family": config["family"]})
+        (tmp / "config.json").write_text(json.dumps(config, indent=2))
+        for path in (tmp / "model.safetensors", tmp / "config.json", tmp):
+            _fsync(path)
+        _swap_into_place(tmp, out)
+    except BaseException as e:
+        shutil.rmtree(tmp, ignore_errors=True)
+        if isinstance(e, OSError):  # a full disk, a folder that cannot be renamed
+            raise GanforgeError(f"cannot export to {out}: {e.strerror or e}") from None
+        raise
     return out
+
+
+def _check_replaceable(out: Path) -> None:
+    """An export replaces out_dir whole: only an earlier export (or nothing) may be there."""
+    if out.exists() and not out.is_dir():
+        raise GanforgeError(f"cannot export to {out}: it exists and is not a directory")
+    others = sorted(p.name for p in out.iterdir() if p.name not in MODEL_FILES) if out.is_dir() else []
+    if others:
+        raise GanforgeError(f"refusing to export to {out}: it holds files other than an exported model's "
+                            f"({', '.join(others[:3])}{', ...' if len(others) > 3 else ''}); choose a new or empty folder")
+
+
+def _swap_into_place(tmp: Path, out: Path) -> None:
+    """Rename the finished tmp folder to out; an earlier out is moved aside first and removed last."""
+    old = tmp.with_name(tmp.name + ".old") if out.exists() else None
+    if old is not None:
+        os.replace(out, old)
+    try:
+        os.replace(tmp, out)
+    except BaseException:
+        if old is not None:
+            os.replace(old, out)  # put the earlier export back
+        raise
+    _fsync(out.parent)  # make the renames durable
+    if old is not None:
+        shutil.rmtree(old)
+
+
+def _fsync(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 def load(path: str | Path, device: str | torch.device = "cpu") -> nn.Module:

@@ -109,6 +109,41 @@ def test_dry_run_with_resume_writes_nothing(copy_run, capsys, helpers):
     assert helpers.snapshot(run) == before
 
 
+def _failing_start(case: str, tmp_path: Path, copy_run, config_file) -> list:
+    """Arguments of a train command that fails at the start of a run, before any step."""
+    if case == "used-dir":
+        return ["--config", config_file("ring8"), "--out", copy_run("ring8")]
+    if case == "batch-larger-than-data":
+        return ["--preset", "digits-dcgan", "--batch-size", "5000", "--out", tmp_path / "run"]
+    if case == "below-a-file":
+        (tmp_path / "file.txt").write_text("a file, not a folder")
+        return ["--config", config_file("ring8"), "--out", tmp_path / "file.txt" / "run"]
+    (tmp_path / "photos" / "samples").mkdir(parents=True)  # force-on-a-folder-no-run-wrote
+    (tmp_path / "photos" / "samples" / "cat.jpg").write_bytes(b"jpeg")
+    return ["--config", config_file("ring8"), "--out", tmp_path / "photos", "--force"]
+
+
+@pytest.mark.parametrize("case", ["used-dir", "batch-larger-than-data", "below-a-file",
+                                  "force-on-a-folder-no-run-wrote"])
+def test_dry_run_fails_where_the_run_would_with_the_same_line(case, tmp_path, copy_run, config_file, capsys, helpers):
+    argv = ["train", *_failing_start(case, tmp_path, copy_run, config_file), "--no-progress"]
+    before = helpers.snapshot(tmp_path)
+    code, out, err = run_cli(capsys, *argv, "--dry-run")
+    line = assert_one_line_error(code, err)
+    assert out == "" and helpers.snapshot(tmp_path) == before
+    code, _, err = run_cli(capsys, *argv)
+    assert assert_one_line_error(code, err) == line
+    assert helpers.snapshot(tmp_path) == before
+
+
+def test_dry_run_with_force_clears_nothing(copy_run, config_file, capsys, helpers):
+    run = copy_run("ring8")
+    before = helpers.snapshot(run)
+    code, out, _ = run_cli(capsys, "train", "--config", config_file("ring8"), "--out", run, "--force", "--dry-run")
+    assert code == 0 and f"# would write to: {run}" in out
+    assert helpers.snapshot(run) == before
+
+
 # ----------------------------------------------------------------- train
 def test_train_from_a_config_file_reports_where_everything_went(tmp_path, config_file, capsys, helpers):
     cfg = config_file("ring8", train={"steps": 4, "sample_every": 2, "checkpoint_every": 2, "log_every": 2})
@@ -342,6 +377,38 @@ def test_force_replaces_the_run_but_keeps_the_users_other_files(copy_run, config
                                                                      "step-00000004.png"]
     assert [r["step"] for r in helpers.read_metrics(run)] == [2, 4]
     assert ganforge.Config.load(run / "config.yaml").train.steps == 4
+
+
+def test_force_never_clears_a_folder_no_ganforge_run_wrote(tmp_path, config_file, capsys, helpers):
+    photos = tmp_path / "photos"  # a user's folder that happens to hold run-like names
+    (photos / "samples").mkdir(parents=True)
+    (photos / "samples" / "holiday.jpg").write_bytes(b"jpeg")
+    (photos / "model").mkdir()
+    (photos / "model" / "cat.png").write_bytes(b"png")
+    before = helpers.snapshot(photos)
+    code, _, err = run_cli(capsys, "train", "--config", config_file("ring8"), "--out", photos, "--force",
+                           "--no-progress")
+    assert_one_line_error(code, err, str(photos), "not a ganforge run directory", ".ganforge-run", "--out")
+    assert helpers.snapshot(photos) == before
+
+
+def test_a_run_marks_its_directory_with_what_trained_it(tmp_path, helpers):
+    helpers.train_run(helpers.tiny_config(train={"steps": 2}), tmp_path / "mine")
+    assert json.loads((tmp_path / "mine" / ".ganforge-run").read_text())["by"] == "train"
+    helpers.train_run(helpers.tiny_config(train={"steps": 2}), tmp_path / "demo", owner="demo")
+    assert json.loads((tmp_path / "demo" / ".ganforge-run").read_text())["by"] == "demo"
+
+
+def test_the_demo_never_replaces_a_run_the_user_trained(copy_run, tmp_path, capsys, helpers):
+    out = tmp_path / "out"
+    out.mkdir()
+    copy_run("ring8").rename(out / "ring8")  # a demo of its own: replaced without a word
+    (out / "ring8" / ".ganforge-run").write_text(json.dumps({"by": "demo"}))
+    copy_run("digits").rename(out / "digits-dcgan")  # e.g. `ganforge train ... --out out/digits-dcgan`
+    before = helpers.snapshot(out)
+    code, _, err = run_cli(capsys, "demo", "--out", out)
+    assert_one_line_error(code, err, str(out / "digits-dcgan"), "run you trained", "another --out")
+    assert helpers.snapshot(out) == before  # checked before the first demo run was cleared
 
 
 def test_force_with_a_bad_option_leaves_the_old_run_alone(copy_run, config_file, capsys, helpers):

@@ -72,6 +72,22 @@ def test_merge_returns_an_independent_copy():
     ("train", "minutes", -1.0, ["train.minutes", ">= 0"]),
     ("train", "dist_timeout", 0.0, ["train.dist_timeout", "positive number of minutes"]),
     ("data", "channels", 2, ["data.channels", "1 or 3"]),
+    ("data", "resolution", 0, ["data.resolution", "positive side such as 64, or WIDTHxHEIGHT"]),
+    ("optim", "beta1", 1.5, ["optim.beta1", "[0, 1)", "1.5"]),
+    ("optim", "beta2", 1.0, ["optim.beta2", "[0, 1)"]),
+    ("optim", "beta1", -0.1, ["optim.beta1"]),
+    ("loss", "gp_weight", -1.0, ["loss.gp_weight", ">= 0"]),
+    ("loss", "r1_gamma", -0.5, ["loss.r1_gamma", ">= 0"]),
+    ("loss", "r1_gamma", float("nan"), ["loss.r1_gamma"]),
+    ("loss", "aux_weight", -1.0, ["loss.aux_weight"]),
+    ("loss", "clip", 0.0, ["loss.clip", "positive number"]),
+    ("model", "depth", 0, ["model.depth", "positive integer"]),
+    ("train", "ema_half_life", -1.0, ["train.ema_half_life", ">= 0"]),
+    ("train", "ema_rampup", float("inf"), ["train.ema_rampup"]),
+    ("train", "eval_every", -1, ["train.eval_every", "integer >= 0"]),
+    ("train", "threads", -2, ["train.threads", "integer >= 0"]),
+    ("train", "eval_samples", 1, ["train.eval_samples", ">= 2"]),
+    ("train", "seed", -1, ["train.seed", "[0, 2**32)"]),
 ])
 def test_validate_names_the_bad_option(section, option, value, fragments):
     with pytest.raises(GanforgeError) as info:  # merge checks types, validate checks values
@@ -125,7 +141,7 @@ def test_a_resolution_is_a_side_or_width_x_height(tmp_path, written, kept):
 def test_a_bad_resolution_is_one_line(tmp_path, written):
     path = tmp_path / "c.yaml"
     path.write_text(f"data:\n  source: digits\n  resolution: {written}\n")
-    with pytest.raises(GanforgeError, match="resolution must be") as e:
+    with pytest.raises(GanforgeError, match="option data.resolution must be") as e:
         validate(Config.load(path))
     assert "\n" not in str(e.value)
 

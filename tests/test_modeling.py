@@ -156,6 +156,36 @@ def test_exporting_non_finite_weights_is_refused_and_writes_nothing(tmp_path, ba
     assert not (tmp_path / "model" / "config.json").exists()
 
 
+def test_a_new_export_replaces_the_earlier_one_whole(tmp_path):
+    save_pretrained(make("mlp"), tmp_path / "model", {"source": "old"})
+    G = make("toy")
+    save_pretrained(G, tmp_path / "model", {"source": "new"})
+    H = load(tmp_path / "model")
+    assert family_of(H) == "toy" and H.data_info == {"source": "new"}
+    assert torch.equal(sample(G), sample(H))
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["model"]  # no temporary or old folder left
+    assert sorted(p.name for p in (tmp_path / "model").iterdir()) == ["config.json", "model.safetensors"]
+
+
+def test_an_export_that_fails_midway_leaves_the_earlier_one_untouched(tmp_path):
+    save_pretrained(make("toy"), tmp_path / "model", {"source": "old"})
+    before = {p.name: p.read_bytes() for p in (tmp_path / "model").iterdir()}
+    with pytest.raises(TypeError):  # config.json cannot hold it: fails after the weights were written
+        save_pretrained(make("mlp"), tmp_path / "model", {"source": object()})
+    assert {p.name: p.read_bytes() for p in (tmp_path / "model").iterdir()} == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["model"]
+    assert family_of(load(tmp_path / "model")) == "toy"
+
+
+def test_an_export_never_replaces_a_folder_holding_other_files(tmp_path):
+    (tmp_path / "model").mkdir()
+    (tmp_path / "model" / "notes.txt").write_text("mine")
+    with pytest.raises(GanforgeError, match="holds files other than an exported model's") as e:
+        save_pretrained(make("toy"), tmp_path / "model")
+    assert "\n" not in str(e.value) and "notes.txt" in str(e.value)
+    assert [p.name for p in (tmp_path / "model").iterdir()] == ["notes.txt"]
+
+
 def test_other_modules_are_custom_and_their_export_loads_only_with_their_class(tmp_path):
     assert family_of(make("mlp")) == "mlp"
     assert family_of(torch.nn.Linear(2, 2)) == "custom"

@@ -190,6 +190,20 @@ def test_a_torch_file_that_is_not_a_checkpoint_is_named_as_such(tmp_path):
         checkpoint.load(path)
 
 
+@pytest.mark.parametrize("drop", ["scaler_d", "batches", "rng.noise"])
+def test_a_checkpoint_missing_what_resume_reads_names_it(drop, copy_run):
+    run = copy_run("ring8")
+    latest = checkpoint.list_checkpoints(run)[-1]
+    ckpt = torch.load(latest, weights_only=True)
+    section, _, key = drop.rpartition(".")
+    del (ckpt[section] if section else ckpt)[key]
+    torch.save(ckpt, latest)
+    with pytest.raises(GanforgeError) as info:
+        Trainer(None, run, resume="latest", progress=False)
+    message = str(info.value)
+    assert "\n" not in message and latest.name in message and f"lacks {drop}," in message
+
+
 def test_atomic_save_keeps_the_old_file_when_writing_fails(tmp_path):
     target = tmp_path / "checkpoints" / "step-00000001.pt"
     checkpoint.atomic_save({"G": {}, "step": 1}, target)
@@ -197,7 +211,7 @@ def test_atomic_save_keeps_the_old_file_when_writing_fails(tmp_path):
     with pytest.raises(Exception):
         checkpoint.atomic_save({"G": {}, "step": 2, "bad": lambda: 0}, target)  # unpicklable
     assert target.read_bytes() == before
-    assert checkpoint.load(target)["step"] == 1
+    assert torch.load(target, weights_only=True)["step"] == 1
 
 
 def test_atomic_save_removes_its_temporary_file_when_writing_fails(tmp_path):

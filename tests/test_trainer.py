@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import json
 import math
+import os
 
 import numpy as np
 import pytest
@@ -15,7 +16,7 @@ import ganforge
 from ganforge.config import Config
 from ganforge.errors import GanforgeError
 from ganforge.losses import LOSSES
-from ganforge.training import checkpoint
+from ganforge.training import checkpoint, runtime
 from ganforge.training.trainer import Trainer
 
 LOSS_NAMES = ["minimax", "non-saturating", "wgan", "wgan-gp", "lsgan", "hinge"]
@@ -164,11 +165,27 @@ def test_n_critic_and_lazy_r1_set_how_often_each_network_is_updated(tmp_path, he
     t = helpers.train_run(cfg, tmp_path / "run")
     assert [p.name for p in t.phases] == ["D", "D_reg", "G"]
     assert _adam_steps(t.opt_g) == 9
-    assert _adam_steps(t.opt_d) == 9 * 3 + 3  # 3 critic updates a step, R1 at steps 0, 4, 8
+    # 3 critic updates a step (0-26); R1 once per 4 of them: after D updates 0, 4, ..., 24
+    assert _adam_steps(t.opt_d) == 9 * 3 + 7
     rows = helpers.read_metrics(tmp_path / "run")
-    # a row logged after step s covers step s-1: R1 ran on steps 0, 4, 8 -> rows 1, 5, 9
-    assert [r["step"] for r in rows if "Loss/D/r1" in r] == [1, 5, 9]
+    # a row logged after step s covers step s-1: D updates 0, 4, 8, 12, 16, 20, 24 fall in
+    # steps 0, 1, 2, 4, 5, 6, 8 -> rows 1, 2, 3, 5, 6, 7, 9
+    assert [r["step"] for r in rows if "Loss/D/r1" in r] == [1, 2, 3, 5, 6, 7, 9]
     assert all(r["Loss/D/r1"] >= 0 for r in rows if "Loss/D/r1" in r)
+
+
+def test_lazy_r1_with_n_critic_2_has_the_weight_of_r1_on_every_d_update(tmp_path, helpers):
+    gamma, k = 1.0, 4
+    cfg = helpers.tiny_config(loss={"n_critic": 2, "r1_gamma": gamma, "r1_interval": k},
+                              train={"steps": 8, "log_every": 1, "sample_every": 8, "checkpoint_every": 8})
+    t = helpers.train_run(cfg, tmp_path / "run")
+    r1_rows = [r["step"] for r in helpers.read_metrics(tmp_path / "run") if "Loss/D/r1" in r]
+    assert r1_rows == [1, 3, 5, 7]  # every k / n_critic = 2 steps, i.e. every 4 D updates
+    d_updates = 8 * 2
+    assert _adam_steps(t.opt_d) == d_updates + len(r1_rows)
+    # each R1 update is weighted 0.5 * gamma * k (see r1_loss): averaged over the D updates,
+    # the weight of a 0.5 * gamma penalty on every one of them
+    assert len(r1_rows) * 0.5 * gamma * k / d_updates == 0.5 * gamma
 
 
 def test_without_r1_there_is_no_regularisation_phase(tmp_path, helpers):
@@ -198,6 +215,37 @@ def test_a_conditional_model_needs_labelled_data(tmp_path, helpers):
 
 
 # ----------------------------------------------------------------- misuse of the API
+def test_a_dry_run_trainer_sets_everything_up_and_writes_nothing(tmp_path, helpers):
+    t = Trainer(helpers.tiny_config("digits"), tmp_path / "runs" / "run", progress=False, dry_run=True)
+    assert t.G is not None and t.local_batch == 32
+    assert list(tmp_path.iterdir()) == []  # no run directory, no image cache beside it
+    with pytest.raises(GanforgeError, match="dry_run"):
+        t.fit()
+
+
+def test_auto_threads_leave_a_python_users_torch_setting_alone(tmp_path, helpers, monkeypatch):
+    monkeypatch.delenv("OMP_NUM_THREADS", raising=False)
+    torch.set_num_threads(3)  # the user's choice before ganforge.train (one_thread restores the suite's)
+    Trainer(helpers.tiny_config(train={"threads": 0}), tmp_path / "a", progress=False, dry_run=True)
+    assert torch.get_num_threads() == 3
+    Trainer(helpers.tiny_config(train={"threads": 2}), tmp_path / "b", progress=False, dry_run=True)
+    assert torch.get_num_threads() == 2  # an explicit count is always applied
+
+
+def test_auto_threads_share_all_cores_among_torchrun_processes_when_torch_is_untouched(monkeypatch):
+    monkeypatch.delenv("OMP_NUM_THREADS", raising=False)
+    cores = len(os.sched_getaffinity(0))
+    torch.set_num_threads(runtime._TORCH_THREADS)  # torch's count when ganforge was imported
+    runtime.set_threads(0, processes=2)
+    assert torch.get_num_threads() == max(1, cores // 2)
+    runtime.set_threads(0)  # a count ganforge chose is not the user's: auto replaces it
+    assert torch.get_num_threads() == cores
+    torch.set_num_threads(runtime._TORCH_THREADS)
+    monkeypatch.setenv("OMP_NUM_THREADS", "1")  # one process: the shell's choice stands
+    runtime.set_threads(0)
+    assert torch.get_num_threads() == runtime._TORCH_THREADS
+
+
 def test_a_trainer_needs_a_config_or_a_run_to_resume(tmp_path):
     with pytest.raises(GanforgeError, match="no config"):
         Trainer(None, tmp_path / "run", progress=False)

@@ -16,6 +16,9 @@ import torch
 from ganforge.errors import GanforgeError
 
 PATTERN = re.compile(r"step-(\d+)\.pt$")
+# What a resume reads (Trainer.__init__ and Trainer._restore); world_size and best_fid have defaults.
+RESUME_KEYS = ("G", "D", "G_ema", "opt_g", "opt_d", "scaler_g", "scaler_d", "step", "config", "batches", "rng")
+RNG_KEYS = ("torch", "noise", "data", "cuda")
 
 
 def atomic_save(obj, path: Path) -> None:
@@ -96,4 +99,9 @@ def load(path: Path, map_location: torch.device | str = "cpu") -> dict:
         raise GanforgeError(f"cannot read checkpoint {path}: {reason}") from None
     if not isinstance(ckpt, dict) or "G" not in ckpt or "step" not in ckpt:
         raise GanforgeError(f"{path} is not a ganforge checkpoint")
+    rng = ckpt.get("rng")
+    missing = [k for k in RESUME_KEYS if k not in ckpt]
+    missing += [f"rng.{k}" for k in RNG_KEYS if isinstance(rng, dict) and k not in rng]
+    if missing:
+        raise GanforgeError(f"checkpoint {path} is incomplete: it lacks {', '.join(missing)}, which resuming needs")
     return ckpt

@@ -1,16 +1,40 @@
-"""A run's directory: refuse to overwrite someone's run, and clear only what a run writes."""
+"""A run's directory: refuse to overwrite someone's run, and clear only what a run writes.
+
+Which directories --force may clear: those holding a `.ganforge-run` marker, a small JSON
+file (`{"by": "train", "ganforge": VERSION}`) that a run writes first, before anything else,
+whenever it prepares its directory. A non-empty directory without one (a photo folder that
+happens to have a `samples/`) is never cleared. `by` names what last trained there: the
+demo replaces only directories it wrote itself (`by: "demo"`).
+"""
 
 from __future__ import annotations
 
+import errno
+import json
+import os
 import shutil
 from pathlib import Path
 
 from ganforge.errors import GanforgeError
 from ganforge.training import checkpoint
 
+MARKER = ".ganforge-run"
 # What a run writes; --force removes these and nothing else of the user's.
 RUN_ARTIFACTS = ("checkpoints", "samples", "model", "metrics.jsonl", "config.yaml", "run_info.json",
                  "alarms.jsonl", "timelapse.gif", "curves.png", "report.html", "tensorboard")
+
+
+def run_owner(run_dir: Path) -> str | None:
+    """What wrote the run in run_dir ("train", "demo", ...), or None if no ganforge run did."""
+    try:
+        by = json.loads((run_dir / MARKER).read_text()).get("by")
+    except (OSError, ValueError, AttributeError):  # missing, unreadable, or not a JSON object
+        return None
+    return by if isinstance(by, str) else None
+
+
+def is_used(run_dir: Path) -> bool:
+    return run_dir.is_dir() and any(run_dir.iterdir())
 
 
 def check_run_dir(run_dir: Path, resume: str | None, force: bool) -> dict | None:
@@ -21,22 +45,40 @@ def check_run_dir(run_dir: Path, resume: str | None, force: bool) -> dict | None
         return checkpoint.load(checkpoint.resolve(run_dir, resume))
     if run_dir.exists() and not run_dir.is_dir():
         raise GanforgeError(f"output {run_dir} exists and is not a directory")
-    if run_dir.is_dir() and any(run_dir.iterdir()) and not force:
+    if is_used(run_dir) and not force:
         raise GanforgeError(f"run directory {run_dir} already exists and is not empty; "
                             "use --resume latest to continue it or --force to start over")
+    if is_used(run_dir) and run_owner(run_dir) is None:
+        raise GanforgeError(f"--force: {run_dir} is not a ganforge run directory (no {MARKER} file), "
+                            "so nothing in it is cleared; choose another --out")
     return None
 
 
-def prepare_run_dir(run_dir: Path, clear: bool) -> None:
-    """Create the run directory (after every option was checked) and prove it writable."""
+def check_writable(run_dir: Path) -> None:
+    """What prepare_run_dir would meet, found without writing (for --dry-run): the nearest
+    existing folder on the way to run_dir must take new files."""
+    p = run_dir
+    while not p.exists():
+        p = p.parent
+    if not p.is_dir():
+        reason = os.strerror(errno.ENOTDIR)
+    elif not os.access(p, os.W_OK | os.X_OK):
+        reason = os.strerror(errno.EACCES)
+    else:
+        return
+    raise GanforgeError(f"cannot write to run directory {run_dir}: {reason}")
+
+
+def prepare_run_dir(run_dir: Path, clear: bool, by: str = "train") -> None:
+    """Create the run directory (after every option was checked), mark it as a run of `by`
+    and prove it writable."""
     if clear:
         for name in RUN_ARTIFACTS:
             p = run_dir / name
             shutil.rmtree(p) if p.is_dir() else p.unlink(missing_ok=True)
     try:
         run_dir.mkdir(parents=True, exist_ok=True)
-        probe = run_dir / ".write-test"
-        probe.write_text("")
-        probe.unlink()
+        from ganforge import __version__
+        (run_dir / MARKER).write_text(json.dumps({"by": by, "ganforge": __version__}) + "\n")
     except OSError as e:
         raise GanforgeError(f"cannot write to run directory {run_dir}: {e.strerror}") from None

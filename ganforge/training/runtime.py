@@ -55,11 +55,24 @@ def memory_format(mode: str, device: torch.device, kind: str) -> torch.memory_fo
     return torch.channels_last if mode == "on" or device.type in ("cpu", "cuda") else torch.contiguous_format
 
 
+# What counts as torch's own thread setting: its count when ganforge was imported, and the
+# last count set_threads chose. Any other count was chosen by the user, who keeps it.
+_TORCH_THREADS = torch.get_num_threads()
+_ours: int | None = None
+
+
 def set_threads(threads: int, processes: int = 1) -> None:
-    """Use all cores by default (torch's default may count hyper-threads or be capped),
-    shared evenly by the `processes` training processes on this machine (torchrun)."""
+    """`threads` > 0: that many. 0 (auto): all cores (torch's default may count only physical
+    ones or be capped), shared evenly by the `processes` training processes on this machine
+    (torchrun), unless the user set a count: torch.set_num_threads after importing ganforge,
+    or OMP_NUM_THREADS in a single process (torchrun sets it to 1 for many)."""
+    global _ours
+    if threads == 0 and (torch.get_num_threads() not in (_TORCH_THREADS, _ours)
+                         or (processes == 1 and "OMP_NUM_THREADS" in os.environ)):
+        return
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    torch.set_num_threads(max(1, threads or (cores or 1) // max(processes, 1)))
+    _ours = max(1, threads or (cores or 1) // max(processes, 1))
+    torch.set_num_threads(_ours)
 
 
 def cpu_model() -> str:

@@ -1,8 +1,8 @@
 """The training loop. Read `Trainer.fit` and `Trainer.train_step` top to bottom.
 
-One step = the phases in order, each when `step % interval == 0`, `repeats` times:
+One step = the phases in order, each `Phase.updates_at(step)` times:
   D      n_critic discriminator updates on real and fresh fake batches (+ WGAN-GP, clipping)
-  D_reg  lazy R1 on real data every r1_interval steps (when r1_gamma > 0)
+  D_reg  lazy R1 on real data once per r1_interval D updates (when r1_gamma > 0)
   G      one generator update through the (frozen) discriminator
 then the EMA generator follows G. Samples, evaluation and exports use the EMA generator.
 """
@@ -38,7 +38,7 @@ from ganforge.training.ema import EMA
 from ganforge.training.evaluation import ImageEvaluation
 from ganforge.training.health import HealthMonitor, mean_pairwise_distance
 from ganforge.training.interrupt import Interrupted, deferred_interrupt
-from ganforge.training.run_dir import check_run_dir, prepare_run_dir
+from ganforge.training.run_dir import check_run_dir, check_writable, prepare_run_dir
 from ganforge.training.runtime import write_run_info
 from ganforge.training.stats import JsonlSink, Stats, progress_sink
 from ganforge.training.tensorboard import TensorBoardSink, require_tensorboard
@@ -60,9 +60,17 @@ class Phase:
     module: nn.Module                 # the network this phase updates
     optimizer: torch.optim.Optimizer
     scaler: torch.amp.GradScaler
-    interval: int = 1                 # run on every interval-th step (lazy regularisation)
     repeats: int = 1                  # updates in a row (n_critic)
+    interval: int = 1                 # lazy regularisation: one update per `interval` updates...
+    of: int = 1                       # ...of a phase that makes `of` a step (R1 counts D's n_critic)
     after: Callable[[], None] | None = None  # e.g. weight clipping after each update
+
+    def updates_at(self, step: int) -> int:
+        """Updates at `step`: one per multiple of `interval` among the counted updates this
+        step makes, [step * of, (step + 1) * of) (so step 0 always runs), `repeats` times."""
+        first, end = step * self.of, (step + 1) * self.of
+        due = -(-end // self.interval) - -(-first // self.interval)  # multiples of interval in [first, end)
+        return self.repeats * due
 
 
 class Trainer:
@@ -70,12 +78,16 @@ class Trainer:
 
     def __init__(self, cfg: Config | None, run_dir: str | Path, *, resume: str | None = None,
                  force: bool = False, progress: bool = True, steps: int | None = None,
-                 models: tuple[nn.Module, nn.Module] | None = None):
+                 models: tuple[nn.Module, nn.Module] | None = None, owner: str = "train",
+                 dry_run: bool = False):
         """`resume` ("latest" or a checkpoint path) continues a run with its own config,
-        where `steps` may raise the step budget; `force` starts over in a used run dir.
-        `models` = (G, D), your own networks (G(z, c), D(x, c) -> (B,) logits) in place of
-        the config's family; pass them again to resume."""
+        where `steps` may raise the step budget; `force` starts over in a used run dir
+        (only one a ganforge run wrote). `models` = (G, D), your own networks (G(z, c),
+        D(x, c) -> (B,) logits) in place of the config's family; pass them again to resume.
+        `owner` is recorded in the run directory's marker (the demo passes "demo").
+        `dry_run` sets up and checks everything a run would, then writes nothing (no `fit`)."""
         self.run_dir = Path(run_dir)
+        self.owner, self.dry_run = owner, dry_run
         ckpt = check_run_dir(self.run_dir, resume, force)  # reads only: a bad option must not cost a run
         if ckpt is not None:
             if steps is not None and steps <= int(ckpt["step"]):
@@ -102,7 +114,7 @@ class Trainer:
         # image folders are decoded once, into a cache beside the run that every run there shares
         with self.dist.main_first():  # (rank 0 writes the cache, the others read it)
             self.data = load_data(cfg.data.source, cfg.data.resolution, cfg.data.channels,
-                                  cache_dir=self.run_dir.parent / FOLDER_CACHE)
+                                  cache_dir=None if dry_run else self.run_dir.parent / FOLDER_CACHE)
         self._check_data()
         self.local_batch = self.dist.local_batch(cfg.train.batch_size)  # this rank's share of each batch
         kind, shape = self.data.kind, tuple(self.data.shape)
@@ -157,7 +169,9 @@ class Trainer:
             require_tensorboard()  # missing: the install hint, before the run directory is touched
         self.dist.barrier()  # every rank has checked the run dir before rank 0 writes to it
         self.tensorboard = None
-        if main:
+        if main and dry_run:
+            check_writable(self.run_dir)
+        elif main:
             self._prepare_outputs(ckpt, clear=force and ckpt is None)
         self.health = HealthMonitor(self.run_dir / "alarms.jsonl", cfg.train.steps) if t.health and main else None
         self.real_diversity = self._real_diversity()
@@ -166,7 +180,7 @@ class Trainer:
 
     def _prepare_outputs(self, ckpt: dict | None, clear: bool) -> None:
         """Rank 0: create (or clear) the run directory and its config, info and sinks."""
-        prepare_run_dir(self.run_dir, clear=clear)
+        prepare_run_dir(self.run_dir, clear=clear, by=self.owner)
         if self.cfg.train.tensorboard:
             self.tensorboard = TensorBoardSink(self.run_dir / "tensorboard")
             self.stats.sinks.append(self.tensorboard)
@@ -181,6 +195,8 @@ class Trainer:
     # ----------------------------------------------------------------- the loop
     def fit(self) -> Path:
         """Train to `cfg.train.steps`, then export the EMA generator to run_dir/model."""
+        if self.dry_run:
+            raise GanforgeError("this Trainer was made with dry_run=True: it checks a run and trains nothing")
         hint = f"the checkpoints in {self.run_dir / 'checkpoints'} are intact: resume with {self._resume_command()}"
         try:
             with distributed.peer_failures(self.dist, hint):
@@ -314,9 +330,7 @@ class Trainer:
         self._detailed_stats = (self.step + 1) % self.cfg.train.log_every == 0
         self._set_learning_rates()
         for phase in self.phases:
-            if self.step % phase.interval:
-                continue
-            for _ in range(phase.repeats):
+            for _ in range(phase.updates_at(self.step)):
                 self._update(phase)
         self.step += 1
         self.ema.update(self.G, self.step * self.cfg.train.batch_size, self.cfg.train.batch_size)  # global batch
@@ -384,7 +398,8 @@ class Trainer:
         # the penalty has no gradient for some of D's weights (its last bias, ACGAN's class
         # head); + 0 * outputs gives them a zero one, as DDP needs one from every weight
         untouched = sum(o.sum() for o in outputs) * 0  # (stylegan2-ada does the same)
-        # lazy regularisation: applied every k steps, so weighted k times (Karras et al. 2020)
+        # lazy regularisation: applied once per k D updates, so weighted k times: on average
+        # the same as R1 on every D update (Karras et al. 2020)
         return 0.5 * self.cfg.loss.r1_gamma * self.cfg.loss.r1_interval * r1 + untouched
 
     def g_loss(self) -> Tensor:
@@ -450,7 +465,7 @@ class Trainer:
         phases = [Phase("D", self.d_loss, self.D, self.opt_d, self.scaler_d, repeats=loss.n_critic, after=clip)]
         if loss.r1_gamma > 0:
             phases.append(Phase("D_reg", self.r1_loss, self.D, self.opt_d, self.scaler_d,
-                                interval=loss.r1_interval))
+                                interval=loss.r1_interval, of=loss.n_critic))
         phases.append(Phase("G", self.g_loss, self.G, self.opt_g, self.scaler_g))
         return phases
 

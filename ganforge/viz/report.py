@@ -262,7 +262,7 @@ def _hardware_section(run_dir: Path, cfg: dict, rows: list[dict]) -> str:
     else:
         train = cfg.get("train", {}) if isinstance(cfg.get("train"), dict) else {}
         hw = [["device (asked for)", _fmt(train.get("device", "auto"))],
-              ["torch threads (asked for)", _fmt(train.get("threads") or "all cores")]]
+              ["torch threads (asked for)", _fmt(train.get("threads") or "auto")]]
         note = '<p class="muted">run_info.json not found: only what the config asked for is known.</p>'
     speed = throughput(rows)
     labels = {"images_per_s median": "images/s (median)", "images_per_s last": "images/s (last interval)",
