@@ -457,6 +457,15 @@ def test_a_time_budget_stops_early_with_the_ends_checkpoint_pictures_and_export(
     assert ganforge.load(tmp_path / "run").z_dim == cfg.model.z_dim
 
 
+def test_under_a_time_budget_the_progress_bar_ends_where_the_budget_does(tmp_path, helpers, capsys):
+    cfg = helpers.tiny_config("ring8", train={"steps": 100_000, "minutes": 0.02, "log_every": 5})  # 1.2 s
+    t = Trainer(cfg, tmp_path / "run", progress=True)
+    t.fit()
+    last_bar = [line for line in capsys.readouterr().err.replace("\r", "\n").splitlines() if "step/s" in line][-1]
+    assert f"{t.step}/{t.step} [" in last_bar  # not "/100000" with an ETA of hours
+    assert 0 < t.step < 100_000
+
+
 # ----------------------------------------------------------------- pictures of a run
 def test_a_run_ends_with_a_timelapse_and_curves_and_2d_samples_show_the_decision_surface(tmp_path, helpers):
     helpers.train_run(helpers.tiny_config("ring8"), tmp_path / "run")  # samples at steps 10 and 20

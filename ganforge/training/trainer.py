@@ -264,6 +264,9 @@ class Trainer:
                 self.evaluate()
             if self.step % t.log_every == 0 or last or evaluate:
                 elapsed = time.perf_counter() - tick
+                if deadline < math.inf:  # the bar ends where the time budget will: an honest ETA
+                    reach = self.step + (deadline - time.monotonic()) * (self.step - tick_step) / elapsed
+                    bar.total = max(self.step, min(total, round(reach)))
                 self.stats.report("Speed/steps_per_s", (self.step - tick_step) / elapsed)
                 self.stats.report("Speed/images_per_s", (self.step - tick_step) * t.batch_size / elapsed)
                 for name, opt in (("G", self.opt_g), ("D", self.opt_d)):
