@@ -19,6 +19,7 @@ EXAMPLES = {
   ganforge train --preset ring8                      # 8 Gaussians, ~30 s on a laptop CPU
   ganforge train --preset digits-dcgan --steps 500   # a short image run
   ganforge train --data ./my_photos --model dcgan --resolution 64 --out runs/photos
+  ganforge train --preset folder-64 --data ./landscapes --resolution 64x48   # width x height
   ganforge train --data grid25 --loss wgan-gp --n-critic 5 --steps 3000
   ganforge train --preset fashion-dcgan --minutes 10 # as far as 10 minutes get, then export
   ganforge train --preset fashion-dcgan --dry-run    # show the resolved config, train nothing
