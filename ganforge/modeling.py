@@ -40,7 +40,9 @@ def save_pretrained(G: nn.Module, out_dir: str | Path, data: dict | None = None)
     is renamed into place, so an interrupted export never leaves a half-written model and an
     earlier export in out_dir is replaced only once the new one is complete."""
     out = Path(out_dir)
-    state = {k: v.detach().cpu().contiguous() for k, v in G.state_dict().items()}
+    # a copy of each tensor: safetensors refuses tensors that share memory (tied weights);
+    # loading fills every tied name with the same values again
+    state = {k: v.detach().cpu().clone(memory_format=torch.contiguous_format) for k, v in G.state_dict().items()}
     if not all(torch.isfinite(v).all() for v in state.values() if v.is_floating_point()):
         raise GanforgeError(f"refusing to export to {out}: the generator has non-finite weights")
     _check_replaceable(out)

@@ -198,3 +198,16 @@ def test_other_modules_are_custom_and_their_export_loads_only_with_their_class(t
     H = torch.nn.Linear(3, 2)
     H.load_state_dict(load_file(str(tmp_path / "m" / "model.safetensors")))
     assert torch.equal(H.weight, G.weight)
+
+
+def test_a_generator_with_tied_weights_exports_and_loads_back(tmp_path):
+    torch.manual_seed(0)
+    G = torch.nn.Sequential(torch.nn.Linear(4, 4), torch.nn.Tanh(), torch.nn.Linear(4, 4))
+    G[2].weight = G[0].weight  # tied: two state_dict names, one tensor (safetensors refuses those)
+    save_pretrained(G, tmp_path / "m")
+    from safetensors.torch import load_file
+    H = torch.nn.Sequential(torch.nn.Linear(4, 4), torch.nn.Tanh(), torch.nn.Linear(4, 4))
+    H[2].weight = H[0].weight
+    H.load_state_dict(load_file(str(tmp_path / "m" / "model.safetensors")))
+    z = torch.randn(3, 4)
+    assert torch.equal(H(z), G(z)) and H[2].weight is H[0].weight
