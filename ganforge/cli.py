@@ -64,8 +64,16 @@ def _resolution(text: str) -> int | str:
         raise argparse.ArgumentTypeError(str(e)) from None
 
 
+class _Parser(argparse.ArgumentParser):
+    """Command-line mistakes in one line (argparse prints the whole usage first); the
+    sub-command parsers are made of this class too."""
+
+    def error(self, message: str):
+        self.exit(2, f"error: {self.prog}: {message} (see {self.prog} --help)\n")
+
+
 def _parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="ganforge", description="Generative adversarial networks as creative tools.")
+    p = _Parser(prog="ganforge", description="Generative adversarial networks as creative tools.")
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     def command(name: str, help: str) -> argparse.ArgumentParser:

@@ -73,6 +73,21 @@ def test_every_subcommand_help_has_examples(command, capsys):
     assert any(line.strip().startswith(f"ganforge {command}") for line in out.splitlines())
 
 
+@pytest.mark.parametrize("argv, fragments", [
+    (["train", "--steps", "abc"], ["ganforge train: argument --steps: invalid int value: 'abc'"]),
+    (["train", "--resolution", "64y48"], ["argument --resolution", "WIDTHxHEIGHT such as 64x48, got '64y48'"]),
+    (["generate", "runs/x"], ["ganforge generate: the following arguments are required: --out"]),
+    (["trian"], ["invalid choice: 'trian'", "'train'"]),
+    ([], ["required: COMMAND"]),
+])
+def test_command_line_mistakes_are_one_line_not_the_whole_usage(argv, fragments, capsys):
+    with pytest.raises(SystemExit) as info:
+        main(argv)
+    assert info.value.code == 2
+    line = assert_one_line_error(2, capsys.readouterr().err, *fragments)
+    assert line.endswith("--help)")
+
+
 def test_top_level_help_names_the_subcommands(capsys):
     with pytest.raises(SystemExit):
         main(["--help"])
