@@ -205,7 +205,11 @@ def test_a_killed_rank_ends_the_run_with_one_line_and_the_checkpoint_resumes(tmp
     assert proc.returncode != 0
     lines = [line for line in stderr.splitlines() if line.startswith("error: rank 0")]
     assert len(lines) == 1, stderr[-3000:]
-    assert "lost contact with another training process" in lines[0] and "--resume latest" in lines[0]
+    # rank 0 either meets the broken connection itself or is first stopped by torchrun's
+    # SIGTERM (which wins depends on the machine's load): either way one line, and the hint
+    assert ("lost contact with another training process" in lines[0]
+            or "stopped by torchrun because another training process ended" in lines[0]), lines[0]
+    assert "checkpoints in" in lines[0] and "--resume latest" in lines[0]
     last = checkpoint.list_checkpoints(run)[-1]
     step = checkpoint.load(last)["step"]  # intact: written atomically
     resumed = subprocess.run(torchrun("-m", "ganforge", "train", "--out", str(run), "--resume", "latest",
