@@ -15,7 +15,7 @@ from ganforge.errors import GanforgeError
 
 Resolution = int | str | tuple[int, int] | list[int]  # 64, "64x48", (48, 64) or [48, 64]
 EXPECTED = "a positive side such as 64, or WIDTHxHEIGHT such as 64x48"
-_WXH = re.compile(r"^\s*(\d+)\s*[xX×]\s*(\d+)\s*$")
+_TEXT = re.compile(r"\s*([0-9]+)\s*(?:[xX×]\s*([0-9]+)\s*)?")  # "64" or "64x48" (width x height)
 
 
 def size(value: Any) -> tuple[int, int] | None:
@@ -26,10 +26,8 @@ def size(value: Any) -> tuple[int, int] | None:
         raise GanforgeError(f"resolution must be {EXPECTED}, got {value!r}")
     if isinstance(value, int):
         hw = (value, value)
-    elif isinstance(value, str) and value.strip().isdigit():
-        hw = (int(value), int(value))
-    elif isinstance(value, str) and _WXH.match(value):
-        w, h = _WXH.match(value).groups()
+    elif isinstance(value, str) and (m := _TEXT.fullmatch(value)):
+        w, h = m.group(1), m.group(2) or m.group(1)
         hw = (int(h), int(w))
     elif isinstance(value, (list, tuple)) and len(value) == 2 and all(
             isinstance(v, int) and not isinstance(v, bool) for v in value):

@@ -459,6 +459,7 @@ def test_missing_path_and_unsupported_file(tmp_path):
                                              ({"resolution": 8.5}, "resolution must be a positive side"),
                                              ({"resolution": "8x"}, "or WIDTHxHEIGHT such as 64x48, got '8x'"),
                                              ({"resolution": "0x8"}, "resolution must be"),
+                                             ({"resolution": "²"}, "resolution must be"),  # isdigit, not int
                                              ({"resolution": True}, "resolution must be"),
                                              ({"channels": 4}, "channels must be 1 or 3")])
 def test_bad_resolution_or_channels(kwargs, message):

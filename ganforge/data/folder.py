@@ -79,7 +79,7 @@ def fit_image(im: Image.Image, resolution: Resolution, channels: int) -> np.ndar
     return array.reshape(out_h, out_w, channels)
 
 
-def _decode(path: Path, resolution: int, channels: int) -> np.ndarray | str:
+def _decode(path: Path, resolution: tuple[int, int], channels: int) -> np.ndarray | str:
     """One image as uint8 (H, W, C), or the one-line reason it could not be decoded."""
     try:
         with Image.open(path) as im:
@@ -112,7 +112,7 @@ def _labels(rel_paths: list[Path]) -> tuple[torch.Tensor | None, list[str] | Non
     return torch.tensor([index[p.parts[0]] for p in rel_paths], dtype=torch.int64), names
 
 
-def _decode_all(files: list[Path], resolution: int, channels: int, root: Path) -> list:
+def _decode_all(files: list[Path], resolution: tuple[int, int], channels: int, root: Path) -> list:
     # Pillow releases the GIL while decoding and resizing, so threads use every core.
     workers = min(8, os.cpu_count() or 1)
     with ThreadPoolExecutor(workers) as pool:
@@ -122,7 +122,7 @@ def _decode_all(files: list[Path], resolution: int, channels: int, root: Path) -
         return list(bar)
 
 
-def _decode_folder(root: Path, files: list[Path], resolution: int, channels: int) -> cache.Decoded:
+def _decode_folder(root: Path, files: list[Path], resolution: tuple[int, int], channels: int) -> cache.Decoded:
     arrays, kept, skipped = [], [], []
     for file, result in zip(files, _decode_all(files, resolution, channels, root)):
         rel = file.relative_to(root).as_posix()
@@ -135,7 +135,7 @@ def _decode_folder(root: Path, files: list[Path], resolution: int, channels: int
     return cache.Decoded(np.ascontiguousarray(x, dtype=np.uint8), kept, skipped)  # (N, C, H, W)
 
 
-def _decode_cached(root: Path, files: list[Path], resolution: int, channels: int,
+def _decode_cached(root: Path, files: list[Path], resolution: tuple[int, int], channels: int,
                    cache_dir: Path | None) -> cache.Decoded:
     """Decode the folder, or read the decode cached in cache_dir while the folder is unchanged."""
     if cache_dir is None:

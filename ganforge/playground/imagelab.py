@@ -121,7 +121,7 @@ class ImageLab:
 
     def _enlarge(self, picture: Image.Image) -> Image.Image:
         side = max(image_size(self.G.resolution))  # a side, or [h, w]
-        factor = max(1, math.ceil(UPSCALE_TO / max(side, 1)))
+        factor = max(1, math.ceil(UPSCALE_TO / side))
         return picture.resize((picture.width * factor, picture.height * factor), Image.NEAREST)
 
     @torch.no_grad()
