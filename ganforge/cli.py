@@ -387,15 +387,20 @@ def main(argv: list[str] | None = None) -> int:
                "presets": cmd_presets, "demo": cmd_demo, "serve": cmd_serve,
                "project": cmd_project, "report": cmd_report}[args.command]
     try:
-        return handler(args)
+        code = handler(args)
     except GanforgeError as e:
         # under torchrun every rank meets the same bad option or Ctrl-C: rank 0 says it
         if os.environ.get("RANK", "0") == "0" or getattr(e, "every_rank", False):
             print(f"error: {e}", file=sys.stderr)
-        return e.exit_code
+        code = e.exit_code
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
-        return 130
+        code = 130
+    if int(os.environ.get("WORLD_SIZE", "1")) > 1:  # under torchrun (see distributed.exit_process)
+        from ganforge.training.distributed import exit_process
+        exit_process(code)
+    return code
+
 
 
 if __name__ == "__main__":

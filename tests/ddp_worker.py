@@ -15,6 +15,7 @@ import torch.distributed as dist
 sys.path.insert(0, str(Path(__file__).parent))
 from ddp_scenarios import CONTROLS, SCENARIOS, STEPS  # noqa: E402
 
+from ganforge.training.distributed import exit_process  # noqa: E402
 from ganforge.training.trainer import Trainer  # noqa: E402
 
 
@@ -49,3 +50,4 @@ def main(out: Path, names: list[str]) -> None:
 
 if __name__ == "__main__":
     main(Path(sys.argv[1]), sys.argv[2:])
+    exit_process(0)  # as `ganforge train` does under torchrun: torch 2.13's gloo may abort at shutdown
