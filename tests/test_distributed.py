@@ -97,6 +97,21 @@ def test_the_global_batch_must_divide_among_the_processes():
     assert Distributed(rank=2, world_size=4).local_batch(32) == 8
 
 
+def test_the_sigterm_line_lasts_as_long_as_the_run():
+    from ganforge.training.distributed import PeerLost, _stop_on_sigterm
+
+    mine = lambda signum, frame: None  # noqa: E731 (a handler of the program that trains)
+    original = signal.signal(signal.SIGTERM, mine)
+    try:
+        run = Distributed(rank=1, world_size=2, previous_sigterm=_stop_on_sigterm(1))
+        with pytest.raises(PeerLost, match="rank 1: stopped by torchrun"):
+            signal.getsignal(signal.SIGTERM)(signal.SIGTERM, None)
+        run.close()
+        assert signal.getsignal(signal.SIGTERM) is mine
+    finally:
+        signal.signal(signal.SIGTERM, original)
+
+
 def test_each_rank_gathers_its_slice_of_the_same_global_batch():
     data = type("Data", (), {"x": torch.arange(40, dtype=torch.uint8).view(40, 1, 1, 1), "y": torch.arange(40)})()
     whole = DatasetBatches(data, 8, torch.device("cpu"), torch.Generator().manual_seed(0))

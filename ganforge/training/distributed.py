@@ -53,6 +53,7 @@ class Distributed:
     world_size: int = 1
     local_rank: int = 0
     owns_group: bool = False   # we created the process group, so we destroy it
+    previous_sigterm: object = None  # the SIGTERM handler before ours: close() puts it back
 
     @property
     def enabled(self) -> bool:
@@ -156,6 +157,9 @@ class Distributed:
     def close(self) -> None:
         if self.owns_group and dist.is_initialized():
             dist.destroy_process_group()
+        if self.previous_sigterm is not None:
+            signal.signal(signal.SIGTERM, self.previous_sigterm)
+            self.previous_sigterm = None
 
 
 def from_env(device_name: str, timeout_minutes: float) -> tuple[Distributed, str]:
@@ -179,17 +183,19 @@ def from_env(device_name: str, timeout_minutes: float) -> tuple[Distributed, str
                                 timeout=datetime.timedelta(minutes=timeout_minutes))
     if dist.get_world_size() != world:
         raise GanforgeError(f"the process group has {dist.get_world_size()} processes, WORLD_SIZE says {world}")
-    _stop_on_sigterm(rank)
-    return Distributed(rank, world, local_rank, owns), f"cuda:{local_rank}" if cuda else "cpu"
+    previous = _stop_on_sigterm(rank)
+    return Distributed(rank, world, local_rank, owns, previous), f"cuda:{local_rank}" if cuda else "cpu"
 
 
-def _stop_on_sigterm(rank: int) -> None:
-    """torchrun ends the other workers with SIGTERM when one fails: say so in one line."""
+def _stop_on_sigterm(rank: int):
+    """torchrun ends the other workers with SIGTERM when one fails: say so in one line.
+    Returns the handler it replaced (None off the main thread, where it leaves the default)."""
     def handler(signum, frame):
         signal.signal(signal.SIGTERM, signal.SIG_DFL)  # a second SIGTERM ends the process at once
         raise PeerLost(f"rank {rank}: stopped by torchrun because another training process ended")
-    with contextlib.suppress(ValueError):  # not the main thread: leave the default
-        signal.signal(signal.SIGTERM, handler)
+    with contextlib.suppress(ValueError):
+        return signal.signal(signal.SIGTERM, handler)
+    return None
 
 
 def exit_process(code: int) -> NoReturn:
