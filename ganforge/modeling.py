@@ -20,6 +20,7 @@ from torch import nn
 from ganforge import __version__
 from ganforge.errors import GanforgeError
 from ganforge.models import FAMILIES
+from ganforge.training.checkpoint import fsync
 
 CUSTOM = "custom"  # a generator class of the user's: weights are saved, the class is theirs
 MODEL_FILES = ("config.json", "model.safetensors")
@@ -59,7 +60,7 @@ def save_pretrained(G: nn.Module, out_dir: str | Path, data: dict | None = None)
         save_file(state, str(tmp / "model.safetensors"), metadata={"format": "pt", "family": config["family"]})
         (tmp / "config.json").write_text(json.dumps(config, indent=2))
         for path in (tmp / "model.safetensors", tmp / "config.json", tmp):
-            _fsync(path)
+            fsync(path)
         _swap_into_place(tmp, out)
     except BaseException as e:
         shutil.rmtree(tmp, ignore_errors=True)
@@ -90,17 +91,9 @@ def _swap_into_place(tmp: Path, out: Path) -> None:
         if old is not None:
             os.replace(old, out)  # put the earlier export back
         raise
-    _fsync(out.parent)  # make the renames durable
+    fsync(out.parent)  # make the renames durable
     if old is not None:
         shutil.rmtree(old)
-
-
-def _fsync(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 def load(path: str | Path, device: str | torch.device = "cpu") -> nn.Module:

@@ -33,11 +33,16 @@ def atomic_save(obj, path: Path) -> None:
     except BaseException:
         tmp.unlink(missing_ok=True)  # a full disk must not leave a large partial file
         raise
-    dir_fd = os.open(path.parent, os.O_RDONLY)  # make the rename itself durable
+    fsync(path.parent)  # make the rename itself durable
+
+
+def fsync(path: Path) -> None:
+    """Flush a file, or a directory's entries (after a rename), to the disk."""
+    fd = os.open(path, os.O_RDONLY)
     try:
-        os.fsync(dir_fd)
+        os.fsync(fd)
     finally:
-        os.close(dir_fd)
+        os.close(fd)
 
 
 def checkpoint_path(run_dir: Path, step: int) -> Path:
