@@ -48,8 +48,9 @@ class Discriminator(nn.Module):
         self.label_inputs = input_label_dim(c_dim, conditioning)
         self.image_size = image_size(resolution)
         sn, w = spectral_norm, width
+        inputs = channels * self.image_size[0] * self.image_size[1] + self.label_inputs  # flattened image [+ label]
         self.net = nn.Sequential(
-            maybe_spectral_norm(nn.Linear(channels * self.image_size[0] * self.image_size[1] + self.label_inputs, 4 * w), sn), nn.LeakyReLU(0.2),
+            maybe_spectral_norm(nn.Linear(inputs, 4 * w), sn), nn.LeakyReLU(0.2),
             maybe_spectral_norm(nn.Linear(4 * w, 2 * w), sn), nn.LeakyReLU(0.2))
         self.head = DiscriminatorHead(2 * w, c_dim, conditioning, sn)
 
