@@ -18,8 +18,17 @@ import yaml
 
 from ganforge.errors import GanforgeError
 from ganforge.losses import LOSSES
-from ganforge.models import FAMILIES as MODELS
 from ganforge.resolution import canonical
+
+
+@dataclass
+class GameConfig:
+    name: str = "generation"         # what is trained: generation, pix2pix, cycle (ganforge/games/)
+    l1_weight: float = 100.0         # pix2pix: lambda of the L1 term beside the GAN loss (0: cGAN only)
+    gan_weight: float = 1.0          # pix2pix: weight of the GAN term (0: L1 only)
+    cycle_weight: float = 10.0       # CycleGAN: lambda of each cycle-consistency L1 term
+    identity_weight: float = 0.5     # CycleGAN: identity loss, times cycle_weight (0: none)
+    pool_size: int = 50              # CycleGAN: generated images each D's history pool keeps (0: none)
 
 
 @dataclass
@@ -27,6 +36,12 @@ class DataConfig:
     source: str = "ring8"            # registered name or a path
     resolution: int | str | None = None  # side in pixels, or "WIDTHxHEIGHT" (64x48); None: native size
     channels: int | None = None      # 1 or 3; None keeps the dataset's
+    pairs: str = ""                  # pix2pix: "" (a folder of A/ + B/ or of A|B images), swap, or a
+                                     # recipe on any image data: edges, gray, downscale:N, mask
+    source_b: str = ""               # CycleGAN: domain B (domain A is `source`), e.g. fashion-mnist:ankle-boot
+    holdout: int = -1                # translation games: pairs/images held out for samples and metrics (-1: auto)
+    jitter: bool = False             # translation games: store at 1.125x, crop at random (pix2pix's jitter)
+    flip: bool = False               # translation games: random horizontal flips (both sides of a pair alike)
 
 
 @dataclass
@@ -38,6 +53,9 @@ class ModelConfig:
     spectral_norm: bool = False      # spectral normalisation on D's layers
     conditional: bool = False        # condition G and D on the dataset's labels
     conditioning: str = "concat"     # how D uses labels: concat (cGAN), projection, acgan
+    norm: str = "auto"               # translation games: batch, instance or none (auto: pix2pix batch, CycleGAN instance)
+    blocks: int = 0                  # CycleGAN's ResNet translators: residual blocks (0: 6 up to 128 px, 9 above)
+    d_layers: int = 3                # PatchGAN: stride-2 layers (3: 70x70 patches)
 
 
 @dataclass
@@ -92,6 +110,7 @@ class TrainConfig:
 
 @dataclass
 class Config:
+    game: GameConfig = field(default_factory=GameConfig)
     data: DataConfig = field(default_factory=DataConfig)
     model: ModelConfig = field(default_factory=ModelConfig)
     loss: LossConfig = field(default_factory=LossConfig)
@@ -174,10 +193,15 @@ def validate(cfg: Config) -> Config:
     if not cfg.data.source:
         which = f"preset '{cfg.preset}' trains on your images" if cfg.preset else "no data given"
         raise GanforgeError(f"{which}: pass --data PATH (a folder of images, or a dataset name)")
+    from ganforge.games import GAMES  # (the games import the config)
+    if cfg.game.name not in GAMES:
+        raise GanforgeError(f"unknown game '{cfg.game.name}' (expected one of: {', '.join(GAMES)})")
     if cfg.loss.name not in LOSSES:
         raise GanforgeError(f"unknown loss '{cfg.loss.name}' (expected one of: {', '.join(LOSSES)})")
-    if cfg.model.family not in ("auto", *MODELS):
-        raise GanforgeError(f"unknown model '{cfg.model.family}' (expected auto or one of: {', '.join(MODELS)})")
+    families = GAMES[cfg.game.name].families
+    if cfg.model.family not in ("auto", *families):
+        raise GanforgeError(f"unknown model '{cfg.model.family}' for the {cfg.game.name} game "
+                            f"(expected auto or one of: {', '.join(families)})")
     if cfg.optim.name not in ("adam", "rmsprop"):
         raise GanforgeError(f"unknown optimiser '{cfg.optim.name}' (expected adam or rmsprop)")
     if cfg.optim.lr_decay not in ("none", "linear", "cosine"):
@@ -185,7 +209,7 @@ def validate(cfg: Config) -> Config:
     if not 0 <= cfg.optim.warmup < 1:
         raise GanforgeError(f"option optim.warmup must be a fraction in [0, 1), got {cfg.optim.warmup!r}")
     if cfg.train.diffaugment:
-        from ganforge.augment import parse_policy
+        from ganforge.diffaugment import parse_policy
         parse_policy(cfg.train.diffaugment)  # unknown names: a one-line error listing the valid ones
     if cfg.train.channels_last not in ("auto", "on", "off"):
         raise GanforgeError(f"option train.channels_last must be auto, on or off, got {cfg.train.channels_last!r}")
@@ -205,6 +229,7 @@ def _check_numbers(cfg: Config) -> None:
     """Counts, intervals, weights and rates: each in its range, or a one-line error naming it."""
     positive = {"train.steps": cfg.train.steps, "train.batch_size": cfg.train.batch_size,
                 "model.z_dim": cfg.model.z_dim, "model.width": cfg.model.width, "model.depth": cfg.model.depth,
+                "model.d_layers": cfg.model.d_layers,
                 "loss.n_critic": cfg.loss.n_critic, "loss.r1_interval": cfg.loss.r1_interval,
                 "train.sample_every": cfg.train.sample_every,
                 "train.checkpoint_every": cfg.train.checkpoint_every,
@@ -212,9 +237,12 @@ def _check_numbers(cfg: Config) -> None:
     for name, v in positive.items():
         if not isinstance(v, int) or v < 1:
             raise GanforgeError(f"option {name} must be a positive integer, got {v!r}")
-    for name, v in {"train.eval_every": cfg.train.eval_every, "train.threads": cfg.train.threads}.items():
+    for name, v in {"train.eval_every": cfg.train.eval_every, "train.threads": cfg.train.threads,
+                    "model.blocks": cfg.model.blocks, "game.pool_size": cfg.game.pool_size}.items():
         if not isinstance(v, int) or v < 0:
             raise GanforgeError(f"option {name} must be an integer >= 0, got {v!r}")
+    if not isinstance(cfg.data.holdout, int) or cfg.data.holdout < -1:
+        raise GanforgeError(f"option data.holdout must be an integer >= 0 (or -1: auto), got {cfg.data.holdout!r}")
     if not isinstance(cfg.train.eval_samples, int) or cfg.train.eval_samples < 2:
         raise GanforgeError(f"option train.eval_samples must be an integer >= 2, got {cfg.train.eval_samples!r}")
     if not isinstance(cfg.train.seed, int) or not 0 <= cfg.train.seed < 2**32:
@@ -224,7 +252,9 @@ def _check_numbers(cfg: Config) -> None:
             raise GanforgeError(f"option {name} must be in [0, 1), got {v!r}")
     weights = {"loss.gp_weight": cfg.loss.gp_weight, "loss.r1_gamma": cfg.loss.r1_gamma,
                "loss.aux_weight": cfg.loss.aux_weight, "train.ema_half_life": cfg.train.ema_half_life,
-               "train.ema_rampup": cfg.train.ema_rampup}
+               "train.ema_rampup": cfg.train.ema_rampup, "game.l1_weight": cfg.game.l1_weight,
+               "game.gan_weight": cfg.game.gan_weight, "game.cycle_weight": cfg.game.cycle_weight,
+               "game.identity_weight": cfg.game.identity_weight}
     for name, v in weights.items():
         if not (isinstance(v, (int, float)) and 0 <= v < math.inf):
             raise GanforgeError(f"option {name} must be a number >= 0, got {v!r}")

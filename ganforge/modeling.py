@@ -19,15 +19,16 @@ from torch import nn
 
 from ganforge import __version__
 from ganforge.errors import GanforgeError
-from ganforge.models import FAMILIES
+from ganforge.models import FAMILIES, TRANSLATORS
 from ganforge.training.checkpoint import fsync
 
+EXPORTABLE = {**FAMILIES, **TRANSLATORS}  # generators z -> x and translators x -> y
 CUSTOM = "custom"  # a generator class of the user's: weights are saved, the class is theirs
 MODEL_FILES = ("config.json", "model.safetensors")
 
 
 def family_of(G: nn.Module) -> str:
-    for name, module in FAMILIES.items():
+    for name, module in EXPORTABLE.items():
         if type(G) is module.Generator:
             return name
     return CUSTOM
@@ -97,7 +98,8 @@ def _swap_into_place(tmp: Path, out: Path) -> None:
 
 
 def load(path: str | Path, device: str | torch.device = "cpu") -> nn.Module:
-    """Rebuild an exported generator (eval mode). Its `.data_info` says what it learned."""
+    """Rebuild an exported generator or translator (eval mode; a translator has
+    `kind == "translator"`). Its `.data_info` says what it learned."""
     path = Path(path)
     if (path / "model" / "config.json").is_file():
         path = path / "model"  # a run directory
@@ -114,10 +116,10 @@ def load(path: str | Path, device: str | torch.device = "cpu") -> nn.Module:
     if family == CUSTOM:
         raise GanforgeError(f"{path}: weights of your own generator class {kwargs.get('class', '?')}; build it, "
                             "then load_state_dict(safetensors.torch.load_file('model.safetensors'))")
-    if family not in FAMILIES:
-        raise GanforgeError(f"{path}: unknown model family '{family}' (expected one of: {', '.join(FAMILIES)})")
+    if family not in EXPORTABLE:
+        raise GanforgeError(f"{path}: unknown model family '{family}' (expected one of: {', '.join(EXPORTABLE)})")
     try:
-        G = FAMILIES[family].Generator(**kwargs)
+        G = EXPORTABLE[family].Generator(**kwargs)
     except (TypeError, ValueError, RuntimeError) as e:  # unknown keyword, or a shape it cannot build
         detail = " ".join(str(e).split())
         raise GanforgeError(f"{path / 'config.json'}: cannot build a {family} generator ({detail})") from None

@@ -37,7 +37,7 @@ def main(out: Path, names: list[str]) -> None:
             if trainer.step == 1 and dist.get_rank() == 0:  # D's gradients of the first step
                 grads = {n: p.grad.clone() for n, p in trainer.D.named_parameters() if p.grad is not None}
                 torch.save(grads, out / f"{name}-grads.pt")
-        if trainer.image_eval is not None:
+        if trainer.evaluation is not None:
             trainer.evaluate()
             report[f"{name}/metrics"] = trainer.stats.collect()
         if dist.get_rank() == 0:

@@ -2,7 +2,8 @@
 `forward(x, c=None) -> logits (B,)`; both carry `z_dim` (G), `c_dim`, `resolution`
 (0 for points; a side, or [height, width] for non-square images), `image_size` ((height,
 width); images only), `channels` (point dimension for points), and `hparams`, the keyword
-arguments that rebuild them (see ganforge.modeling).
+arguments that rebuild them (see ganforge.modeling). Image-to-image translators are
+`forward(x) -> y` (the CycleGAN pair: `forward(x, direction)`), their PatchGAN `forward(x, c=None)`.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from typing import TYPE_CHECKING
 from torch import nn
 
 from ganforge.errors import GanforgeError
-from ganforge.models import dcgan, mlp, resnet, toy
+from ganforge.models import dcgan, mlp, patchgan, resnet, resnet_translator, toy, translator_pair, unet
 from ganforge.models.layers import CONDITIONING, PLANS, plan
 from ganforge.resolution import describe, hparam
 
@@ -23,6 +24,10 @@ FAMILIES = {"toy": toy, "mlp": mlp, "dcgan": dcgan, "resnet": resnet}
 FAMILY_KINDS = {"toy": "points", "mlp": "images", "dcgan": "images", "resnet": "images"}
 PLANNED = ("dcgan", "resnet")  # families that double a base map: only some sizes (layers.plan)
 AUTO = {"points": "toy", "images": "dcgan"}  # family "auto" by the data's kind
+# image-to-image generators, x -> y (pix2pix's U-Net, CycleGAN's ResNet and its A <-> B pair)
+TRANSLATORS = {"unet": unet, "resnet-translator": resnet_translator, "translator-pair": translator_pair}
+# discriminators of images given images, patch logits (B, 1, h, w) for the translation games
+DISCRIMINATORS = {"patchgan": patchgan}
 
 
 def build_models(cfg: Config, kind: str, shape: tuple[int, ...], num_classes: int,

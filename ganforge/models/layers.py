@@ -106,3 +106,24 @@ def concat_label_planes(x: torch.Tensor, c: torch.Tensor | None, c_dim: int) -> 
 def input_label_dim(c_dim: int, conditioning: str) -> int:
     """Label planes/features D concatenates to its input: only cGAN-style conditioning has them."""
     return c_dim if conditioning == "concat" else 0
+
+
+NORMS = ("batch", "instance", "none")  # the image-to-image families' normalisation layers
+
+
+def norm2d(kind: str, channels: int) -> nn.Module:
+    """BatchNorm2d, InstanceNorm2d(affine=False) as pytorch-CycleGAN-and-pix2pix, or Identity."""
+    if kind == "batch":
+        return nn.BatchNorm2d(channels)
+    if kind == "instance":
+        return nn.InstanceNorm2d(channels, affine=False, track_running_stats=False)
+    if kind == "none":
+        return nn.Identity()
+    raise ValueError(f"unknown norm '{kind}' (expected one of: {', '.join(NORMS)})")
+
+
+def check_multiple(family: str, hw: tuple[int, int], multiple: int, what: str = "images") -> None:
+    """One-line ValueError unless both sides of `hw` (h, w) are multiples of `multiple`."""
+    if hw[0] % multiple or hw[1] % multiple:
+        raise ValueError(f"{family} cannot translate {describe(hw)} {what}: "
+                         f"both sides must be multiples of {multiple}")

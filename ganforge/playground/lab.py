@@ -63,7 +63,7 @@ def make_distribution(name: str, drawn: Tensor | None = None) -> ToyDistribution
 
 
 def data_scale(dist: ToyDistribution) -> float:
-    """The data's std over all coordinates (what `point_scale` gives the trainer's toy models)."""
+    """The data's std over all coordinates (what the points domain's `scale` gives the trainer's toy models)."""
     x = dist.sample(10_000, torch.Generator().manual_seed(0))
     return float(x.std().clamp(min=1e-3))
 

@@ -16,8 +16,8 @@ from ganforge.training.distributed import Distributed
 
 
 class ImageEvaluation:
-    def __init__(self, run_dir: Path, source: str, metrics: str, n: int, seed: int):
-        self.run_dir, self.n, self.seed = run_dir, n, seed
+    def __init__(self, run_dir: Path, source: str, metrics: str, n: int, seed: int, every: int):
+        self.run_dir, self.n, self.seed, self.every = run_dir, n, seed, every
         self.names = [m.strip() for m in metrics.split(",") if m.strip()]
         if not self.names:
             raise GanforgeError("option train.eval_metrics is empty (expected e.g. fid or fid,kid)")
@@ -32,18 +32,25 @@ class ImageEvaluation:
         if n < 2:
             raise GanforgeError(f"option train.eval_samples must be at least 2, got {n}")
 
+    def due(self, step: int, last: bool) -> bool:
+        return last or step % self.every == 0
+
+    def alarms(self, health, step: int, result: dict[str, float]) -> list:
+        return []
+
     def __call__(self, G: nn.Module, data_info: dict, dist: Distributed | None = None) -> dict[str, float]:
-        """The metrics on rank 0 ({} on the others). Under torchrun every rank generates and
-        extracts features of its share of the samples, which rank 0 gathers."""
+        """The metrics, on every rank. Under torchrun every rank generates and extracts
+        features of its share of the samples; rank 0 gathers them, computes the metrics and
+        tells the others."""
         G.data_info = data_info
-        fake = None
-        if dist is not None and dist.enabled:
-            extractor = get_extractor(self.extractor, device=next(G.parameters()).device)
-            part = extract_from_generator(extractor, G, self.n, seed=self.seed, progress=False,
-                                          shard=(dist.rank, dist.world_size))
-            parts = dist.gather(part)
-            if not dist.is_main:
-                return {}
-            fake = Features.concat(parts)
+        if dist is None or not dist.enabled:
+            return self._measure(G, None)
+        extractor = get_extractor(self.extractor, device=next(G.parameters()).device)
+        part = extract_from_generator(extractor, G, self.n, seed=self.seed, progress=False,
+                                      shard=(dist.rank, dist.world_size))
+        parts = dist.gather(part)
+        return dist.broadcast(self._measure(G, Features.concat(parts)) if dist.is_main else None)
+
+    def _measure(self, G: nn.Module, fake: Features | None) -> dict[str, float]:
         return evaluate(self.run_dir, self.names, n=self.n, seed=self.seed, G=G, record=False,
                         progress=False, fake_features=fake)["metrics"]

@@ -82,7 +82,7 @@ class HealthMonitor:
         if not self._streak("mode_collapse", ratio < self.t.collapse_ratio):
             return []
         return self._fire(step, "mode_collapse",
-                          f"mode collapse: the samples of {len(fake)} different z differ {ratio:.2f}x as much as "
+                          f"mode collapse: the samples of {len(fake)} different fixed inputs differ {ratio:.2f}x as much as "
                           f"real data does (alarm below {self.t.collapse_ratio})")
 
     def check_modes(self, step: int, modes: float, total: int) -> list[Alarm]:

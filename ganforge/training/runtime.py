@@ -47,10 +47,10 @@ def autocast(device: torch.device, dtype: torch.dtype | None) -> contextlib.Abst
     return torch.autocast(device.type, dtype=dtype) if dtype is not None else contextlib.nullcontext()
 
 
-def memory_format(mode: str, device: torch.device, kind: str) -> torch.memory_format:
+def memory_format(mode: str, device: torch.device, images: bool) -> torch.memory_format:
     """channels_last (NHWC) for image models on CPU and CUDA, where convolutions run
     15-40 % faster in it; 'on'/'off' force it."""
-    if mode == "off" or kind != "images":
+    if mode == "off" or not images:
         return torch.contiguous_format
     return torch.channels_last if mode == "on" or device.type in ("cpu", "cuda") else torch.contiguous_format
 

@@ -1,10 +1,13 @@
-"""The training loop. Read `Trainer.fit` and `Trainer.train_step` top to bottom.
+"""The training loop: the same for every game. Read `Trainer.fit` and `Trainer.train_step`
+top to bottom.
 
-One step = the phases in order, each `Phase.updates_at(step)` times:
-  D      n_critic discriminator updates on real and fresh fake batches (+ WGAN-GP, clipping)
-  D_reg  lazy R1 on real data once per r1_interval D updates (when r1_gamma > 0)
-  G      one generator update through the (frozen) discriminator
-then the EMA generator follows G. Samples, evaluation and exports use the EMA generator.
+The loop sees a game (ganforge/games/: what is trained) with two sides, G and D, each with
+its own optimiser, and the game's list of phases. One step = the phases in order, each
+`Phase.updates_at(step)` times (the generation game: D n_critic times, lazy R1, then G);
+then the EMA copy of G follows G. Samples, evaluation and exports use the EMA copy. The
+loop also owns checkpoints and exact resume, the health roll-back, stats and their sinks,
+the time budget, torchrun/DDP and the pictures at intervals; what the data is (points,
+images, ...) is the domain's business (ganforge/domains/), never the loop's.
 """
 
 from __future__ import annotations
@@ -15,35 +18,26 @@ import os
 import shutil
 import sys
 import time
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
 import torch
-import torch.nn.functional as F
 from torch import Tensor, nn
 from tqdm.auto import tqdm
 
-from ganforge import modeling
-from ganforge.augment import DiffAugment
 from ganforge.config import Config, preset_config, validate
-from ganforge.data import load_data
+from ganforge.domains import DOMAINS
 from ganforge.errors import GanforgeError
-from ganforge.losses import LOSSES, clip_weights, gradient_penalty, r1_penalty
-from ganforge.metrics import MODE_SAMPLES, mode_coverage
-from ganforge.models import build_models
+from ganforge.games import GAMES, Context, Phase
 from ganforge.training import checkpoint, distributed, runtime, sync_batchnorm
-from ganforge.training.batches import make_batches, to_model_range
+from ganforge.training.batches import to_model_range
 from ganforge.training.ema import EMA
-from ganforge.training.evaluation import ImageEvaluation
 from ganforge.training.health import HealthMonitor, mean_pairwise_distance
 from ganforge.training.interrupt import Interrupted, deferred_interrupt
 from ganforge.training.run_dir import check_run_dir, check_writable, prepare_run_dir
 from ganforge.training.runtime import write_run_info
 from ganforge.training.stats import JsonlSink, Stats, progress_sink
 from ganforge.training.tensorboard import TensorBoardSink, require_tensorboard
-from ganforge.viz.decision import auto_extent, save_decision_surface
-from ganforge.viz.grid import save_samples
 from ganforge.viz.plots import plot_curves
 from ganforge.viz.report import write_report
 from ganforge.viz.timelapse import build_timelapse
@@ -52,25 +46,7 @@ KEEP_CHECKPOINTS = 3
 MAX_ROLLBACKS = 3  # divergences recovered (at half the learning rates each) before a run stops
 FOLDER_CACHE = ".ganforge-cache"  # beside run directories: decoded image folders
 
-
-@dataclass
-class Phase:
-    name: str
-    loss: Callable[[], Tensor]        # builds this phase's loss (and reports its stats)
-    module: nn.Module                 # the network this phase updates
-    optimizer: torch.optim.Optimizer
-    scaler: torch.amp.GradScaler
-    repeats: int = 1                  # updates in a row (n_critic)
-    interval: int = 1                 # lazy regularisation: one update per `interval` updates...
-    of: int = 1                       # ...of a phase that makes `of` a step (R1 counts D's n_critic)
-    after: Callable[[], None] | None = None  # e.g. weight clipping after each update
-
-    def updates_at(self, step: int) -> int:
-        """Updates at `step`: one per multiple of `interval` among the counted updates this
-        step makes, [step * of, (step + 1) * of) (so step 0 always runs), `repeats` times."""
-        first, end = step * self.of, (step + 1) * self.of
-        due = -(-end // self.interval) - -(-first // self.interval)  # multiples of interval in [first, end)
-        return self.repeats * due
+__all__ = ["Phase", "Trainer", "train"]
 
 
 class Trainer:
@@ -82,8 +58,9 @@ class Trainer:
                  dry_run: bool = False):
         """`resume` ("latest" or a checkpoint path) continues a run with its own config,
         where `steps` may raise the step budget; `force` starts over in a used run dir
-        (only one a ganforge run wrote). `models` = (G, D), your own networks (G(z, c),
-        D(x, c) -> (B,) logits) in place of the config's family; pass them again to resume.
+        (only one a ganforge run wrote). `models` = (G, D), your own networks for the game
+        (generation: G(z, c), D(x, c) -> (B,) logits) in place of the config's families;
+        pass them again to resume.
         `owner` is recorded in the run directory's marker (the demo passes "demo").
         `dry_run` sets up and checks everything a run would, then writes nothing (no `fit`)."""
         self.run_dir = Path(run_dir)
@@ -113,56 +90,47 @@ class Trainer:
 
         # image folders are decoded once, into a cache beside the run that every run there shares
         with self.dist.main_first():  # (rank 0 writes the cache, the others read it)
-            self.data = load_data(cfg.data.source, cfg.data.resolution, cfg.data.channels,
-                                  cache_dir=None if dry_run else self.run_dir.parent / FOLDER_CACHE)
+            self.data = GAMES[cfg.game.name].load_data(cfg, None if dry_run else self.run_dir.parent / FOLDER_CACHE)
         self._check_data()
         self.local_batch = self.dist.local_batch(cfg.train.batch_size)  # this rank's share of each batch
-        kind, shape = self.data.kind, tuple(self.data.shape)
-        self.num_classes = self.data.num_classes if cfg.model.conditional else 0
-        self.acgan = bool(self.num_classes) and cfg.model.conditioning == "acgan"
-        G, D = models or build_models(cfg, kind, shape, self.data.num_classes, point_scale(self.data))
-        self.memory_format = runtime.memory_format(cfg.train.channels_last, self.device, kind)
+        # the same on every rank: each draws the global batch's numbers and takes its slice
+        self.noise = torch.Generator(self.device).manual_seed(cfg.train.seed + 1)  # z, labels, GP mixing
+        self.data_rng = torch.Generator().manual_seed(cfg.train.seed + 2)         # batch order, toys
+        self.augment_rng = torch.Generator(self.device).manual_seed(cfg.train.seed + 5 + 7919 * self.dist.rank)
+        self.stats = Stats([JsonlSink(self.run_dir / "metrics.jsonl")] if main else [])
+        self.memory_format = runtime.memory_format(cfg.train.channels_last, self.device, DOMAINS[self.data.kind].images)
+        self.ctx = Context(cfg, self.run_dir, self.device, self.dist, self.stats, self.memory_format,
+                           self.noise, self.data_rng, self.augment_rng)
+        self.game = GAMES[cfg.game.name](self.ctx, self.data, models=models)
+
+        G, D = self.game.networks()
         if cfg.train.sync_batchnorm and self.dist.enabled:  # statistics of the global batch
             G, D = sync_batchnorm.convert(G, self.device), sync_batchnorm.convert(D, self.device)
         self.G = G.to(self.device, memory_format=self.memory_format)
         self.D = D.to(self.device, memory_format=self.memory_format)
         # the networks as the training step calls them: under torchrun, DDP wrappers that
-        # average gradients over ranks (ACGAN's D through one forward for both of its outputs)
-        self.train_G = self.dist.wrap(self.G, self.device)
-        self.train_D = self.dist.wrap(Discriminating(self.D), self.device)
+        # average gradients over ranks
+        train_G, train_D = self.game.training_forms(self.G, self.D)
+        self.train_G, self.train_D = self.dist.wrap(train_G, self.device), self.dist.wrap(train_D, self.device)
         if self.dist.rank:  # dropout draws differ per rank; weights were made (and DDP-synced) alike
             torch.manual_seed(cfg.train.seed + 7919 * self.dist.rank)
         self.ema = EMA(self.G, cfg.train.ema_half_life, cfg.train.ema_rampup)
-        self.objective, self.constraint = LOSSES[cfg.loss.name]
         if cfg.train.compile:
             self._compile()
+        self.game.bind(self.G, self.D, self.train_G, self.train_D)
 
         self.opt_g = self._optimizer(self.G, cfg.optim.lr_g)
         self.opt_d = self._optimizer(self.D, cfg.optim.lr_d)
         fp16 = self.amp == torch.float16  # bf16 has fp32's range: no loss scaling needed
         self.scaler_g = torch.amp.GradScaler(self.device.type, enabled=fp16)
         self.scaler_d = torch.amp.GradScaler(self.device.type, enabled=fp16)
-        # the same on every rank: each draws the global batch's numbers and takes its slice
-        self.noise = torch.Generator(self.device).manual_seed(cfg.train.seed + 1)  # z, labels, GP mixing
-        self.data_rng = torch.Generator().manual_seed(cfg.train.seed + 2)         # batch order, toys
-        self.batches = make_batches(self.data, cfg.train.batch_size, self.device, self.data_rng,
-                                    self.memory_format, shard=self.dist.shard)
-        self._fakes: tuple[Tensor, Tensor | None] | None = None  # the D step's fakes, for the G step
-        # DiffAugment: D sees every image, real or fake, through the same random augmentations
-        self.augment_rng = torch.Generator(self.device).manual_seed(cfg.train.seed + 5 + 7919 * self.dist.rank)
-        self.augment = DiffAugment(cfg.train.diffaugment, self.augment_rng) if cfg.train.diffaugment else None
-        self.phases = self._phases()
+        # each side of the game: its network(s), optimiser and loss scaler
+        self.players = {"G": (self.G, self.opt_g, self.scaler_g), "D": (self.D, self.opt_d, self.scaler_d)}
+        self.phases = self.game.phases()
         self.step = 0
-        self.stats = Stats([JsonlSink(self.run_dir / "metrics.jsonl")] if main else [])
-        self.fixed_z, self.fixed_c = self._fixed_latents()
-        self.reference = self._reference_points()
         self._grad_owner: nn.Module | None = None
-        self._last_logits: tuple[Tensor, Tensor] | None = None
         self.best_fid = math.inf
-        t = cfg.train
-        self.image_eval = (ImageEvaluation(self.run_dir, cfg.data.source, t.eval_metrics, t.eval_samples, t.seed)
-                           if self.data.kind == "images" and t.eval_every > 0 else None)
-        self._detailed_stats = False
+        self.evaluation = self.game.evaluation()
         if ckpt is not None:
             self._restore(ckpt)
         if cfg.train.tensorboard:
@@ -173,10 +141,29 @@ class Trainer:
             check_writable(self.run_dir)
         elif main:
             self._prepare_outputs(ckpt, clear=force and ckpt is None)
+        t = cfg.train
         self.health = HealthMonitor(self.run_dir / "alarms.jsonl", cfg.train.steps) if t.health and main else None
         self.real_diversity = self._real_diversity()
         self.rollbacks = 0
         self._good = copy.deepcopy(self.state_dict())
+
+    @property
+    def batches(self):
+        """The game's data stream (its position is part of every checkpoint)."""
+        return self.game.batches
+
+    @property
+    def image_eval(self):
+        """The evaluation of generated images (--eval-every), or None (as before games)."""
+        from ganforge.training.evaluation import ImageEvaluation
+        return self.evaluation if isinstance(self.evaluation, ImageEvaluation) else None
+
+    def __getattr__(self, name: str):
+        """What the loop does not have is its game's (trainer.acgan, trainer.fixed_z, ...)."""
+        game = self.__dict__.get("game")
+        if game is None or name.startswith("__"):
+            raise AttributeError(name)
+        return getattr(game, name)
 
     def _prepare_outputs(self, ckpt: dict | None, clear: bool) -> None:
         """Rank 0: create (or clear) the run directory and its config, info and sinks."""
@@ -259,7 +246,7 @@ class Trainer:
             timed_out, stop = self.dist.any(time.monotonic() >= deadline, interrupted())
             stop = stop or timed_out
             last = self.step == total or timed_out  # the end's pictures, metrics and checkpoint
-            evaluate = self._evaluation_due(last)
+            evaluate = self.evaluation is not None and self.evaluation.due(self.step, last)
             if evaluate:
                 self.evaluate()
             if self.step % t.log_every == 0 or last or evaluate:
@@ -294,7 +281,9 @@ class Trainer:
             return False
         if self.health is not None:
             alarms = self.health.check_row(self.step, row)
-            alarms += self.health.check_diversity(self.step, self._probe_samples(), self.real_diversity)
+            probe = self.game.probe(self.G)  # G's outputs of fixed inputs, to compare their spread with the data's
+            if probe is not None:
+                alarms += self.health.check_diversity(self.step, probe, self.real_diversity)
             row.update({f"Health/{a.alarm}": 1.0 for a in alarms})
         self.stats.emit(self.step, row)
         self._good = copy.deepcopy(self.state_dict())  # in memory: what a divergence rolls back to
@@ -318,19 +307,10 @@ class Trainer:
             self.health.non_finite(failed, what, good, o.lr_g, o.lr_d)
         self.stats.report("Health/non_finite", 1.0)
 
-    @torch.no_grad()
-    def _probe_samples(self) -> Tensor:
-        """G's current samples of the first fixed z (eval mode: no BatchNorm statistics move)."""
-        n = 64 if self.data.kind == "images" else 256
-        self.G.eval()
-        x = self.G(self.fixed_z[:n], None if self.fixed_c is None else self.fixed_c[:n])
-        self.G.train()
-        return x
-
     def train_step(self) -> None:
         # diagnostics (D's outputs, gradient norms) on the last step of each log interval only:
         # on small models their extra ops would cost ~10 % of the step
-        self._detailed_stats = (self.step + 1) % self.cfg.train.log_every == 0
+        self.ctx.detailed = (self.step + 1) % self.cfg.train.log_every == 0
         self._set_learning_rates()
         for phase in self.phases:
             for _ in range(phase.updates_at(self.step)):
@@ -339,145 +319,29 @@ class Trainer:
         self.ema.update(self.G, self.step * self.cfg.train.batch_size, self.cfg.train.batch_size)  # global batch
 
     def _update(self, phase: Phase) -> None:
-        if self._grad_owner is not phase.module:  # only the phase's network collects gradients
-            # (G keeps requires_grad when the D step's fakes are kept for the G step)
-            self.G.requires_grad_(phase.module is self.G or self.cfg.train.reuse_fakes)
-            self.D.requires_grad_(phase.module is self.D)
-            self._grad_owner = phase.module
+        module, optimizer, scaler = self.players[phase.player]
+        if self._grad_owner is not module:  # only the phase's side collects gradients
+            # (G keeps requires_grad when a D phase keeps its fakes' graph for the G phase)
+            self.G.requires_grad_(module is self.G or self.game.g_graph_spans_phases)
+            self.D.requires_grad_(module is self.D)
+            self._grad_owner = module
         with runtime.autocast(self.device, self.amp):
             loss = phase.loss()
-        phase.optimizer.zero_grad(set_to_none=True)
-        phase.scaler.scale(loss).backward()
-        if self._detailed_stats and phase.name in ("D", "G"):
-            self.stats.report(f"Grad/{phase.name}/norm", grad_norm(phase.module))
-        phase.scaler.step(phase.optimizer)
-        phase.scaler.update()
+        optimizer.zero_grad(set_to_none=True)
+        scaler.scale(loss).backward()
+        if self.ctx.detailed and phase.name == phase.player:  # (not for regularisation phases)
+            self.stats.report(f"Grad/{phase.name}/norm", grad_norm(module))
+        scaler.step(optimizer)
+        scaler.update()
         if phase.after is not None:
             phase.after()
-
-    # ----------------------------------------------------------------- the losses
-    def d_loss(self) -> Tensor:
-        real, c = self.batches.next()                # (B, ...) in [-1, 1], labels (B,) or None
-        z, _ = self.latents(real.shape[0])
-        if self.cfg.train.reuse_fakes:               # keep G's graph: the G step reuses these
-            fake = self.train_G(z, c)
-            self._fakes = (fake, c)
-            fake = fake.detach()
-        else:
-            with torch.no_grad():
-                fake = self.train_G(z, c)            # fakes of the real batch's classes
-        real_logits, real_aux = self.discriminate(real, c)
-        fake_logits, fake_aux = self.discriminate(fake, c)
-        loss_real, loss_fake = self.objective.d_real(real_logits), self.objective.d_fake(fake_logits)
-        self.stats.report("Loss/D/real", loss_real)
-        self.stats.report("Loss/D/fake", loss_fake)
-        if self._detailed_stats:
-            self._report_d_outputs(real_logits.detach(), fake_logits.detach())
-        loss = loss_real + loss_fake
-        if self.acgan:  # D learns to tell the classes of real and fake images apart
-            aux = real_aux + fake_aux
-            self.stats.report("Loss/D/aux", aux)
-            loss = loss + self.cfg.loss.aux_weight * aux
-        if self.constraint == "gp":
-            alpha = self.global_draw(torch.rand, real.shape[0], *[1] * (real.dim() - 1))  # mixing weights
-            with torch.autocast(self.device.type, enabled=False):  # penalties in fp32
-                gp = gradient_penalty(self.d_seen, real.float(), fake.float(), c, alpha=alpha)
-            self.stats.report("Loss/D/gp", gp)
-            loss = loss + self.cfg.loss.gp_weight * gp
-        self.stats.report("Loss/D", loss)
-        return loss
-
-    def r1_loss(self) -> Tensor:
-        real, c = self.batches.next()
-        outputs: list[Tensor] = []
-
-        def d(x: Tensor, c: Tensor | None) -> Tensor:  # D as the penalty sees it, keeping all it says
-            out = self.train_D(x if self.augment is None else self.augment(x), c, with_classes=self.acgan)
-            outputs.extend(o for o in (out if self.acgan else (out,)) if o is not None)
-            return outputs[0]
-        with torch.autocast(self.device.type, enabled=False):
-            r1 = r1_penalty(d, real.float(), c)
-        self.stats.report("Loss/D/r1", r1)
-        # the penalty has no gradient for some of D's weights (its last bias, ACGAN's class
-        # head); + 0 * outputs gives them a zero one, as DDP needs one from every weight
-        untouched = sum(o.sum() for o in outputs) * 0  # (stylegan2-ada does the same)
-        # lazy regularisation: applied once per k D updates, so weighted k times: on average
-        # the same as R1 on every D update (Karras et al. 2020)
-        return 0.5 * self.cfg.loss.r1_gamma * self.cfg.loss.r1_interval * r1 + untouched
-
-    def g_loss(self) -> Tensor:
-        if self._fakes is not None:  # the D step's fakes, through the updated D: one G forward a step
-            fake, c = self._fakes
-            self._fakes = None
-        else:
-            z, c = self.latents(self.local_batch)
-            fake = self.train_G(z, c)
-        logits, aux = self.discriminate(fake, c, D=self.D)  # D is not updated here: no DDP sync
-        loss = self.objective.g(logits)
-        self.stats.report("Loss/G", loss)
-        if self.acgan:  # G makes images D classifies as the asked-for class
-            self.stats.report("Loss/G/aux", aux)
-            loss = loss + self.cfg.loss.aux_weight * aux
-        return loss
-
-    def discriminate(self, x: Tensor, c: Tensor | None, D: nn.Module | None = None) -> tuple[Tensor, Tensor | None]:
-        """D's logits (B,) on x, and for ACGAN its classification loss on labels c (else None).
-        `D` defaults to the training D (under torchrun the DDP one, which syncs gradients)."""
-        D = D if D is not None else self.train_D
-        if self.augment is not None:
-            x = self.augment(x)
-        if not self.acgan:
-            return D(x, c), None
-        logits, class_logits = D(x, c, with_classes=True) if D is self.train_D else D.forward_with_classes(x, c)
-        return logits, F.cross_entropy(class_logits.float(), c)
-
-    def _report_d_outputs(self, real: Tensor, fake: Tensor) -> None:
-        """What D says about the batch: logits, probabilities, accuracies and stylegan2-ada's
-        overfitting signal r_t = E[sign D(x_real)]."""
-        r = self.stats.report
-        r("D/real_logit", real.mean())
-        r("D/fake_logit", fake.mean())
-        r("D/D(x)", torch.sigmoid(real).mean())
-        r("D/D(G(z))", torch.sigmoid(fake).mean())
-        r("D/real_acc", (real > 0).float().mean())
-        r("D/fake_acc", (fake < 0).float().mean())
-        r("D/sign_real", real.sign().mean())
-        self._last_logits = (real, fake)  # for histograms
-
-    def d_seen(self, x: Tensor, c: Tensor | None) -> Tensor:
-        """D as the losses see it (through DiffAugment): what gradient penalties differentiate."""
-        return self.train_D(x if self.augment is None else self.augment(x), c)
-
-    def latents(self, n: int) -> tuple[Tensor, Tensor | None]:
-        """z ~ N(0, I) (n, z_dim) and uniform class labels (n,) for conditional models."""
-        z = self.global_draw(torch.randn, n, self.G.z_dim)
-        if not self.num_classes:
-            return z, None
-        return z, self.global_draw(lambda *s, **kw: torch.randint(self.num_classes, s, **kw), n)
-
-    def global_draw(self, draw: Callable[..., Tensor], n: int, *shape: int) -> Tensor:
-        """This rank's n of the world_size * n numbers drawn from the shared noise generator:
-        N processes draw what one process draws for the global batch."""
-        x = draw(n * self.dist.world_size, *shape, device=self.device, generator=self.noise)
-        return self.dist.shard(x)
-
-    # ----------------------------------------------------------------- set-up
-    def _phases(self) -> list[Phase]:
-        loss = self.cfg.loss
-        clip = (lambda: clip_weights(self.D, loss.clip)) if self.constraint == "clip" else None
-        phases = [Phase("D", self.d_loss, self.D, self.opt_d, self.scaler_d, repeats=loss.n_critic, after=clip)]
-        if loss.r1_gamma > 0:
-            phases.append(Phase("D_reg", self.r1_loss, self.D, self.opt_d, self.scaler_d,
-                                interval=loss.r1_interval, of=loss.n_critic))
-        phases.append(Phase("G", self.g_loss, self.G, self.opt_g, self.scaler_g))
-        return phases
 
     def _compile(self) -> None:
         """--compile: torch.compile the training networks (opt-in: on this project's CPU it gave
         nothing once the allocator was tuned; on GPUs it may). Compiled graphs have no double
         backward, so D stays eager when a gradient penalty (WGAN-GP, R1) differentiates it."""
         self.train_G = torch.compile(self.train_G)
-        if not (self.constraint == "gp" or self.cfg.loss.r1_gamma > 0):
+        if not self.game.d_double_backward:
             self.train_D = torch.compile(self.train_D)
 
     def _optimizer(self, net: nn.Module, lr: float) -> torch.optim.Optimizer:
@@ -493,103 +357,51 @@ class Trainer:
         o, progress = self.cfg.optim, self.step / self.cfg.train.steps
         decay = max(0.0, (progress - o.warmup) / (1 - o.warmup))
         scale = {"none": 1.0, "linear": 1 - decay, "cosine": 0.5 * (1 + math.cos(math.pi * decay))}[o.lr_decay]
-        for opt, lr in ((self.opt_g, o.lr_g), (self.opt_d, o.lr_d)):
+        for opt, lr in ((self.opt_g, o.lr_g), (self.opt_d, o.lr_d)):  # the G side's, the D side's
             for group in opt.param_groups:
                 group["lr"] = lr * scale
 
-    def _fixed_latents(self) -> tuple[Tensor, Tensor | None]:
-        """The z every sample picture uses, so pictures across training are comparable;
-        conditional models get one row of 8 per class."""
-        per_class = 8
-        n = 1000 if self.data.kind == "points" else per_class * self.num_classes if self.num_classes else 64
-        g = torch.Generator().manual_seed(self.cfg.train.seed + 3)
-        z = torch.randn(n, self.G.z_dim, generator=g).to(self.device)
-        if not self.num_classes:
-            return z, None
-        c = torch.arange(n, device=self.device) // per_class if self.data.kind == "images" \
-            else torch.arange(n, device=self.device) % self.num_classes
-        return z, c
-
-    def _reference_points(self) -> Tensor | None:
-        """Real points drawn under the generated ones in 2-D pictures."""
-        if self.data.kind != "points":
-            return None
-        if hasattr(self.data, "sample"):
-            return self.data.sample(1000, torch.Generator().manual_seed(0))
-        return self.data.x[:1000]
-
     def _check_data(self) -> None:
-        if self.cfg.train.diffaugment and self.data.kind != "images":
-            raise GanforgeError(f"--diffaugment augments images; data '{self.cfg.data.source}' is {self.data.kind}")
         n = len(self.data) if hasattr(self.data, "__len__") else None
         if n is not None and n < self.cfg.train.batch_size:
             raise GanforgeError(f"batch size {self.cfg.train.batch_size} is larger than the dataset "
                                 f"'{self.cfg.data.source}' ({n} samples); lower --batch-size")
 
     # ----------------------------------------------------------------- outputs
-    @torch.no_grad()
-    def sample(self, z: Tensor, c: Tensor | None = None) -> Tensor:
-        return self.ema.model(z, c)
-
     def save_samples(self) -> Path:
-        """The fixed z's samples: an image grid (a row per class), or for 2-D data the points
-        over D's decision surface."""
-        samples = self.sample(self.fixed_z, self.fixed_c)
+        """The game's picture of its fixed inputs through the EMA copy of G (a grid of images,
+        a row per class; 2-D points over D's decision surface; input | output | target)."""
         folder = self.run_dir / "samples"
         path = folder / f"step-{self.step:08d}.png"
-        if self.data.kind == "points" and not self.num_classes and samples.shape[1] == 2:
-            with torch.no_grad():  # one frame for the whole run, so the timelapse's frames compare
-                save_decision_surface(self.D, self.reference, samples, path,
-                                      extent=auto_extent(self.reference, self.reference, margin=0.25))
-        else:
-            save_samples(samples, path, self.reference, nrow=8 if self.num_classes else None)
+        samples = self.game.save_samples(self.ema.model, path)
         if self.tensorboard is not None:
-            self.tensorboard.add_images(self.step, "samples", samples, nrow=8 if self.num_classes else None)
-            if self._last_logits is not None:
-                self.tensorboard.add_histogram(self.step, "D/real_logits", self._last_logits[0])
-                self.tensorboard.add_histogram(self.step, "D/fake_logits", self._last_logits[1])
+            self.tensorboard.add_images(self.step, "samples", samples, nrow=self.game.nrow)
+            for name, values in self.game.histograms().items():
+                self.tensorboard.add_histogram(self.step, name, values)
         shutil.copyfile(path, folder / "latest.png")
         return path
 
-    def _evaluation_due(self, last: bool) -> bool:
-        every = self.cfg.train.eval_every
-        if self.image_eval is not None:
-            return every > 0 and (last or self.step % every == 0)
-        return getattr(self.data, "modes", None) is not None and (last or (every and self.step % every == 0))
-
     def evaluate(self) -> dict[str, float]:
-        """2-D mixtures: mode coverage of 2,500 EMA-generator samples; images: the chosen
-        metrics (--eval-every), keeping the best FID's checkpoint. Logged as Metric/*."""
-        if self.image_eval is not None:
-            # every rank makes a share of the samples; rank 0 computes the metrics and tells the others
-            result = self.dist.broadcast(self.image_eval(self.ema.model, self._data_info(), self.dist))
-            for name, value in result.items():
-                self.stats.report(f"Metric/{name}", value)
-            if result.get("fid", math.inf) < self.best_fid:  # checkpoints/best-fid.pt: never pruned
-                self.best_fid = result["fid"]
-                state = self.state_dict()  # (every rank: it gathers their random states)
-                if self.dist.is_main:
-                    checkpoint.atomic_save(state, self.run_dir / "checkpoints" / "best-fid.pt")
-            return result
-        result = self.dist.broadcast(self._mode_coverage() if self.dist.is_main else None)
+        """The game's measures of the EMA copy of G, logged as Metric/* (2-D mixtures: mode
+        coverage of 2,500 samples; images: the --eval-metrics), keeping the best FID's
+        checkpoint. Under torchrun every rank takes part and gets the result."""
+        result = self.evaluation(self.ema.model, self.game.data_info(), self.dist)
         for name, value in result.items():
             self.stats.report(f"Metric/{name}", value)
+        if result.get("fid", math.inf) < self.best_fid:  # checkpoints/best-fid.pt: never pruned
+            self.best_fid = result["fid"]
+            state = self.state_dict()  # (every rank: it gathers their random states)
+            if self.dist.is_main:
+                checkpoint.atomic_save(state, self.run_dir / "checkpoints" / "best-fid.pt")
         if self.health is not None:
-            for alarm in self.health.check_modes(self.step, result["modes"], len(self.data.modes)):
+            for alarm in self.evaluation.alarms(self.health, self.step, result):
                 self.stats.report(f"Health/{alarm.alarm}", 1.0)
         return result
 
-    def _mode_coverage(self) -> dict[str, float]:
-        g = torch.Generator(self.device).manual_seed(self.cfg.train.seed + 4)
-        z = torch.randn(MODE_SAMPLES, self.G.z_dim, device=self.device, generator=g)
-        return mode_coverage(self.sample(z), self.data.modes, self.data.std)
-
     def _real_diversity(self) -> float:
         """Mean pairwise distance of real samples: the yardstick of the collapse alarm."""
-        n = 64 if self.data.kind == "images" else 256
-        g = torch.Generator().manual_seed(0)
-        x = self.data.sample(n, g) if hasattr(self.data, "sample") else self.data.x[torch.randperm(len(self.data.x), generator=g)[:n]]
-        return mean_pairwise_distance(to_model_range(x))
+        real = self.game.real_probe()
+        return math.nan if real is None else mean_pairwise_distance(to_model_range(real))
 
     def save_checkpoint(self) -> Path:
         bad = self._non_finite_weights()
@@ -612,6 +424,7 @@ class Trainer:
             "opt_g": self.opt_g.state_dict(), "opt_d": self.opt_d.state_dict(),
             "scaler_g": self.scaler_g.state_dict(), "scaler_d": self.scaler_d.state_dict(),
             "step": self.step, "config": self.cfg.to_dict(), "batches": self.batches.state_dict(),
+            "game": self.game.state_dict(),
             "best_fid": self.best_fid, "world_size": self.dist.world_size,
             "rng": {"torch": own["torch"], "noise": self.noise.get_state(),
                     "data": self.data_rng.get_state(), "ranks": self.dist.all_gather(own),
@@ -631,6 +444,7 @@ class Trainer:
         self.scaler_g.load_state_dict(ckpt["scaler_g"])
         self.scaler_d.load_state_dict(ckpt["scaler_d"])
         self.batches.load_state_dict(ckpt["batches"])
+        self.game.load_state_dict(ckpt.get("game", {}))
         rng = ckpt["rng"]
         own = rng["ranks"][self.dist.rank] if "ranks" in rng else {"torch": rng["torch"]}  # (older checkpoints)
         torch.set_rng_state(own["torch"])
@@ -644,13 +458,8 @@ class Trainer:
         self.best_fid = float(ckpt.get("best_fid", math.inf))
 
     def export(self) -> Path:
-        """Write the EMA generator to run_dir/model (config.json + model.safetensors)."""
-        return modeling.save_pretrained(self.ema.model, self.run_dir / "model", self._data_info())
-
-    def _data_info(self) -> dict:
-        d = self.data
-        return {"source": self.cfg.data.source, "kind": d.kind, "shape": list(d.shape),
-                "class_names": getattr(d, "class_names", None) if self.num_classes else None}
+        """Write the game's EMA generator(s) to run_dir/model (config.json + model.safetensors)."""
+        return self.game.export(self.ema.model, self.run_dir / "model")
 
     def _non_finite_weights(self) -> str | None:
         """"G's weights" / "D's weights" if any is NaN or infinite (one host sync per network)."""
@@ -661,32 +470,12 @@ class Trainer:
         return None
 
 
-class Discriminating(nn.Module):
-    """D's two entry points behind one forward: DDP syncs gradients only of calls that go
-    through its forward, and ACGAN needs D.forward_with_classes."""
-
-    def __init__(self, D: nn.Module):
-        super().__init__()
-        self.D = D
-
-    def forward(self, x: Tensor, c: Tensor | None = None, with_classes: bool = False):
-        return self.D.forward_with_classes(x, c) if with_classes else self.D(x, c)
-
-
 def grad_norm(module: nn.Module) -> Tensor:
     """The L2 norm of all of a module's gradients together, without a host sync."""
     grads = [p.grad for p in module.parameters() if p.grad is not None]
     if not grads:
         return torch.zeros(())
     return torch.linalg.vector_norm(torch.stack(torch._foreach_norm(grads)))
-
-
-def point_scale(data) -> float:
-    """The std of 2-D data over all coordinates (1 for images), from a fixed sample."""
-    if data.kind != "points":
-        return 1.0
-    x = data.sample(10_000, torch.Generator().manual_seed(0)) if hasattr(data, "sample") else data.x
-    return float(x.float().std().clamp(min=1e-6))
 
 
 def train(cfg: Config | str | None, run_dir: str | Path, *, resume: str | None = None,

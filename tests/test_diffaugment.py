@@ -1,11 +1,11 @@
-"""ganforge.augment: DiffAugment's policies, shapes, determinism, gradients and geometry."""
+"""ganforge.diffaugment: DiffAugment's policies, shapes, determinism, gradients and geometry."""
 
 from __future__ import annotations
 
 import pytest
 import torch
 
-from ganforge.augment import (
+from ganforge.diffaugment import (
     DiffAugment,
     brightness,
     contrast,

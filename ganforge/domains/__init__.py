@@ -1,0 +1,19 @@
+"""What the data is: how a sample is drawn in a picture, probed for the collapse alarm and
+measured. One file per domain; `domain_for(data)` picks one by the data's `kind`, so the
+training loop never branches on it. (Music, audio, text, molecules and video come next.)"""
+
+from __future__ import annotations
+
+from ganforge.domains.images import ImagesDomain
+from ganforge.domains.points import PointsDomain
+from ganforge.errors import GanforgeError
+
+DOMAINS = {"points": PointsDomain, "images": ImagesDomain,
+           "pairs": ImagesDomain, "unpaired": ImagesDomain}  # the translation games' data are images too
+
+
+def domain_for(data):
+    """The domain of a loaded dataset (ganforge.data.load_data and friends), by its kind."""
+    if data.kind not in DOMAINS:
+        raise GanforgeError(f"no domain for data of kind '{data.kind}' (expected one of: {', '.join(DOMAINS)})")
+    return DOMAINS[data.kind](data)

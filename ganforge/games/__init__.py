@@ -1,0 +1,19 @@
+"""What is trained: one file per game, registered by the name `--game` takes.
+
+  generation   z (+ label) -> data: G(z, c) vs D(x, c)          (GANs, cGANs, ACGAN, ...)
+  pix2pix      paired x -> y: G(x) vs D(y, x), GAN + L1          (games/translation.py)
+  cycle        unpaired A <-> B: two G, two D, cycle + identity  (games/cycle.py)
+
+Adding a game is adding a file with a `Game` subclass (games/base.py) and a line here.
+"""
+
+from __future__ import annotations
+
+from ganforge.games.base import Context, Game, Phase
+from ganforge.games.cycle import CycleGame
+from ganforge.games.generation import GenerationGame
+from ganforge.games.translation import TranslationGame
+
+GAMES: dict[str, type[Game]] = {"generation": GenerationGame, "pix2pix": TranslationGame, "cycle": CycleGame}
+
+__all__ = ["GAMES", "Context", "Game", "Phase"]
