@@ -7,6 +7,7 @@ import logging
 import os
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
 import torch
@@ -26,6 +27,9 @@ PROGRESS_MIN_FILES = 200  # below this, decoding is quick enough to need no prog
 # What Pillow raises on files it cannot decode: unknown formats, truncation, bad chunks, bombs.
 DECODE_ERRORS = (OSError, ValueError, SyntaxError, EOFError, Image.DecompressionBombError)
 BACKGROUND = 255  # transparent pixels are composited onto white, as viewers show them
+# (opened image, (h, w), channels) -> uint8 (H', W', channels): fit_image, or another layout's
+# reader (side-by-side pairs); ValueError for an image it cannot use, reported as undecodable.
+Fit = Callable[[Image.Image, tuple[int, int], int], np.ndarray]
 
 
 def _list_files(root: Path) -> list[Path]:
@@ -79,12 +83,12 @@ def fit_image(im: Image.Image, resolution: Resolution, channels: int) -> np.ndar
     return array.reshape(out_h, out_w, channels)
 
 
-def _decode(path: Path, resolution: tuple[int, int], channels: int) -> np.ndarray | str:
+def _decode(path: Path, resolution: tuple[int, int], channels: int, fit: Fit = fit_image) -> np.ndarray | str:
     """One image as uint8 (H, W, C), or the one-line reason it could not be decoded."""
     try:
         with Image.open(path) as im:
             im.load()  # decode now, so that truncation raises here rather than later
-            return fit_image(im, resolution, channels)
+            return fit(im, resolution, channels)
     except DECODE_ERRORS as e:
         return " ".join(f"{type(e).__name__}: {e}".split())  # one line, whatever Pillow says
 
@@ -112,19 +116,21 @@ def _labels(rel_paths: list[Path]) -> tuple[torch.Tensor | None, list[str] | Non
     return torch.tensor([index[p.parts[0]] for p in rel_paths], dtype=torch.int64), names
 
 
-def _decode_all(files: list[Path], resolution: tuple[int, int], channels: int, root: Path) -> list:
+def _decode_all(files: list[Path], resolution: tuple[int, int], channels: int, root: Path,
+                fit: Fit = fit_image) -> list:
     # Pillow releases the GIL while decoding and resizing, so threads use every core.
     workers = min(8, os.cpu_count() or 1)
     with ThreadPoolExecutor(workers) as pool:
-        results = pool.map(lambda p: _decode(p, resolution, channels), files)
+        results = pool.map(lambda p: _decode(p, resolution, channels, fit), files)
         bar = tqdm(results, total=len(files), desc=f"decoding {root.name or root}", unit="img",
                    disable=len(files) <= PROGRESS_MIN_FILES)
         return list(bar)
 
 
-def _decode_folder(root: Path, files: list[Path], resolution: tuple[int, int], channels: int) -> cache.Decoded:
+def _decode_folder(root: Path, files: list[Path], resolution: tuple[int, int], channels: int,
+                   fit: Fit = fit_image) -> cache.Decoded:
     arrays, kept, skipped = [], [], []
-    for file, result in zip(files, _decode_all(files, resolution, channels, root)):
+    for file, result in zip(files, _decode_all(files, resolution, channels, root, fit)):
         rel = file.relative_to(root).as_posix()
         if isinstance(result, str):
             skipped.append([rel, result])
@@ -136,20 +142,35 @@ def _decode_folder(root: Path, files: list[Path], resolution: tuple[int, int], c
 
 
 def _decode_cached(root: Path, files: list[Path], resolution: tuple[int, int], channels: int,
-                   cache_dir: Path | None) -> cache.Decoded:
+                   cache_dir: Path | None, fit: Fit = fit_image) -> cache.Decoded:
     """Decode the folder, or read the decode cached in cache_dir while the folder is unchanged."""
     if cache_dir is None:
-        return _decode_folder(root, files, resolution, channels)
+        return _decode_folder(root, files, resolution, channels, fit)
     try:
         fp = cache.fingerprint(root, files, resolution, channels)
     except OSError:  # a file vanished while listing: decode, and cache nothing
-        return _decode_folder(root, files, resolution, channels)
+        return _decode_folder(root, files, resolution, channels, fit)
     decoded = cache.read(cache_dir, root, resolution, channels, fp)
     if decoded is None:
-        decoded = _decode_folder(root, files, resolution, channels)
+        decoded = _decode_folder(root, files, resolution, channels, fit)
         if decoded.kept:
             cache.write(cache_dir, root, resolution, channels, fp, decoded)
     return decoded
+
+
+def list_files(root: str | Path) -> list[Path]:
+    """Every file under ``root`` (recursively, sorted), hidden files and folders left out."""
+    return _list_files(Path(root))
+
+
+def decode_files(root: str | Path, files: list[Path], resolution: Resolution, channels: int,
+                 cache_dir: str | Path | None = None, fit: Fit = fit_image) -> cache.Decoded:
+    """Decode ``files`` (under ``root``) with ``fit`` on threads, cached in ``cache_dir`` as
+    load_image_folder caches (give a different ``fit`` its own cache_dir). Undecodable files
+    come back in ``.skipped`` with their reasons, for the caller to report."""
+    root = Path(root)
+    return _decode_cached(root, files, image_size(resolution), channels,
+                          None if cache_dir is None else Path(cache_dir), fit)
 
 
 def load_image_folder(path: str | Path, resolution: Resolution | None, channels: int = 3,
