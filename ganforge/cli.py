@@ -2,6 +2,7 @@
 
   ganforge train --preset ring8            ganforge presets
   ganforge generate runs/ring8 --n 2500 --out ring.npy
+  ganforge translate runs/edges2fashion sketch.png --out out/
   ganforge evaluate runs/ring8             ganforge demo
 """
 
@@ -23,7 +24,16 @@ EXAMPLES = {
   ganforge train --data grid25 --loss wgan-gp --n-critic 5 --steps 3000
   ganforge train --preset fashion-dcgan --minutes 10 # as far as 10 minutes get, then export
   ganforge train --preset fashion-dcgan --dry-run    # show the resolved config, train nothing
-  ganforge train --out runs/ring8 --resume latest    # continue exactly where it stopped""",
+  ganforge train --out runs/ring8 --resume latest    # continue exactly where it stopped
+  ganforge train --preset edges2fashion              # pix2pix: edge maps -> clothes
+  ganforge train --game pix2pix --data ./facades --resolution 128 --jitter --flip   # A/ + B/ or A|B images
+  ganforge train --game pix2pix --data fashion-mnist --pairs downscale:4 --resolution 32
+  ganforge train --preset sneaker2boot               # CycleGAN between two Fashion-MNIST classes
+  ganforge train --preset folder-cycle --data ./summer --data-b ./winter""",
+    "translate": """examples:
+  ganforge translate runs/edges2fashion sketch.png --out out/          # out/sketch.png
+  ganforge translate runs/facades ./photos --out out/                  # every image in a folder
+  ganforge translate runs/sneaker2boot a.png b.png --out out/ --direction b2a   # CycleGAN: boots -> sneakers""",
     "generate": """examples:
   ganforge generate runs/ring8 --n 2500 --out ring.npy     # float32 (N, 2) points
   ganforge generate runs/digits --n 64 --out grid.png      # an 8x8 grid
@@ -83,11 +93,24 @@ def _parser() -> argparse.ArgumentParser:
     t = command("train", "train a GAN (from a preset, options or a config file)")
     t.add_argument("--preset", help="named preset (see `ganforge presets`)")
     t.add_argument("--config", type=Path, help="YAML/JSON config file (a run's config.yaml works)")
-    t.add_argument("--data", help="dataset name (ring8, grid25, spiral, moons, digits, fashion-mnist) or a path")
+    t.add_argument("--game", help="what is trained: generation (default), pix2pix (paired x -> y), cycle (unpaired A <-> B)")
+    t.add_argument("--data", help="dataset name (ring8, grid25, spiral, moons, digits, fashion-mnist) or a path; "
+                                  "a class of one: fashion-mnist:sneaker")
+    t.add_argument("--data-b", help="cycle: domain B (--data is domain A), a folder or e.g. fashion-mnist:ankle-boot")
+    t.add_argument("--pairs", metavar="RECIPE", help="pix2pix: make inputs from --data: edges, gray, downscale:N, mask "
+                                                     "(default: a folder of A/ + B/ or side-by-side A|B images; swap: B -> A)")
+    t.add_argument("--jitter", action="store_true", default=None, help="pix2pix/cycle: store 1.125x bigger, crop at random")
+    t.add_argument("--flip", action="store_true", default=None, help="pix2pix/cycle: random horizontal flips")
+    t.add_argument("--holdout", type=int, help="pix2pix/cycle: examples held out for samples and metrics (default: a tenth, at most 200)")
+    t.add_argument("--l1-weight", type=float, help="pix2pix: lambda of the L1 term (default 100; 0: cGAN only)")
+    t.add_argument("--cycle-weight", type=float, help="cycle: lambda of each cycle-consistency term (default 10)")
+    t.add_argument("--norm", choices=("batch", "instance", "none"), help="pix2pix/cycle: normalisation in G and D")
+    t.add_argument("--d-layers", type=int, help="pix2pix/cycle: PatchGAN stride-2 layers (3: 70x70 patches)")
     t.add_argument("--resolution", type=_resolution, metavar="SIDE|WxH",
                    help="image size: a side in pixels (64) or WIDTHxHEIGHT (64x48)")
     t.add_argument("--channels", type=int, choices=(1, 3), help="image channels")
-    t.add_argument("--model", help="model family: toy, mlp, dcgan, resnet (default: toy for points, dcgan for images)")
+    t.add_argument("--model", help="model family: toy, mlp, dcgan, resnet (default: toy for points, dcgan for images); "
+                                   "pix2pix: unet (default) or resnet-translator")
     t.add_argument("--z-dim", type=int, help="latent size")
     t.add_argument("--width", type=int, help="hidden units (toy, mlp) or base channels (dcgan)")
     t.add_argument("--spectral-norm", action="store_true", default=None, help="spectral norm in D")
@@ -143,6 +166,13 @@ def _parser() -> argparse.ArgumentParser:
     g.add_argument("--method", choices=("slerp", "lerp"), default="slerp",
                    help="spherical (default) or linear interpolation")
 
+    tr = command("translate", "translate images with a pix2pix or CycleGAN model (x -> y)")
+    tr.add_argument("model", type=Path, help="an exported translator or a pix2pix/cycle run directory")
+    tr.add_argument("inputs", type=Path, nargs="+", metavar="INPUT", help="image files or folders of images")
+    tr.add_argument("--out", type=Path, required=True, help="folder for the translated images (PNG, one per input)")
+    tr.add_argument("--direction", choices=("a2b", "b2a"), help="CycleGAN models: which way (default a2b)")
+    tr.add_argument("--batch-size", type=int, default=16, help="images of one size per forward pass (default 16)")
+
     pr = command("project", "find the latent z whose generated image is closest to a real image")
     pr.add_argument("model", type=Path, help="an exported model directory or a run directory")
     pr.add_argument("image", type=Path, help="an image file (resized to the model's resolution)")
@@ -179,6 +209,9 @@ def _parser() -> argparse.ArgumentParser:
 
 
 OVERRIDES = {  # CLI flag -> (config section, field)
+    "game": ("game", "name"), "l1_weight": ("game", "l1_weight"), "cycle_weight": ("game", "cycle_weight"),
+    "data_b": ("data", "source_b"), "pairs": ("data", "pairs"), "jitter": ("data", "jitter"), "flip": ("data", "flip"),
+    "holdout": ("data", "holdout"), "norm": ("model", "norm"), "d_layers": ("model", "d_layers"),
     "data": ("data", "source"), "resolution": ("data", "resolution"), "channels": ("data", "channels"),
     "model": ("model", "family"), "z_dim": ("model", "z_dim"), "width": ("model", "width"),
     "spectral_norm": ("model", "spectral_norm"), "conditional": ("model", "conditional"),
@@ -204,7 +237,7 @@ def _train_config(args: argparse.Namespace):
     for flag, (section, name) in OVERRIDES.items():
         value = getattr(args, flag)
         if value is not None:
-            overrides.setdefault(section, {})[name] = str(value) if flag == "data" else value
+            overrides.setdefault(section, {})[name] = str(value) if flag in ("data", "data_b") else value
     return merge(cfg, overrides)
 
 
@@ -309,6 +342,18 @@ def _interpolate(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_translate(args: argparse.Namespace) -> int:
+    from ganforge.pipelines.translate import TranslatePipeline
+
+    pipe = TranslatePipeline.from_pretrained(args.model)
+    written, notes = pipe.translate_files(args.inputs, args.out, direction=args.direction, batch_size=args.batch_size)
+    for note in notes:
+        print(note, file=sys.stderr)
+    way = f" ({pipe.direction_name(args.direction)})" if pipe.two_way else ""
+    print(f"wrote {len(written)} translated image(s){way} to {args.out}")
+    return 0
+
+
 def cmd_project(args: argparse.Namespace) -> int:
     import numpy as np
     import torch
@@ -383,7 +428,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    handler = {"train": cmd_train, "generate": cmd_generate, "evaluate": cmd_evaluate,
+    handler = {"train": cmd_train, "generate": cmd_generate, "translate": cmd_translate, "evaluate": cmd_evaluate,
                "presets": cmd_presets, "demo": cmd_demo, "serve": cmd_serve,
                "project": cmd_project, "report": cmd_report}[args.command]
     try:

@@ -41,6 +41,10 @@ def evaluate(path: str | Path, metrics: list[str] | None = None, n: int | None =
     already extracted (the trainer's ranks each extract a share)."""
     path = Path(path)
     G = G if G is not None else modeling.load(path)
+    if getattr(G, "kind", None) == "translator":
+        raise GanforgeError(f"{path}: a translator (pix2pix/CycleGAN) is measured on its held-out pairs during "
+                            "training (Metric/l1, psnr, cycle_l1 in metrics.jsonl) and by benchmarks/translation.py; "
+                            "evaluate measures generators")
     info = getattr(G, "data_info", None) or {}
     source = info.get("source")
     if G.resolution == 0:

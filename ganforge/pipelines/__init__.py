@@ -3,5 +3,7 @@
 from ganforge.pipelines.generate import GeneratePipeline
 from ganforge.pipelines.interpolate import InterpolatePipeline, lerp, slerp
 from ganforge.pipelines.project import Projection, ProjectPipeline
+from ganforge.pipelines.translate import TranslatePipeline
 
-__all__ = ["GeneratePipeline", "InterpolatePipeline", "ProjectPipeline", "Projection", "lerp", "slerp"]
+__all__ = ["GeneratePipeline", "InterpolatePipeline", "ProjectPipeline", "Projection", "TranslatePipeline",
+           "lerp", "slerp"]

@@ -8,10 +8,14 @@ import torch
 from torch import nn
 
 from ganforge import modeling
+from ganforge.errors import GanforgeError
 
 
 class Pipeline:
     def __init__(self, generator: nn.Module, device: str | torch.device = "cpu"):
+        if getattr(generator, "kind", None) == "translator" and type(self).__name__ != "TranslatePipeline":
+            raise GanforgeError("this model is a translator (image -> image), not a generator: "
+                                "use `ganforge translate` (or TranslatePipeline)")
         self.G = generator.to(device).eval()
         self.device = torch.device(device)
 

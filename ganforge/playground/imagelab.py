@@ -61,6 +61,8 @@ class ImageLab:
         self.folder, self.rel, self.G, self.seen = folder, rel, None, ()
         if info["kind"] == "model" or info.get("has_model"):
             self.G = modeling.load(folder)
+            if getattr(self.G, "kind", None) == "translator":  # no z to sample: its pictures and curves only
+                self.G = None
         self.offsets = [0.0] * DIRECTIONS
         g = torch.Generator().manual_seed(1234)
         z_dim = self.G.z_dim if self.G is not None else 1
