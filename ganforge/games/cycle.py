@@ -135,10 +135,9 @@ class CycleGame(Game):
             report(f"Loss/D_{side.upper()}/real", loss_real)
             report(f"Loss/D_{side.upper()}/fake", loss_fake)
             loss = loss + 0.5 * self.scale * (loss_real + loss_fake)  # halved: D learns slower than G
-            if side == "b" and self.ctx.detailed:  # the health signals of D_B (A -> B is the headline)
-                report("D/real_logit", real_logits.detach().mean())
-                report("D/fake_logit", fake_logits.detach().mean())
-                report("D/sign_real", real_logits.detach().sign().mean())
+            if self.ctx.detailed:  # (LSGAN's outputs aim at 1 and 0: no sigmoid, no sign signal)
+                report(f"D_{side.upper()}/real_output", real_logits.detach().mean())
+                report(f"D_{side.upper()}/fake_output", fake_logits.detach().mean())
         self._fakes = {}
         report("Loss/D", loss)
         return loss
