@@ -171,7 +171,6 @@ def _parser() -> argparse.ArgumentParser:
     tr.add_argument("inputs", type=Path, nargs="+", metavar="INPUT", help="image files or folders of images")
     tr.add_argument("--out", type=Path, required=True, help="folder for the translated images (PNG, one per input)")
     tr.add_argument("--direction", choices=("a2b", "b2a"), help="CycleGAN models: which way (default a2b)")
-    tr.add_argument("--batch-size", type=int, default=16, help="images of one size per forward pass (default 16)")
 
     pr = command("project", "find the latent z whose generated image is closest to a real image")
     pr.add_argument("model", type=Path, help="an exported model directory or a run directory")
@@ -346,7 +345,7 @@ def cmd_translate(args: argparse.Namespace) -> int:
     from ganforge.pipelines.translate import TranslatePipeline
 
     pipe = TranslatePipeline.from_pretrained(args.model)
-    written, notes = pipe.translate_files(args.inputs, args.out, direction=args.direction, batch_size=args.batch_size)
+    written, notes = pipe.translate_files(args.inputs, args.out, direction=args.direction)
     for note in notes:
         print(note, file=sys.stderr)
     way = f" ({pipe.direction_name(args.direction)})" if pipe.two_way else ""

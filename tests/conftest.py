@@ -1,8 +1,9 @@
 """Shared fixtures: tiny seeded configs, a one-call trainer, CLI helpers and state comparison.
 
-Every run here is real training, kept tiny: ring8 with a 32-wide toy MLP, or scikit-learn's
-digits at 8 px with an 8-channel DCGAN. `threads: 1` because on a 2-core CPU torch's
-thread pool makes such small steps many times slower than one thread does.
+Every run here is real training, kept tiny: ring8 with a 32-wide toy MLP, scikit-learn's
+digits at 8 px with an 8-channel DCGAN, or at 16 px with 8-channel pix2pix and CycleGAN
+networks. `threads: 1` because on a 2-core CPU torch's thread pool makes such small steps
+many times slower than one thread does.
 """
 
 from __future__ import annotations
@@ -32,6 +33,19 @@ BASES: dict[str, dict[str, Any]] = {
                "model": {"family": "dcgan", "z_dim": 16, "width": 8},
                "train": {**TRAIN, "steps": 8, "batch_size": 32, "sample_every": 4,
                          "checkpoint_every": 4, "log_every": 2}},
+    # the translation games on digits at 16 px (a 4-deep U-Net, 2-layer PatchGANs), batch 8:
+    # pix2pix from edge maps (its defaults: U-Net with dropout, BatchNorm, GAN + 100 L1);
+    # CycleGAN between two classes (2 residual blocks a translator, a pool of 4 per D)
+    "pix2pix": {"game": {"name": "pix2pix"},
+                "data": {"source": "digits", "resolution": 16, "pairs": "edges", "holdout": 32},
+                "model": {"width": 8, "d_layers": 2},
+                "train": {**TRAIN, "steps": 8, "batch_size": 8, "sample_every": 4,
+                          "checkpoint_every": 4, "log_every": 2}},
+    "cycle": {"game": {"name": "cycle", "pool_size": 4},
+              "data": {"source": "digits:3", "source_b": "digits:8", "resolution": 16, "holdout": 8},
+              "model": {"width": 8, "d_layers": 2, "blocks": 2},
+              "train": {**TRAIN, "steps": 8, "batch_size": 8, "sample_every": 4,
+                        "checkpoint_every": 4, "log_every": 2}},
 }
 
 
@@ -83,7 +97,7 @@ def trainer_state(t: Trainer) -> dict[str, Any]:
     return {"G": t.G.state_dict(), "D": t.D.state_dict(), "G_ema": t.ema.model.state_dict(),
             "opt_g": t.opt_g.state_dict(), "opt_d": t.opt_d.state_dict(), "step": t.step,
             "rng": {"noise": t.noise.get_state(), "data": t.data_rng.get_state()},
-            "batches": t.batches.state_dict()}
+            "batches": t.batches.state_dict(), "game": t.game.state_dict()}  # (CycleGAN: its pools)
 
 
 # ----------------------------------------------------------------- run directories
@@ -116,6 +130,18 @@ def trained_runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     for name, cfg in configs.items():
         train_run(cfg, root / name)
     return {name: root / name for name in configs}
+
+
+@pytest.fixture(scope="session")
+def translation_runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, SimpleNamespace]:
+    """Finished tiny "pix2pix" and "cycle" runs, evaluated on their held-out images every 4
+    of their 8 steps: {name: (run, trainer)}, shared read-only by the games and translate tests."""
+    root = tmp_path_factory.mktemp("translators")
+    runs = {}
+    for name in ("pix2pix", "cycle"):
+        trainer = train_run(tiny_config(name, train={"eval_every": 4}), root / name)
+        runs[name] = SimpleNamespace(run=root / name, trainer=trainer)
+    return runs
 
 
 @pytest.fixture

@@ -27,3 +27,20 @@ SCENARIOS = {
 # the control: BatchNorm per process (the default) normalises 16-sample slices, not the 32
 # of the global batch, so this run must NOT equal one process's
 CONTROLS = {"batchnorm-per-process": lambda: _config(train={"sync_batchnorm": False})}
+
+# The translation games (tests/test_games.py launches these in a torchrun of their own): digits
+# at 16 px, global batch 8 (4 per process), random crops and flips drawn for the global batch.
+# pix2pix's U-Net draws dropout per process, as any network with dropout does under DDP, so
+# its scenario uses the other generator the game takes, the ResNet translator, with BatchNorm
+# in G and in the PatchGAN synchronised (_BASE's sync_batchnorm). CycleGAN: instance norm, and
+# a pool of 4 per D that the first step fills, so later steps swap pooled images in at random.
+_JITTER = {"resolution": 16, "holdout": 16, "jitter": True, "flip": True}
+_TRANSLATORS = {"width": 8, "d_layers": 2, "blocks": 1}
+
+GAME_SCENARIOS = {
+    "pix2pix": lambda: _config(game={"name": "pix2pix"}, data={**_JITTER, "pairs": "edges"},
+                               model={**_TRANSLATORS, "family": "resnet-translator"}, train={"batch_size": 8}),
+    "cycle": lambda: _config(game={"name": "cycle", "pool_size": 4},
+                             data={**_JITTER, "source": "digits:3", "source_b": "digits:8"},
+                             model={**_TRANSLATORS, "family": "auto"}, train={"batch_size": 8}),
+}

@@ -1,6 +1,7 @@
 """Run by tests/test_distributed.py under torchrun (2 gloo processes): trains the scenarios
 the test names with the real Trainer, checks after every step that both ranks hold the
-same weights, and saves rank 0's weights and D's gradients for comparison with one process.
+same weights, and saves rank 0's weights (and game state) and D's gradients for comparison
+with one process.
 
     torchrun --standalone --nproc_per_node 2 tests/ddp_worker.py OUT_DIR SCENARIO...
 """
@@ -13,7 +14,7 @@ import torch
 import torch.distributed as dist
 
 sys.path.insert(0, str(Path(__file__).parent))
-from ddp_scenarios import CONTROLS, SCENARIOS, STEPS  # noqa: E402
+from ddp_scenarios import CONTROLS, GAME_SCENARIOS, SCENARIOS, STEPS  # noqa: E402
 
 from ganforge.training.distributed import exit_process  # noqa: E402
 from ganforge.training.trainer import Trainer  # noqa: E402
@@ -26,7 +27,7 @@ def flat(module: torch.nn.Module) -> torch.Tensor:
 def main(out: Path, names: list[str]) -> None:
     report = {}
     for name in names:
-        trainer = Trainer({**SCENARIOS, **CONTROLS}[name](), out / name, progress=False)
+        trainer = Trainer({**SCENARIOS, **CONTROLS, **GAME_SCENARIOS}[name](), out / name, progress=False)
         worst = 0.0
         for _ in range(STEPS):
             trainer.train_step()
@@ -41,7 +42,9 @@ def main(out: Path, names: list[str]) -> None:
             trainer.evaluate()
             report[f"{name}/metrics"] = trainer.stats.collect()
         if dist.get_rank() == 0:
-            torch.save({"G": trainer.G.state_dict(), "D": trainer.D.state_dict()}, out / f"{name}-weights.pt")
+            # (the game's own state too: CycleGAN's history pools, gathered from both ranks)
+            torch.save({"G": trainer.G.state_dict(), "D": trainer.D.state_dict(), "game": trainer.game.state_dict()},
+                       out / f"{name}-weights.pt")
         report[f"{name}/rank_difference"] = worst
     if dist.get_rank() == 0:
         (out / "report.json").write_text(json.dumps(report))

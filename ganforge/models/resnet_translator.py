@@ -19,6 +19,7 @@ from ganforge.resolution import hparam
 from ganforge.resolution import size as image_size
 
 MULTIPLE = 4  # two halvings
+MIN_SIZE = 2 * MULTIPLE  # the residual blocks' reflection pads need maps of at least 2 px
 
 
 def default_blocks(hw: tuple[int, int]) -> int:
@@ -48,6 +49,7 @@ class Generator(nn.Module):
 
     kind = "translator"
     multiple = MULTIPLE
+    min_size = MIN_SIZE  # the smallest side it takes (the translate pipeline pads smaller images up to it)
 
     def __init__(self, in_channels: int, channels: int, resolution: int | list[int], width: int = 64,
                  blocks: int | None = None, norm: str = "instance"):

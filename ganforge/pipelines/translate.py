@@ -78,8 +78,7 @@ class TranslatePipeline(Pipeline):
     def _translate(self, net: torch.nn.Module, x: torch.Tensor) -> torch.Tensor:
         """(B, C, H, W) -> (B, C', H, W): padded to the model's multiple, cropped back."""
         h, w = x.shape[-2:]
-        m = net.multiple
-        ph, pw = -h % m, -w % m
+        ph, pw = _padding(net, h, w)
         x = x.float().to(self.device)
         if ph or pw:  # reflect where the image is big enough for it, else repeat the edge
             mode = "reflect" if ph < h and pw < w else "replicate"
@@ -88,12 +87,11 @@ class TranslatePipeline(Pipeline):
         return y[..., ph // 2:ph // 2 + h, pw // 2:pw // 2 + w].clamp(-1, 1).cpu()
 
     def translate_files(self, inputs: Sequence[str | Path], out_dir: str | Path, *, direction: str | None = None,
-                        batch_size: int = 16, progress: bool = True) -> tuple[list[Path], list[str]]:
+                        progress: bool = True) -> tuple[list[Path], list[str]]:
         """Translate image files and folders of images into out_dir (PNG, the input's name;
         a folder's sub-folders kept). Never overwrites: an existing output is an error.
-        Returns the files written and notes (padding, undecodable inputs skipped)."""
-        if batch_size < 1:
-            raise GanforgeError(f"--batch-size must be at least 1, got {batch_size}")
+        Returns the files written and notes (padding, undecodable inputs skipped). One image
+        a forward pass: files come in any sizes, and one at a time bounds the memory."""
         net = self._net(direction)
         jobs = _jobs(inputs, Path(out_dir))
         taken = [str(out) for _, out in jobs if out.exists()]
@@ -107,7 +105,7 @@ class TranslatePipeline(Pipeline):
             if x is None:
                 continue
             h, w = x.shape[-2:]
-            padded += bool(h % net.multiple or w % net.multiple)
+            padded += any(_padding(net, h, w))
             if trained is not None and (max(h / trained[0], w / trained[1]) > 2 or min(h / trained[0], w / trained[1]) < 0.5):
                 notes.append(f"note: {src} is {describe((h, w))}; the model was trained on {describe(tuple(trained))} "
                              "images (it translates any size, best near that one)")
@@ -118,6 +116,13 @@ class TranslatePipeline(Pipeline):
         if not written:
             raise GanforgeError("no input could be translated" + (f": {notes[0]}" if notes else ""))
         return written, notes
+
+
+def _padding(net: torch.nn.Module, h: int, w: int) -> tuple[int, int]:
+    """Rows and columns to add: up to the next multiple of the model's `multiple`, and to its
+    `min_size` (a ResNet translator's 8 px) where the image is smaller."""
+    m, least = net.multiple, getattr(net, "min_size", net.multiple)
+    return max(-h % m, least - h), max(-w % m, least - w)
 
 
 def _jobs(inputs: Sequence[str | Path], out_dir: Path) -> list[tuple[Path, Path]]:
