@@ -26,7 +26,6 @@ from PIL import Image
 from torch import nn
 
 import ganforge
-from ganforge.cli import main
 from ganforge.data.idx import FASHION_MNIST_ROOT
 from ganforge.training import checkpoint
 from ganforge.training.trainer import Trainer
@@ -34,25 +33,10 @@ from ganforge.viz.grid import to_uint8
 
 sys.path.insert(0, str(Path(__file__).parent))
 from ddp_scenarios import GAME_SCENARIOS, STEPS  # noqa: E402
+from test_cli import assert_one_line_error, run_cli  # noqa: E402
 
 GAMES = ["pix2pix", "cycle"]
 WORKER = Path(__file__).parent / "ddp_worker.py"
-
-
-def run_cli(capsys, *argv) -> tuple[int, str, str]:
-    code = main([str(a) for a in argv])
-    out, err = capsys.readouterr()
-    return code, out, err
-
-
-def assert_one_line_error(code: int, err: str, *fragments: str) -> str:
-    assert code == 2, err
-    lines = err.strip().splitlines()
-    assert len(lines) == 1, f"expected one line on stderr, got:\n{err}"
-    assert lines[0].startswith("error: ") and "Traceback" not in err, lines[0]
-    for fragment in fragments:
-        assert fragment in lines[0], f"{fragment!r} not in {lines[0]!r}"
-    return lines[0]
 
 
 @pytest.fixture

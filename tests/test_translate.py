@@ -16,28 +16,12 @@ import torch.nn.functional as F
 from PIL import Image
 
 from ganforge import modeling
-from ganforge.cli import main
 from ganforge.errors import GanforgeError
 from ganforge.models import dcgan, unet
 from ganforge.pipelines.generate import GeneratePipeline
 from ganforge.pipelines.translate import TranslatePipeline
 from ganforge.viz.grid import to_uint8
-
-
-def run_cli(capsys, *argv) -> tuple[int, str, str]:
-    code = main([str(a) for a in argv])
-    out, err = capsys.readouterr()
-    return code, out, err
-
-
-def assert_one_line_error(code: int, err: str, *fragments: str) -> str:
-    assert code == 2, err
-    lines = err.strip().splitlines()
-    assert len(lines) == 1, f"expected one line on stderr, got:\n{err}"
-    assert lines[0].startswith("error: ") and "Traceback" not in err, lines[0]
-    for fragment in fragments:
-        assert fragment in lines[0], f"{fragment!r} not in {lines[0]!r}"
-    return lines[0]
+from test_cli import assert_one_line_error, run_cli  # noqa: E402  (tests/ is on sys.path)
 
 
 def picture(path: Path, w: int, h: int, mode: str = "L", seed: int = 0) -> Path:

@@ -20,8 +20,8 @@ from ganforge.domains import domain_for
 from ganforge.errors import GanforgeError
 from ganforge.games.base import Context, Game, Phase
 from ganforge.games.pool import HistoryPool
-from ganforge.games.translation import (adversarial_scale, check_patch_layers, check_translation_options, holdout_count,
-                                        jitter_size, side_by_side)
+from ganforge.games.translation import (HeldOut, HeldOutEvaluation, adversarial_scale, check_patch_layers,
+                                        check_translation_options, holdout_count, jitter_size, side_by_side)
 from ganforge.losses import LOSSES
 from ganforge.models import patchgan, translator_pair
 from ganforge.training.batches import to_model_range
@@ -40,7 +40,7 @@ class PatchGANPair(nn.Module):
         return self.a(x) if side == "a" else self.b(x)
 
 
-class CycleGame(Game):
+class CycleGame(HeldOut, Game):
     name = "cycle"
     families = ("resnet-translator",)
 
@@ -159,16 +159,6 @@ class CycleGame(Game):
         self.domain.save_picture(picture, path, nrow=self.nrow)
         return picture
 
-    @torch.no_grad()
-    def probe(self, G: nn.Module) -> Tensor:
-        G.eval()
-        x = G(self.held_a[:self.domain.probe_count], "a2b")
-        G.train()
-        return x
-
-    def real_probe(self) -> Tensor:
-        return self.held_b[:self.domain.probe_count]
-
     def evaluation(self):
         return CycleEvaluation(self.held_a, self.held_b, self.ctx.cfg.train.eval_every)
 
@@ -179,15 +169,9 @@ class CycleGame(Game):
                 "shape": [self.data.shape[0], h, w], "in_shape": [self.data.a_shape[0], h, w], "class_names": None}
 
 
-class CycleEvaluation:
+class CycleEvaluation(HeldOutEvaluation):
     """Cycle-consistency L1 on the held-out images of each side (every `every` steps and at
     the end, when `every` > 0)."""
-
-    def __init__(self, a: Tensor, b: Tensor, every: int, batch: int = 64):
-        self.a, self.b, self.every, self.batch = a, b, every, batch
-
-    def due(self, step: int, last: bool) -> bool:
-        return self.every > 0 and (last or step % self.every == 0)
 
     @torch.no_grad()
     def __call__(self, G: nn.Module, data_info: dict, dist) -> dict[str, float]:
@@ -196,6 +180,3 @@ class CycleEvaluation:
                    for i in range(0, len(x), self.batch)]
             return float(torch.cat(err).mean())
         return {"cycle_l1_a": cycle(self.a, "a2b", "b2a"), "cycle_l1_b": cycle(self.b, "b2a", "a2b")}
-
-    def alarms(self, health, step: int, result: dict[str, float]) -> list:
-        return []

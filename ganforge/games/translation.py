@@ -75,7 +75,23 @@ def side_by_side(*columns: Tensor) -> Tensor:
     return torch.stack(columns, dim=1).flatten(0, 1)
 
 
-class TranslationGame(Game):
+class HeldOut:
+    """What both translation games do with their held-out inputs `held_a` and targets `held_b`
+    (on the device, at the networks' size): probe the collapse alarm. (CycleGAN's G goes a2b
+    when no direction is given.)"""
+
+    @torch.no_grad()
+    def probe(self, G: nn.Module) -> Tensor:
+        G.eval()
+        x = G(self.held_a[:self.domain.probe_count])
+        G.train()
+        return x
+
+    def real_probe(self) -> Tensor:
+        return self.held_b[:self.domain.probe_count]
+
+
+class TranslationGame(HeldOut, Game):
     name = "pix2pix"
     families = ("unet", "resnet-translator")
     g_graph_spans_phases = True  # the D step's fakes are the G step's: one G forward a step
@@ -174,16 +190,6 @@ class TranslationGame(Game):
         picture = side_by_side(a, G_ema(a), b)
         self.domain.save_picture(picture, path, nrow=self.nrow)
         return picture
-
-    @torch.no_grad()
-    def probe(self, G: nn.Module) -> Tensor:
-        G.eval()
-        x = G(self.held_a[:self.domain.probe_count])
-        G.train()
-        return x
-
-    def real_probe(self) -> Tensor:
-        return self.held_b[:self.domain.probe_count]
 
     def evaluation(self):
         return HeldOutEvaluation(self.held_a, self.held_b, self.ctx.cfg.train.eval_every)
