@@ -227,9 +227,10 @@ OVERRIDES = {  # CLI flag -> (config section, field)
 
 
 def _train_config(args: argparse.Namespace):
-    from ganforge.config import Config, merge, preset_config
+    from ganforge.config import Config, game_config, merge, preset_config
 
-    cfg = Config.load(args.config) if args.config else preset_config(args.preset) if args.preset else Config()
+    cfg = (Config.load(args.config) if args.config else preset_config(args.preset) if args.preset
+           else game_config(args.game or "generation"))  # a game's own defaults: its papers' settings
     overrides: dict[str, dict] = {}
     if args.lr is not None:
         overrides.setdefault("optim", {}).update(lr_g=args.lr, lr_d=args.lr)

@@ -270,6 +270,28 @@ def _check_numbers(cfg: Config) -> None:
         raise GanforgeError(f"option train.minutes must be >= 0 (0: no time budget), got {cfg.train.minutes!r}")
 
 
+# What each game trains with unless told otherwise (the generation game: the dataclasses'
+# defaults): the papers' settings, as pytorch-CycleGAN-and-pix2pix uses them.
+GAME_DEFAULTS: dict[str, dict[str, Any]] = {
+    "generation": {},
+    "pix2pix": {"model": {"width": 64}, "loss": {"name": "non-saturating"},
+                "train": {"batch_size": 4, "ema_half_life": 0.0, "eval_every": 1000}},
+    "cycle": {"model": {"width": 64}, "loss": {"name": "lsgan"},
+              "optim": {"lr_decay": "linear", "warmup": 0.5},  # constant, then linearly to 0 over the second half
+              "train": {"batch_size": 1, "ema_half_life": 0.0, "eval_every": 1000}},
+}
+
+
+def game_config(name: str) -> Config:
+    """A Config with the game's own defaults (`ganforge train --game NAME` starts from it)."""
+    from ganforge.games import GAMES
+    if name not in GAMES:
+        raise GanforgeError(f"unknown game '{name}' (expected one of: {', '.join(GAMES)})")
+    cfg = merge(Config(), GAME_DEFAULTS.get(name, {}))
+    cfg.game.name = name
+    return cfg
+
+
 @dataclass(frozen=True)
 class Preset:
     description: str
@@ -373,6 +395,7 @@ PRESETS: dict[str, Preset] = {
 def preset_config(name: str) -> Config:
     if name not in PRESETS:
         raise GanforgeError(f"unknown preset '{name}' (expected one of: {', '.join(PRESETS)})")
-    cfg = merge(Config(), PRESETS[name].overrides)
+    game = PRESETS[name].overrides.get("game", {}).get("name", "generation")
+    cfg = merge(game_config(game), PRESETS[name].overrides)
     cfg.preset = name
     return cfg
