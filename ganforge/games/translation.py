@@ -64,6 +64,9 @@ def check_patch_layers(layers: int, hw: tuple[int, int]) -> None:
 
 def holdout_count(requested: int, n: int) -> int:
     """-1 (auto): a tenth of the data, at least 1 and at most 200."""
+    if requested == 0:
+        raise GanforgeError("--holdout 0: the translation games picture and measure held-out examples; "
+                            "hold out at least 1 (default: a tenth, at most 200)")
     return max(1, min(200, n // 10)) if requested < 0 else requested
 
 
