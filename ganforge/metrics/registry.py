@@ -96,13 +96,21 @@ def _together(metrics: list[Metric], options: Mapping[str, Mapping[str, Any]], i
             and all(set(options.get(n, {})) <= {"k"} for n in mine) and all(n in inputs for n in FEATURES))
 
 
+def _is(fake_logits: Any, **options: Any) -> dict[str, float]:
+    if fake_logits is None:
+        raise GanforgeError("metric 'is' needs the samples' class logits and this feature extractor gives none "
+                            "(inception-v3-fid with the NVlabs TorchScript weights ends at the 2,048 pool "
+                            "features; pytorch-fid's pt_inception-2015-12-05-6726825d.pth has the logits)")
+    return inception_score(fake_logits, **options)
+
+
 def _fid(real: Any, fake: Any) -> dict[str, float]:
     return {"fid": fid(real, fake)}
 
 
 register("fid", _fid, FEATURES, "Fréchet distance of Gaussians fitted to real and fake features")
 register("kid", kid, FEATURES, "kernel distance: unbiased MMD^2, cubic polynomial kernel, mean/std over subsets")
-register("is", inception_score, ("fake_logits",), "Inception Score of the samples' class predictions")
+register("is", _is, ("fake_logits",), "Inception Score of the samples' class predictions")
 register("pr", precision_recall, FEATURES, "improved precision and recall (k-NN balls, k=3)")
 register("dc", density_coverage, FEATURES, "density and coverage (k-NN balls, k=5)")
 
