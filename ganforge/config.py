@@ -98,7 +98,7 @@ class TrainConfig:
     amp: str = "auto"                # auto (bf16/fp16 on CUDA), off
     threads: int = 0                 # torch CPU threads; 0 = auto: all cores, unless you set torch's count
                                      # (torch.set_num_threads after importing ganforge, or OMP_NUM_THREADS)
-    channels_last: str = "auto"      # NHWC memory for image models: auto (CPU, CUDA), on, off
+    channels_last: str = "auto"      # NHWC memory for image models: auto (CPU, CUDA; translation games CUDA only), on, off
     reuse_fakes: bool = False        # the G step reuses the D step's fakes: one G forward a step
     tensorboard: bool = False        # also log to RUN_DIR/tensorboard (pip install tensorboard)
     health: bool = True              # warn of mode collapse / a winning D; roll back on divergence

@@ -74,6 +74,8 @@ class Game:
     g_graph_spans_phases = False
     # True when D is differentiated twice (gradient penalties): torch.compile leaves it eager
     d_double_backward = False
+    # False when the game's networks run slower in NHWC on a CPU: there --channels-last auto keeps NCHW
+    channels_last_on_cpu = True
 
     def __init__(self, ctx: Context, data):
         self.ctx, self.data = ctx, data

@@ -43,6 +43,7 @@ class PatchGANPair(nn.Module):
 class CycleGame(HeldOut, Game):
     name = "cycle"
     families = ("resnet-translator",)
+    channels_last_on_cpu = False  # InstanceNorm and reflection pads copy NHWC maps back: slower on CPU
 
     @staticmethod
     def load_data(cfg, cache_dir: Path | None = None):

@@ -98,6 +98,7 @@ class TranslationGame(HeldOut, Game):
     name = "pix2pix"
     families = ("unet", "resnet-translator")
     g_graph_spans_phases = True  # the D step's fakes are the G step's: one G forward a step
+    channels_last_on_cpu = False  # NHWC made these steps 2-27 % slower on CPU (benchmarks/translation_speed.py)
 
     def __init__(self, ctx: Context, data, models: tuple[nn.Module, nn.Module] | None = None):
         super().__init__(ctx, data)

@@ -47,12 +47,14 @@ def autocast(device: torch.device, dtype: torch.dtype | None) -> contextlib.Abst
     return torch.autocast(device.type, dtype=dtype) if dtype is not None else contextlib.nullcontext()
 
 
-def memory_format(mode: str, device: torch.device, images: bool) -> torch.memory_format:
-    """channels_last (NHWC) for image models on CPU and CUDA, where convolutions run
-    15-40 % faster in it; 'on'/'off' force it."""
+def memory_format(mode: str, device: torch.device, images: bool, on_cpu: bool = True) -> torch.memory_format:
+    """channels_last (NHWC) for image models on CPU and CUDA, where DCGAN's convolutions run
+    15-40 % faster in it; 'on'/'off' force it. `on_cpu=False`: auto keeps NCHW on a CPU (the
+    translation games' instance and batch norms run slower in NHWC there)."""
     if mode == "off" or not images:
         return torch.contiguous_format
-    return torch.channels_last if mode == "on" or device.type in ("cpu", "cuda") else torch.contiguous_format
+    auto = device.type == "cuda" or device.type == "cpu" and on_cpu
+    return torch.channels_last if mode == "on" or auto else torch.contiguous_format
 
 
 # What counts as torch's own thread setting: its count when ganforge was imported, and the

@@ -98,7 +98,8 @@ class Trainer:
         self.data_rng = torch.Generator().manual_seed(cfg.train.seed + 2)         # batch order, toys
         self.augment_rng = torch.Generator(self.device).manual_seed(cfg.train.seed + 5 + 7919 * self.dist.rank)
         self.stats = Stats([JsonlSink(self.run_dir / "metrics.jsonl")] if main else [])
-        self.memory_format = runtime.memory_format(cfg.train.channels_last, self.device, DOMAINS[self.data.kind].images)
+        self.memory_format = runtime.memory_format(cfg.train.channels_last, self.device, DOMAINS[self.data.kind].images,
+                                                   on_cpu=GAMES[cfg.game.name].channels_last_on_cpu)
         self.ctx = Context(cfg, self.run_dir, self.device, self.dist, self.stats, self.memory_format,
                            self.noise, self.data_rng, self.augment_rng)
         self.game = GAMES[cfg.game.name](self.ctx, self.data, models=models)
