@@ -357,7 +357,7 @@ PRESETS: dict[str, Preset] = {
     # and weights: pix2pix GAN + 100 L1, Adam 2e-4 / 0.5; CycleGAN LSGAN + 10 cycle + 5 identity,
     # a pool of 50, the rate decayed linearly over the second half.
     "edges2fashion": Preset("pix2pix: Fashion-MNIST edge maps -> clothes at 32 px (U-Net + PatchGAN, GAN + 100 L1), "
-                            "about 6 minutes on 2 CPU cores",
+                            "about 5 minutes on 2 CPU cores",
                             {"game": {"name": "pix2pix"},
                              "data": {"source": "fashion-mnist", "resolution": 32, "channels": 1, "pairs": "edges",
                                       "holdout": 1000},
@@ -372,7 +372,7 @@ PRESETS: dict[str, Preset] = {
                               "train": {"steps": 20000, "batch_size": 4, "ema_half_life": 0.0, "sample_every": 500,
                                         "checkpoint_every": 1000, "eval_every": 1000}}),
     "sneaker2boot": Preset("CycleGAN: Fashion-MNIST sneakers <-> ankle boots at 28 px, unpaired, "
-                           "about 25 minutes on 2 CPU cores",
+                           "about 15 minutes on 2 CPU cores",
                            {"game": {"name": "cycle"},
                             "data": {"source": "fashion-mnist:sneaker", "source_b": "fashion-mnist:ankle-boot",
                                      "resolution": 28, "channels": 1, "holdout": 500},
