@@ -9,7 +9,7 @@ devices, optimisers, EMA, checkpoints, exact resume, health, stats, torchrun.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable
 
@@ -55,7 +55,6 @@ class Context:
     data_rng: torch.Generator         # the same on every rank: batch order, crops, toys
     augment_rng: torch.Generator      # this rank's own: DiffAugment
     detailed: bool = False            # this step reports diagnostics (D's outputs, gradient norms)
-    extra: dict = field(default_factory=dict)
 
     def global_draw(self, draw: Callable[..., Tensor], n: int, *shape: int) -> Tensor:
         """This rank's n of the world_size * n numbers drawn from the shared noise generator:

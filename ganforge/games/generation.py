@@ -62,6 +62,7 @@ class GenerationGame(Game):
         # DiffAugment: D sees every image, real or fake, through the same random augmentations
         self.augment = DiffAugment(cfg.train.diffaugment, ctx.augment_rng) if cfg.train.diffaugment else None
         self.fixed_z, self.fixed_c = self._fixed_latents()
+        self.local_batch = ctx.dist.local_batch(cfg.train.batch_size)  # this rank's share of a G step's batch
 
     def phases(self) -> list[Phase]:
         loss = self.ctx.cfg.loss
@@ -129,7 +130,7 @@ class GenerationGame(Game):
             fake, c = self._fakes
             self._fakes = None
         else:
-            z, c = self.latents(self.ctx.dist.local_batch(self.ctx.cfg.train.batch_size))
+            z, c = self.latents(self.local_batch)
             fake = self.train_G(z, c)
         logits, aux = self.discriminate(fake, c, D=self.D)  # D is not updated here: no DDP sync
         loss = self.objective.g(logits)
