@@ -65,7 +65,7 @@ class CycleGame(HeldOut, Game):
         self.models = models
         self.objective, _ = LOSSES[cfg.loss.name]
         self.scale = adversarial_scale(cfg.loss.name)
-        same_channels = data.a_shape[0] == data.shape[0]
+        same_channels = data.a_shape[0] == data.shape[0]  # identity needs G.a2b to take B's images as they are
         self.identity = cfg.game.identity_weight * cfg.game.cycle_weight if same_channels else 0.0
         self.pools = {side: HistoryPool(cfg.game.pool_size, ctx.noise, ctx.dist) for side in ("a", "b")}
         self._fakes: dict[str, Tensor] = {}
