@@ -25,20 +25,9 @@ import statistics
 import time
 
 import torch
+from throughput import mm_peak  # (benchmarks/ is on sys.path when a script here runs)
 
 GFLOP_PER_IMAGE = 11.4
-
-
-def mm_peak(n: int = 2048, repeats: int = 15) -> float:
-    a, b = torch.randn(n, n), torch.randn(n, n)
-    for _ in range(3):
-        a @ b
-    times = []
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        a @ b
-        times.append(time.perf_counter() - t0)
-    return 2 * n**3 / statistics.median(times) / 1e9
 
 
 def images_per_s(fn, x: torch.Tensor) -> float:
@@ -84,7 +73,7 @@ def main() -> None:
         make(b)(inputs[b])
     results, peaks = {i: [] for i in range(len(configs))}, []
     for r in range(args.rounds):
-        peaks.append(mm_peak())
+        peaks.append(mm_peak(args.threads))
         for i, (name, b, make) in enumerate(configs):
             results[i].append(images_per_s(make(b), inputs[b]))
             print(f"round {r + 1}: {name}, batch {b}: {results[i][-1]:.2f} images/s", flush=True)

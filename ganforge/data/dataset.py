@@ -11,6 +11,15 @@ import torch
 Sampler = Callable[[int, torch.Generator], torch.Tensor]
 
 
+def count_classes(y: torch.Tensor | None, class_names: list[str] | None) -> int:
+    """Classes of labels y (N,): as many as named, else the largest label + 1; 0 unlabelled."""
+    if y is None:
+        return 0
+    if class_names:
+        return len(class_names)
+    return int(y.max()) + 1 if len(y) else 0
+
+
 @dataclass(eq=False)  # eq=False: comparing tensors field by field is meaningless
 class Dataset:
     """An in-memory dataset, decoded once.
@@ -33,11 +42,7 @@ class Dataset:
     @property
     def num_classes(self) -> int:
         """Number of classes; 0 for an unlabelled dataset."""
-        if self.y is None:
-            return 0
-        if self.class_names:
-            return len(self.class_names)
-        return int(self.y.max()) + 1 if len(self.y) else 0
+        return count_classes(self.y, self.class_names)
 
     def __len__(self) -> int:
         return self.x.shape[0]

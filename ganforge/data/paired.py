@@ -20,6 +20,7 @@ from torch import Tensor
 
 from ganforge.data import DATASETS
 from ganforge.data.classes import load_images
+from ganforge.data.dataset import count_classes
 from ganforge.data.folder import DECODE_ERRORS, decode_files, fit_image, list_files
 from ganforge.data.recipes import is_grey, make_inputs, parse_recipe, recipe_syntax
 from ganforge.errors import GanforgeError
@@ -68,11 +69,7 @@ class PairedDataset:
     @property
     def num_classes(self) -> int:
         """Number of classes; 0 for unlabelled pairs."""
-        if self.y is None:
-            return 0
-        if self.class_names:
-            return len(self.class_names)
-        return int(self.y.max()) + 1 if len(self.y) else 0
+        return count_classes(self.y, self.class_names)
 
     def __len__(self) -> int:
         return self.b.shape[0]
