@@ -41,7 +41,8 @@ EXAMPLES = {
   ganforge generate runs/fashion-cgan --out classes.png    # conditional: one row per class
   ganforge generate runs/fashion-cgan --class 3 --n 16 --out dresses.png
   ganforge generate runs/fashion-dcgan --interpolate 3,17 --out walk.gif   # seed 3 -> seed 17
-  ganforge generate runs/fashion-dcgan --interpolate 3,17,42,3 --frames 48 --method lerp --out loop.gif""",
+  ganforge generate runs/fashion-dcgan --interpolate 3,17,42,3 --frames 48 --method lerp --out loop.gif
+  ganforge generate runs/bach-chorales --n 4 --bars 16 --out piece.mid   # music: MIDI (or .wav, .png)""",
     "project": """examples:
   ganforge project runs/fashion-dcgan shirt.png --out recon.png          # image -> z -> G(z)
   ganforge project runs/fashion-dcgan shirt.png --out recon.png --z z.npy --steps 500""",
@@ -97,8 +98,8 @@ def _parser() -> argparse.ArgumentParser:
     t.add_argument("--preset", help="named preset (see `ganforge presets`)")
     t.add_argument("--config", type=Path, help="YAML/JSON config file (a run's config.yaml works)")
     t.add_argument("--game", help="what is trained: generation (default), pix2pix (paired x -> y), cycle (unpaired A <-> B)")
-    t.add_argument("--data", help="dataset name (ring8, grid25, spiral, moons, digits, fashion-mnist) or a path; "
-                                  "a class of one: fashion-mnist:sneaker")
+    t.add_argument("--data", help="dataset name (ring8, grid25, spiral, moons, digits, fashion-mnist, bach-chorales, "
+                                  "folk-melodies) or a path; a class of one: fashion-mnist:sneaker")
     t.add_argument("--data-b", help="cycle: domain B (--data is domain A), a folder or e.g. fashion-mnist:ankle-boot")
     t.add_argument("--pairs", metavar="RECIPE", help="pix2pix: make inputs from --data: edges, gray, downscale:N, mask "
                                                      "(default: a folder of A/ + B/ or side-by-side A|B images; swap: B -> A)")
@@ -109,10 +110,17 @@ def _parser() -> argparse.ArgumentParser:
     t.add_argument("--cycle-weight", type=float, help="cycle: lambda of each cycle-consistency term (default 10)")
     t.add_argument("--norm", choices=("batch", "instance", "none"), help="pix2pix/cycle: normalisation in G and D")
     t.add_argument("--d-layers", type=int, help="pix2pix/cycle: PatchGAN stride-2 layers (3: 70x70 patches)")
+    t.add_argument("--bars", type=int, help="music: bars in a training phrase (default 4)")
+    t.add_argument("--tracks", type=int, help="music from MIDI files: tracks of the model (1 merges every instrument; "
+                                              "default: as many as the file with the most)")
+    t.add_argument("--transpose", action="store_true", default=None, help="music: move each phrase to a random key")
+    t.add_argument("--multitrack", choices=("jamming", "composer", "hybrid"),
+                   help="music: how MuseGAN's tracks share the latent (default hybrid)")
     t.add_argument("--resolution", type=_resolution, metavar="SIDE|WxH",
                    help="image size: a side in pixels (64) or WIDTHxHEIGHT (64x48)")
     t.add_argument("--channels", type=int, choices=(1, 3), help="image channels")
-    t.add_argument("--model", help="model family: toy, mlp, dcgan, resnet (default: toy for points, dcgan for images); "
+    t.add_argument("--model", help="model family: toy, mlp, dcgan, resnet, musegan (default: toy for points, dcgan "
+                                   "for images, musegan for music); "
                                    "pix2pix: unet (default) or resnet-translator")
     t.add_argument("--z-dim", type=int, help="latent size")
     t.add_argument("--width", type=int, help="hidden units (toy, mlp) or base channels (dcgan)")
@@ -157,8 +165,9 @@ def _parser() -> argparse.ArgumentParser:
 
     g = command("generate", "sample from a trained model or run")
     g.add_argument("model", type=Path, help="an exported model directory or a run directory")
-    g.add_argument("--n", type=int, default=64, help="number of samples (default 64)")
-    g.add_argument("--out", type=Path, required=True, help=".png (a grid or scatter) or .npy (raw samples)")
+    g.add_argument("--n", type=int, help="number of samples (default 64; music: 4 pieces)")
+    g.add_argument("--out", type=Path, required=True, help=".png (a grid or scatter) or .npy (raw samples); music: "
+                                                          ".mid, .wav, .png (piano rolls) or .npy")
     g.add_argument("--seed", type=int, default=0, help="seed for z (default 0)")
     g.add_argument("--batch-size", type=int, default=256, help="samples per forward pass")
     g.add_argument("--class", dest="class_index", type=int, metavar="K",
@@ -168,6 +177,9 @@ def _parser() -> argparse.ArgumentParser:
     g.add_argument("--frames", type=int, default=24, help="frames per walk between two seeds (default 24)")
     g.add_argument("--method", choices=("slerp", "lerp"), default="slerp",
                    help="spherical (default) or linear interpolation")
+    g.add_argument("--bars", type=int, help="music: bars of each piece (default: the training phrase's)")
+    g.add_argument("--binarize", choices=("threshold", "bernoulli"), default="threshold",
+                   help="music: a note where the output is above 0 (default), or drawn with its probability")
 
     tr = command("translate", "translate images with a pix2pix or CycleGAN model (x -> y)")
     tr.add_argument("model", type=Path, help="an exported translator or a pix2pix/cycle run directory")
@@ -216,6 +228,8 @@ OVERRIDES = {  # CLI flag -> (config section, field)
     "game": ("game", "name"), "l1_weight": ("game", "l1_weight"), "cycle_weight": ("game", "cycle_weight"),
     "data_b": ("data", "source_b"), "pairs": ("data", "pairs"), "jitter": ("data", "jitter"), "flip": ("data", "flip"),
     "holdout": ("data", "holdout"), "norm": ("model", "norm"), "d_layers": ("model", "d_layers"),
+    "bars": ("data", "bars"), "tracks": ("data", "tracks"), "transpose": ("data", "transpose"),
+    "multitrack": ("model", "multitrack"),
     "data": ("data", "source"), "resolution": ("data", "resolution"), "channels": ("data", "channels"),
     "model": ("model", "family"), "z_dim": ("model", "z_dim"), "width": ("model", "width"),
     "spectral_norm": ("model", "spectral_norm"), "conditional": ("model", "conditional"),
@@ -310,6 +324,11 @@ def _dry_run(trainer) -> int:
 def cmd_generate(args: argparse.Namespace) -> int:
     from ganforge.pipelines.generate import GeneratePipeline
 
+    from ganforge import modeling
+
+    if modeling.family(args.model) == "musegan":
+        return _compose(args)
+    args.n = 64 if args.n is None else args.n
     if args.interpolate is not None:
         return _interpolate(args)
     if args.n < 1 or args.batch_size < 1:
@@ -327,6 +346,20 @@ def cmd_generate(args: argparse.Namespace) -> int:
     written = pipe.save(samples, args.out, nrow=nrow)
     rows = f" ({pipe.G.c_dim} rows, one per class)" if nrow else ""
     print(f"wrote {n} samples to {written}{rows}")
+    return 0
+
+
+def _compose(args: argparse.Namespace) -> int:
+    from ganforge.pipelines.compose import OUTPUTS, ComposePipeline
+
+    if args.out.suffix.lower() not in OUTPUTS:
+        raise GanforgeError(f"--out {args.out}: music is written as {', '.join(OUTPUTS)} (MIDI, audio, "
+                            "piano rolls, raw rolls)")
+    pipe = ComposePipeline.from_pretrained(args.model)
+    n = 4 if args.n is None else args.n
+    rolls = pipe(n, bars=args.bars, seed=args.seed, batch_size=args.batch_size, binarize=args.binarize)
+    written = pipe.save(rolls, args.out)
+    print(f"wrote {n} piece(s) of {rolls.shape[2]} bars to {written}")
     return 0
 
 

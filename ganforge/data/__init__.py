@@ -1,4 +1,5 @@
-"""Datasets by name or path: 2-D toys, digits, Fashion-MNIST, IDX, image folders, CSV, NumPy.
+"""Datasets by name or path: 2-D toys, digits, Fashion-MNIST, IDX, image folders, CSV, NumPy,
+music (the corpus's chorales and folk songs, folders of MIDI files).
 
 ``load_data("ring8")`` returns a :class:`ToyDistribution` to sample from; everything else
 comes back as an in-memory :class:`Dataset`, images as uint8 ``(N, C, H, W)``.
@@ -13,6 +14,7 @@ from ganforge.data.arrays import load_array
 from ganforge.data.dataset import Dataset, ToyDistribution
 from ganforge.data.digits import load_digits
 from ganforge.data.folder import load_image_folder
+from ganforge.data.music import MUSIC_SOURCES, MusicDataset, has_midi, load_music
 from ganforge.data.idx import (
     find_idx_images,
     load_fashion_mnist,
@@ -25,7 +27,7 @@ from ganforge.errors import GanforgeError
 from ganforge.resolution import Resolution
 from ganforge.resolution import size as image_size
 
-__all__ = ["DATASETS", "Dataset", "ToyDistribution", "load_data"]
+__all__ = ["DATASETS", "Dataset", "MusicDataset", "ToyDistribution", "load_data"]
 
 DATASETS: dict[str, str] = {
     "ring8": "8 Gaussians on the unit circle (std 0.01), sampled afresh each batch",
@@ -34,8 +36,9 @@ DATASETS: dict[str, str] = {
     "moons": "two interleaving noisy half circles",
     "digits": "scikit-learn's 1797 handwritten digits, 1x8x8, 10 classes",
     "fashion-mnist": "Zalando's clothing images, 1x28x28, 10 classes (Debian dataset-fashion-mnist)",
+    **MUSIC_SOURCES,
 }
-PATH_KINDS = "a directory of IDX files, an image folder, a .csv, .npy, .npz or IDX file"
+PATH_KINDS = "a directory of IDX files, an image folder, a folder of MIDI files, a .csv, .npy, .npz or IDX file"
 
 
 def _check(resolution: Resolution | None, channels: int | None) -> None:
@@ -77,7 +80,8 @@ def _load_path(source: str, resolution: Resolution | None, channels: int | None,
 
 
 def load_data(source: str, resolution: Resolution | None = None, channels: int | None = None,
-              split: str = "train", cache_dir: str | Path | None = None) -> Dataset | ToyDistribution:
+              split: str = "train", cache_dir: str | Path | None = None, *, bars: int = 4, tracks: int = 0,
+              transpose: bool = False) -> Dataset | ToyDistribution:
     """Load a registered dataset (see ``DATASETS``) or a path.
 
     For images, ``resolution`` (a side, "WIDTHxHEIGHT" or (h, w); see ganforge.resolution)
@@ -86,11 +90,14 @@ def load_data(source: str, resolution: Resolution | None = None, channels: int |
     resolution. 2-D toys and points ignore both.
     ``split`` ("train" or "test") picks the IDX / Fashion-MNIST split. ``cache_dir`` (e.g.
     the run directory) keeps an image folder's decoded images there, so that loading the
-    unchanged folder again reads them back instead of decoding every file.
+    unchanged folder again reads them back instead of decoding every file (music: its notes).
+    Music comes as phrases of `bars` bars; `tracks` and `transpose`: see load_music.
     """
     _check(resolution, channels)
     if source in TOYS:
         return TOYS[source]()
+    if source in MUSIC_SOURCES or has_midi(source):
+        return load_music(source, bars, tracks, transpose, cache_dir)
     if source == "digits":
         data = load_digits()
     elif source == "fashion-mnist":

@@ -74,7 +74,7 @@ def read(cache_dir: Path, root: Path, resolution: tuple[int, int], channels: int
         return None
 
 
-def _atomic_write(path: Path, write) -> None:
+def atomic_write(path: Path, write) -> None:
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
         with open(tmp, "wb") as f:
@@ -95,8 +95,8 @@ def write(cache_dir: Path, root: Path, resolution: tuple[int, int], channels: in
     try:
         cache_dir.mkdir(parents=True, exist_ok=True)
         manifest_path.unlink(missing_ok=True)  # no stale manifest may describe the new array
-        _atomic_write(array_path, lambda f: np.save(f, np.ascontiguousarray(decoded.x), allow_pickle=False))
-        _atomic_write(manifest_path, lambda f: f.write(json.dumps(manifest).encode()))
+        atomic_write(array_path, lambda f: np.save(f, np.ascontiguousarray(decoded.x), allow_pickle=False))
+        atomic_write(manifest_path, lambda f: f.write(json.dumps(manifest).encode()))
     except OSError as e:
         log.warning("could not write the image cache in %s (%s); the folder will be decoded "
                     "again next time", cache_dir, e.strerror or e)

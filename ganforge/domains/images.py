@@ -31,13 +31,18 @@ class ImagesDomain:
         return 1.0
 
     def save_picture(self, samples: Tensor, path: Path, nrow: int | None = None,
-                     critic: nn.Module | None = None) -> Path:
-        return save_samples(samples, path, nrow=nrow)
+                     critic: nn.Module | None = None) -> Tensor:
+        """Write the grid; return what it shows (for TensorBoard)."""
+        save_samples(samples, path, nrow=nrow)
+        return samples
 
-    def evaluation(self, every: int, seed: int, run_dir: Path | None = None, source: str = "",
-                   metrics: str = "fid", n: int = 2000):
-        """The chosen metrics of generated images every `every` steps (none when 0)."""
-        if every <= 0:
+    def info(self) -> dict:
+        return {}
+
+    def evaluation(self, cfg, run_dir: Path | None = None):
+        """The --eval-metrics of generated images every --eval-every steps (none when 0)."""
+        t = cfg.train
+        if t.eval_every <= 0:
             return None
         from ganforge.training.evaluation import ImageEvaluation  # (loads the metrics stack)
-        return ImageEvaluation(run_dir, source, metrics, n, seed, every)
+        return ImageEvaluation(run_dir, cfg.data.source, t.eval_metrics, t.eval_samples, t.seed, t.eval_every)

@@ -39,19 +39,25 @@ class PointsDomain:
         return float(x.float().std().clamp(min=1e-6))
 
     def save_picture(self, samples: Tensor, path: Path, nrow: int | None = None,
-                     critic: nn.Module | None = None) -> Path:
+                     critic: nn.Module | None = None) -> Tensor:
         """2-D samples over D's decision surface (one frame for the whole run, so the
-        timelapse's frames compare); other points as a scatter beside the real ones."""
+        timelapse's frames compare); other points as a scatter beside the real ones.
+        Returns the points (for TensorBoard)."""
         if critic is not None and samples.shape[1] == 2:
             with torch.no_grad():
-                return save_decision_surface(critic, self.reference, samples, path,
-                                             extent=auto_extent(self.reference, self.reference, margin=0.25))
-        return save_samples(samples, path, self.reference, nrow=nrow)
+                save_decision_surface(critic, self.reference, samples, path,
+                                      extent=auto_extent(self.reference, self.reference, margin=0.25))
+        else:
+            save_samples(samples, path, self.reference, nrow=nrow)
+        return samples
 
-    def evaluation(self, every: int, seed: int) -> ModeEvaluation | None:
-        """Mixtures are scored at every `every` steps and at the end; other points never."""
+    def info(self) -> dict:
+        return {}
+
+    def evaluation(self, cfg, run_dir: Path | None = None) -> ModeEvaluation | None:
+        """Mixtures are scored every --eval-every steps and at the end; other points never."""
         modes = getattr(self.data, "modes", None)
-        return ModeEvaluation(modes, self.data.std, every, seed) if modes is not None else None
+        return ModeEvaluation(modes, self.data.std, cfg.train.eval_every, cfg.train.seed) if modes is not None else None
 
 
 class ModeEvaluation:

@@ -84,7 +84,8 @@ class Game:
         """The game's training data, from cfg.data (one dataset here; pairs, two domains...)."""
         from ganforge.data import load_data
         d = cfg.data
-        return load_data(d.source, d.resolution, d.channels, cache_dir=cache_dir)
+        return load_data(d.source, d.resolution, d.channels, cache_dir=cache_dir,
+                         bars=d.bars, tracks=d.tracks, transpose=d.transpose)
 
     # -- networks: build them, then receive the forms the training step calls (DDP, compiled)
     def networks(self) -> tuple[nn.Module, nn.Module]:

@@ -179,8 +179,7 @@ class GenerationGame(Game):
     def save_samples(self, G_ema: nn.Module, path: Path) -> Tensor:
         samples = G_ema(self.fixed_z, self.fixed_c)
         critic = self.D if not self.num_classes else None  # the decision surface, for 2-D points
-        self.domain.save_picture(samples, path, nrow=self.nrow, critic=critic)
-        return samples
+        return self.domain.save_picture(samples, path, nrow=self.nrow, critic=critic)
 
     @torch.no_grad()
     def probe(self, G: nn.Module) -> Tensor:
@@ -195,16 +194,12 @@ class GenerationGame(Game):
         return self.domain.real_sample(self.domain.probe_count, torch.Generator().manual_seed(0))
 
     def evaluation(self):
-        t = self.ctx.cfg.train
-        if self.domain.images:
-            return self.domain.evaluation(t.eval_every, t.seed, self.ctx.run_dir, self.ctx.cfg.data.source,
-                                          t.eval_metrics, t.eval_samples)
-        return self.domain.evaluation(t.eval_every, t.seed)
+        return self.domain.evaluation(self.ctx.cfg, self.ctx.run_dir)
 
     def data_info(self) -> dict:
         d = self.data
         return {"source": self.ctx.cfg.data.source, "kind": d.kind, "shape": list(d.shape),
-                "class_names": getattr(d, "class_names", None) if self.num_classes else None}
+                "class_names": getattr(d, "class_names", None) if self.num_classes else None, **self.domain.info()}
 
     def histograms(self) -> dict[str, Tensor]:
         if self._last_logits is None:

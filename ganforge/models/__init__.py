@@ -13,17 +13,17 @@ from typing import TYPE_CHECKING
 from torch import nn
 
 from ganforge.errors import GanforgeError
-from ganforge.models import dcgan, mlp, patchgan, resnet, resnet_translator, toy, translator_pair, unet
+from ganforge.models import dcgan, mlp, musegan, patchgan, resnet, resnet_translator, toy, translator_pair, unet
 from ganforge.models.layers import CONDITIONING, PLANS, plan
 from ganforge.resolution import describe, hparam
 
 if TYPE_CHECKING:
     from ganforge.config import Config
 
-FAMILIES = {"toy": toy, "mlp": mlp, "dcgan": dcgan, "resnet": resnet}
-FAMILY_KINDS = {"toy": "points", "mlp": "images", "dcgan": "images", "resnet": "images"}
+FAMILIES = {"toy": toy, "mlp": mlp, "dcgan": dcgan, "resnet": resnet, "musegan": musegan}
+FAMILY_KINDS = {"toy": "points", "mlp": "images", "dcgan": "images", "resnet": "images", "musegan": "music"}
 PLANNED = ("dcgan", "resnet")  # families that double a base map: only some sizes (layers.plan)
-AUTO = {"points": "toy", "images": "dcgan"}  # family "auto" by the data's kind
+AUTO = {"points": "toy", "images": "dcgan", "music": "musegan"}  # family "auto" by the data's kind
 # image-to-image generators, x -> y (pix2pix's U-Net, CycleGAN's ResNet and its A <-> B pair)
 TRANSLATORS = {"unet": unet, "resnet-translator": resnet_translator, "translator-pair": translator_pair}
 # discriminators of images given images, patch logits (B, 1, h, w) for the translation games
@@ -32,7 +32,7 @@ DISCRIMINATORS = {"patchgan": patchgan}
 
 def build_models(cfg: Config, kind: str, shape: tuple[int, ...], num_classes: int,
                  scale: float = 1.0) -> tuple[nn.Module, nn.Module]:
-    """Build (G, D) for data of `kind` ("points"/"images") and sample `shape`; points of
+    """Build (G, D) for data of `kind` ("points", "images", "music") and sample `shape`; points of
     spread `scale` (their std) are learnt in unit-scale coordinates."""
     m = cfg.model
     family = m.family if m.family != "auto" else AUTO[kind]
@@ -41,6 +41,8 @@ def build_models(cfg: Config, kind: str, shape: tuple[int, ...], num_classes: in
         raise GanforgeError(f"model '{family}' makes {FAMILY_KINDS[family]} but data "
                             f"'{cfg.data.source}' is {kind} (use --model {' or '.join(fits)})")
     c_dim = num_classes if m.conditional else 0
+    if kind == "music":
+        return _musegan(cfg, shape)
     if m.conditional and num_classes == 0:
         raise GanforgeError(f"a conditional model needs labels, and data '{cfg.data.source}' has none")
     if m.conditioning not in CONDITIONING:
@@ -62,3 +64,16 @@ def build_models(cfg: Config, kind: str, shape: tuple[int, ...], num_classes: in
         # norm replaces it as D's stabiliser.
         d_kwargs["batchnorm"] = not (m.spectral_norm or cfg.loss.name == "wgan-gp" or cfg.loss.r1_gamma > 0)
     return G, mod.Discriminator(resolution, channels, m.width, c_dim, **d_kwargs)
+
+
+def _musegan(cfg: Config, shape: tuple[int, ...]) -> tuple[nn.Module, nn.Module]:
+    """MuseGAN's G and D for rolls of `shape` (tracks, bars, steps, pitches)."""
+    m = cfg.model
+    if m.conditional:
+        raise GanforgeError("MuseGAN models are unconditional: drop --conditional for music")
+    tracks, bars, steps, pitches = shape
+    G = musegan.Generator(m.z_dim, tracks, bars, steps, pitches, m.multitrack, m.width)
+    if G.part < 2:
+        raise GanforgeError(f"--z-dim {m.z_dim} is too small for the {m.multitrack} model of {tracks} tracks "
+                            f"(it splits z into {G.n_parts} parts: give at least {2 * G.n_parts})")
+    return G, musegan.Discriminator(tracks, bars, steps, pitches, m.multitrack, m.width)

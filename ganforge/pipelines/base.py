@@ -16,6 +16,9 @@ class Pipeline:
         if getattr(generator, "kind", None) == "translator" and type(self).__name__ != "TranslatePipeline":
             raise GanforgeError("this model is a translator (image -> image), not a generator: "
                                 "use `ganforge translate` (or TranslatePipeline)")
+        if getattr(generator, "kind", None) == "music" and type(self).__name__ != "ComposePipeline":
+            raise GanforgeError("this model writes music: use `ganforge generate MODEL --out piece.mid` "
+                                "(or ComposePipeline)")
         self.G = generator.to(device).eval()
         self.device = torch.device(device)
 

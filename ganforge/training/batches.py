@@ -35,6 +35,8 @@ class DatasetBatches:
         self.x = x.contiguous(memory_format=memory_format) if x.dim() == 4 else x  # (N, ...) uint8 / float32
         self.y = None if dataset.y is None else dataset.y.to(device)
         self.batch_size, self.generator, self.shard = batch_size, generator, shard
+        # (x, idx, u) -> x: a random change of each real sample (music's --transpose), or None
+        self.augment = getattr(dataset, "batch_augment", None)
         self.perm = self._shuffle()
         self.pos = 0
 
@@ -44,7 +46,10 @@ class DatasetBatches:
             self.pos = 0
         idx = self.shard(self.perm[self.pos:self.pos + self.batch_size])
         self.pos += self.batch_size
-        x = to_model_range(self.x[idx])  # indexing keeps channels_last (index_select would not)
+        x = self.x[idx]  # indexing keeps channels_last (index_select would not)
+        if self.augment is not None:  # u for the global batch, so N processes draw as one does
+            x = self.augment(x, idx, self.shard(torch.rand(self.batch_size, generator=self.generator)))
+        x = to_model_range(x)
         return x, (None if self.y is None else self.y.index_select(0, idx))
 
     def _shuffle(self) -> Tensor:

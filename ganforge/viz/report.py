@@ -161,7 +161,7 @@ def _alarms_section(alarms: list[dict]) -> str:
 
 
 def _kind(run_dir: Path) -> str | None:
-    """"images" or "points", from the exported model's config (None before the export)."""
+    """"images", "points" or "music", from the exported model's config (None before the export)."""
     info = _read_json(run_dir / "model" / "config.json") or {}
     data = info.get("data_info") or info.get("data") or info
     return data.get("kind") if isinstance(data, dict) else None
@@ -179,6 +179,10 @@ def _pictures_section(run_dir: Path) -> str:
             notes.append("2-D pictures: real points dark grey, generated orange; the background is the "
                          "discriminator's sigmoid(D(x)): green where it says real, pink where it says fake, "
                          "grey line at 0.5")
+    if (samples / "latest.wav").is_file():  # music: the first fixed-z phrases, one after another
+        figures.append('<figure><audio controls preload="none" src="samples/latest.wav"></audio>'
+                       "<figcaption>listen: the first latest samples (samples/latest.wav; "
+                       "every picture's MIDI is beside it)</figcaption></figure>")
     gif = run_dir / "timelapse.gif"
     if frames:
         try:

@@ -1,0 +1,70 @@
+"""Writing music with a trained MuseGAN: pieces of any number of bars (the temporal
+generator runs on past the training phrase), binarised, out as MIDI, WAV, a piano-roll
+picture or the raw rolls."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from ganforge.data.midi import Score, write_midi
+from ganforge.errors import GanforgeError
+from ganforge.pipelines.base import Pipeline
+from ganforge.viz.pianoroll import save_rolls
+
+BINARIZE = ("threshold", "bernoulli")
+OUTPUTS = (".mid", ".midi", ".wav", ".png", ".npy")
+
+
+class ComposePipeline(Pipeline):
+    """`pipe(n, bars=16, seed=0)` -> bool piano rolls (n, tracks, bars, 16, pitches)."""
+
+    def __init__(self, generator, device="cpu"):
+        super().__init__(generator, device)
+        if getattr(self.G, "kind", None) != "music":
+            raise GanforgeError("this model does not write music: use `ganforge generate` with a .png or .npy "
+                                "(or GeneratePipeline)")
+        self.score = Score.from_info(getattr(self.G, "data_info", {}))
+
+    @torch.no_grad()
+    def __call__(self, n: int, *, bars: int | None = None, seed: int = 0, batch_size: int = 64,
+                 binarize: str = "threshold") -> torch.Tensor:
+        """n pieces of `bars` bars (default: the training phrase's) from z drawn with `seed`.
+        binarize: "threshold" (a note where G's output is above 0, MuseGAN's hard
+        thresholding) or "bernoulli" (each cell on with probability (output + 1) / 2)."""
+        if n < 1 or batch_size < 1:
+            raise GanforgeError(f"n and batch_size must be at least 1, got {n} and {batch_size}")
+        if bars is not None and bars < 1:
+            raise GanforgeError(f"bars must be at least 1, got {bars}")
+        if binarize not in BINARIZE:
+            raise GanforgeError(f"binarize must be one of {', '.join(BINARIZE)}, got {binarize!r}")
+        g = torch.Generator().manual_seed(seed)
+        z = torch.randn(n, self.G.z_dim, generator=g)  # drawn on the CPU: the same pieces on any device
+        out = torch.cat([self.G(z[i:i + batch_size].to(self.device), bars=bars).float().cpu()
+                         for i in range(0, n, batch_size)])  # (n, tracks, bars, steps, pitches) in [-1, 1]
+        if binarize == "threshold":
+            return out > 0
+        return torch.bernoulli((out + 1) / 2, generator=g).bool()
+
+    def save(self, rolls: torch.Tensor, path: str | Path) -> Path:
+        """.mid: one MIDI file, the pieces one after another a bar apart (one instrument per
+        track); .wav: the same, rendered; .png: piano rolls; .npy: the bool rolls."""
+        path = Path(path)
+        suffix = path.suffix.lower()
+        if suffix in (".mid", ".midi"):
+            return write_midi(rolls, path, self.score)
+        if suffix == ".wav":
+            from ganforge.viz.synth import write_wav
+            return write_wav(rolls, path, self.score)
+        try:
+            if suffix == ".png":
+                return save_rolls(rolls, path)
+            if suffix == ".npy":
+                path.parent.mkdir(parents=True, exist_ok=True)
+                np.save(path, rolls.numpy())
+                return path
+        except OSError as e:
+            raise GanforgeError(f"cannot write {path}: {e.strerror}") from None
+        raise GanforgeError(f"--out {path}: music is written as {', '.join(OUTPUTS)}")
