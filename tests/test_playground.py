@@ -23,7 +23,7 @@ import websockets
 from ganforge import modeling
 from ganforge.errors import GanforgeError
 from ganforge.losses import LOSSES, gradient_penalty
-from ganforge.models import dcgan
+from ganforge.models import dcgan, musegan
 from ganforge.playground import messages, runs, server
 from ganforge.playground.lab import GP_WEIGHT, Lab, LabSettings
 from ganforge.playground.session import Outbox
@@ -46,6 +46,9 @@ def runs_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
     modeling.save_pretrained(dcgan.Generator(8, 8, 1, 8), root / "models" / "digits", {"kind": "images"})
     names = [str(i) for i in range(10)]
     modeling.save_pretrained(dcgan.Generator(8, 8, 1, 8, c_dim=10), root / "cond", {"class_names": names})
+    modeling.save_pretrained(musegan.Generator(40, 2, 2, 16, 24, width=8), root / "music",
+                             {"kind": "music", "low": 48, "track_names": ["S", "B"], "programs": [19, 19],
+                              "tempo": 100.0})
     live = root / "live"
     (live / "samples").mkdir(parents=True)
     (live / "metrics.jsonl").write_text(json.dumps({"step": 10, "Loss/D": 1.3, "Loss/G": 0.7}) + "\n")
@@ -356,6 +359,18 @@ def test_image_lab_conditional_rows(url: str):
         assert (opened["rows"], opened["cols"]) == (10, 6)  # one row per class, as many columns as fit in 64
         await c.send({"type": "image.interpolate", "a": 3, "b": 5, "steps": 4})
         await c.next("image.interpolation")
+    session(url, body)
+
+
+def test_image_lab_shows_and_plays_music(url: str):
+    async def body(c: Client):
+        await c.send({"type": "image.open", "path": "music"})
+        opened = await c.next("image.opened")
+        assert opened["music"] and not opened["points"] and opened["image"].startswith("data:image/png")
+        assert opened["audio"].startswith("data:audio/wav;base64,") and len(opened["audio"]) > 10_000
+        assert (opened["rows"], opened["cols"]) == (4, 2)  # 8 piano rolls at most, two a row
+        await c.send({"type": "image.interpolate", "a": 0, "b": 5, "steps": 4})
+        assert (await c.next("image.interpolation"))["image"].startswith("data:image/png")
     session(url, body)
 
 

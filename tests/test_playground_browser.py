@@ -72,3 +72,35 @@ def test_ring8_reaches_eight_modes_in_the_browser(server_url: str, tmp_path: Pat
         colours = len(im.convert("RGB").resize((200, 125)).getcolors(maxcolors=1 << 16) or [])
     assert stat.stddev[0] > 10, "the screenshot is blank"
     assert colours > 50, f"the screenshot has only {colours} colours"
+
+
+def test_the_image_lab_plays_a_music_model(server_url: str, tmp_path: Path):
+    """A music model in --runs: its piano rolls show and its player holds a WAV the browser decodes."""
+    import torch
+    from playwright.sync_api import sync_playwright
+
+    from ganforge import modeling
+    from ganforge.models import musegan
+
+    torch.manual_seed(0)
+    modeling.save_pretrained(musegan.Generator(40, 2, 2, 16, 24, width=8), tmp_path / "chorale",
+                             {"kind": "music", "low": 48, "track_names": ["S", "B"], "programs": [19, 19],
+                              "tempo": 100.0})
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1280, "height": 800})
+            errors: list[str] = []
+            page.on("pageerror", lambda e: errors.append(str(e)))
+            page.goto(server_url)
+            page.wait_for_selector("#conn.ok", timeout=20_000)
+            page.click("#tab-imagelab")
+            page.click("#runs li:has-text('chorale')")
+            page.wait_for_selector("#grid-audio:not([hidden])", timeout=30_000)
+            # the browser decodes the WAV: a phrase of 2 bars at 100 beats a minute lasts 4.8 s (+ release)
+            page.wait_for_function("document.getElementById('grid-audio').duration > 4", timeout=20_000)
+            assert "piano rolls" in page.text_content("#image-hint")
+            assert page.evaluate("document.getElementById('grid').naturalWidth") > 100
+            assert not errors, errors
+        finally:
+            browser.close()

@@ -20,10 +20,12 @@ from ganforge.playground import runs
 from ganforge.playground.messages import DIRECTIONS
 from ganforge.resolution import size as image_size
 from ganforge.viz.grid import image_grid, scatter
+from ganforge.viz.pianoroll import roll_pictures
 
 MAX_CLASS_ROWS = 10    # per-class rows shown for a conditional model
 POINT_SAMPLES = 1000   # a point model's scatter
 UPSCALE_TO = 48        # small images are enlarged (nearest) to at least this many pixels
+MUSIC_PHRASES = 8      # piano rolls in a music model's grid
 
 
 def _png(picture: Image.Image) -> str:
@@ -71,16 +73,20 @@ class ImageLab:
         return {**grid, "type": "image.opened", "path": rel, "kind": info["kind"], **self._model_info()}
 
     @property
+    def is_music(self) -> bool:
+        return getattr(self.G, "kind", None) == "music"
+
+    @property
     def is_points(self) -> bool:
-        return self.G is not None and self.G.resolution == 0
+        return self.G is not None and self.G.resolution == 0 and not self.is_music
 
     def _model_info(self) -> dict:
         if self.G is None:
             return {"has_model": False}
         names = (getattr(self.G, "data_info", {}) or {}).get("class_names")
         return {"has_model": True, "z_dim": self.G.z_dim, "c_dim": self.G.c_dim, "resolution": self.G.resolution,
-                "points": self.is_points, "class_names": names if isinstance(names, list) else None,
-                "directions": DIRECTIONS}
+                "points": self.is_points, "music": self.is_music,
+                "class_names": names if isinstance(names, list) else None, "directions": DIRECTIONS}
 
     def _need_model(self) -> None:
         if self.G is None:
@@ -90,6 +96,7 @@ class ImageLab:
         """A fresh grid of n samples (per class rows for conditional models)."""
         self._need_model()
         self.seed, self.n = seed, n
+        n = min(n, MUSIC_PHRASES) if self.is_music else n
         self.z = torch.randn(POINT_SAMPLES if self.is_points else n, self.G.z_dim,
                              generator=torch.Generator().manual_seed(seed))
         return self._grid_message()
@@ -109,6 +116,10 @@ class ImageLab:
         if self.is_points:
             picture = scatter(self.G(z)[:, :2], size=384)
             return {"type": "image.grid", "image": _png(picture), "rows": 1, "cols": 1, "seed": self.seed}
+        if self.is_music:  # piano rolls two a row, and the first phrase to listen to
+            rolls = self.G(z) > 0
+            return {"type": "image.grid", "image": _png(image_grid(roll_pictures(rolls), 2, pad=4)),
+                    "rows": -(-len(z) // 2), "cols": 2, "seed": self.seed, "audio": self._audio(rolls[:1])}
         if self.G.c_dim:
             rows = min(self.G.c_dim, MAX_CLASS_ROWS)
             cols = max(1, min(len(z), 64 // rows))
@@ -120,6 +131,17 @@ class ImageLab:
             rows = math.ceil(len(z) / ncol)
         return {"type": "image.grid", "image": _png(self._enlarge(image_grid(images, ncol))),
                 "rows": rows, "cols": ncol, "seed": self.seed}
+
+    def _audio(self, rolls: torch.Tensor) -> str | None:
+        """A phrase as a WAV data URL (None without a synthesiser: the page shows no player)."""
+        from ganforge.data.midi import Score
+        from ganforge.viz.synth import write_wav
+        buf = io.BytesIO()
+        try:
+            write_wav(rolls, buf, Score.from_info(getattr(self.G, "data_info", {})))
+        except GanforgeError:
+            return None
+        return "data:audio/wav;base64," + base64.b64encode(buf.getvalue()).decode("ascii")
 
     def _enlarge(self, picture: Image.Image) -> Image.Image:
         side = max(image_size(self.G.resolution))  # a side, or [h, w]
@@ -140,6 +162,9 @@ class ImageLab:
         za, zb = z[a % cols], z[b % cols]
         path = _slerp(za, zb, torch.linspace(0, 1, steps))
         c = torch.full((steps,), a // cols, dtype=torch.long) if self.G.c_dim else None
+        if self.is_music:  # a column of phrases from a to b
+            return {"type": "image.interpolation", "image": _png(image_grid(roll_pictures(self.G(path) > 0), 1, pad=4)),
+                    "a": a, "b": b}
         picture = self._enlarge(image_grid(self.G(path, c), steps))
         return {"type": "image.interpolation", "image": _png(picture), "a": a, "b": b}
 

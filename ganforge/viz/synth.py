@@ -7,6 +7,7 @@ playback dependency is not needed to render to a file)."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import BinaryIO
 
 import numpy as np
 import torch
@@ -54,13 +55,17 @@ def render(rolls: torch.Tensor, score: Score, sample_rate: int = SAMPLE_RATE) ->
     return mono / peak * 0.9 if peak > 0.9 else mono
 
 
-def write_wav(rolls: torch.Tensor, path: str | Path, score: Score, sample_rate: int = SAMPLE_RATE) -> Path:
+def write_wav(rolls: torch.Tensor, path: str | Path | BinaryIO, score: Score, sample_rate: int = SAMPLE_RATE):
+    """Render phrases to a 16-bit WAV file (or a binary file object); returns where."""
     from scipy.io import wavfile
-    audio = render(rolls, score, sample_rate)
+    audio = (render(rolls, score, sample_rate) * 32767).astype(np.int16)
+    if not isinstance(path, (str, Path)):
+        wavfile.write(path, sample_rate, audio)
+        return path
     path = Path(path)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        wavfile.write(path, sample_rate, (audio * 32767).astype(np.int16))
+        wavfile.write(path, sample_rate, audio)
     except OSError as e:
         raise GanforgeError(f"cannot write {path}: {e.strerror}") from None
     return path

@@ -280,6 +280,7 @@ function onImageOpened(msg) {
   state.image.points = !!msg.points;
   if (msg.has_model) {
     const what = msg.points ? "a 2-D point model: the scatter shows 1,000 samples"
+      : msg.music ? "music: piano rolls, one colour per track; the player plays the first phrase; click two to interpolate"
       : msg.c_dim ? `conditional on ${msg.c_dim} classes: one row per class, the same z in each column`
       : "click two samples to interpolate between them";
     $("image-hint").textContent = `z_dim ${msg.z_dim} · ${what}` + (msg.c_dim && !msg.points ? " · click two samples to interpolate" : "");
@@ -314,6 +315,9 @@ function sendDirections() { // throttled: a slider drag sends at most ~12 reques
 
 function onGrid(msg) {
   $("grid").src = msg.image;
+  const player = $("grid-audio");  // music models: the first phrase to listen to
+  player.hidden = !msg.audio;
+  if (msg.audio) player.src = msg.audio; else player.removeAttribute("src");
   state.image.rows = msg.rows; state.image.cols = msg.cols; state.image.picked = null;
 }
 
