@@ -178,8 +178,9 @@ def _parser() -> argparse.ArgumentParser:
     g.add_argument("--method", choices=("slerp", "lerp"), default="slerp",
                    help="spherical (default) or linear interpolation")
     g.add_argument("--bars", type=int, help="music: bars of each piece (default: the training phrase's)")
-    g.add_argument("--binarize", choices=("threshold", "bernoulli"), default="threshold",
-                   help="music: a note where the output is above 0 (default), or drawn with its probability")
+    g.add_argument("--binarize", choices=("threshold", "bernoulli", "monophonic"), default="threshold",
+                   help="music: a note where the output is above 0 (default), drawn with its probability, or "
+                        "one pitch at most per track and step (one-line voices)")
 
     tr = command("translate", "translate images with a pix2pix or CycleGAN model (x -> y)")
     tr.add_argument("model", type=Path, help="an exported translator or a pix2pix/cycle run directory")

@@ -373,7 +373,7 @@ PRESETS: dict[str, Preset] = {
     # Music (ganforge/domains/music.py): MuseGAN's training, WGAN-GP with 5 critic steps a
     # generator step and Adam (1e-3, 0.5, 0.9), on 4-bar phrases moved to every key.
     "bach-chorales": Preset("MuseGAN (hybrid): music21's Bach chorales as 4 tracks (S, A, T, B), 4-bar phrases",
-                            _music("bach-chorales", z_dim=160, steps=3000)),
+                            _music("bach-chorales", z_dim=160, steps=2500)),
     "folk-melodies": Preset("MuseGAN: music21's Essen folk songs as 1 track, 4-bar phrases (the first run "
                             "decodes the corpus, a few minutes)",
                             _music("folk-melodies", z_dim=64, steps=3000)),

@@ -61,6 +61,8 @@ def test_the_pipeline_writes_longer_pieces_in_every_format(music_run, tmp_path: 
     assert torch.equal(rolls, pipe(3, bars=8, seed=1))                        # seeded
     drawn = pipe(3, bars=8, seed=1, binarize="bernoulli")
     assert drawn.dtype == torch.bool and not torch.equal(drawn, rolls)
+    lines = pipe(3, bars=8, seed=1, binarize="monophonic")
+    assert lines.sum(-1).max() <= 1 and not (lines & ~rolls).any()  # one pitch a step, among the threshold's
     import pretty_midi
     from scipy.io import wavfile
     mid = pipe.save(rolls, tmp_path / "piece.mid")

@@ -14,7 +14,7 @@ from ganforge.errors import GanforgeError
 from ganforge.pipelines.base import Pipeline
 from ganforge.viz.pianoroll import save_rolls
 
-BINARIZE = ("threshold", "bernoulli")
+BINARIZE = ("threshold", "bernoulli", "monophonic")
 OUTPUTS = (".mid", ".midi", ".wav", ".png", ".npy")
 
 
@@ -33,7 +33,9 @@ class ComposePipeline(Pipeline):
                  binarize: str = "threshold") -> torch.Tensor:
         """n pieces of `bars` bars (default: the training phrase's) from z drawn with `seed`.
         binarize: "threshold" (a note where G's output is above 0, MuseGAN's hard
-        thresholding) or "bernoulli" (each cell on with probability (output + 1) / 2)."""
+        thresholding), "bernoulli" (each cell on with probability (output + 1) / 2) or
+        "monophonic" (each track plays at most its strongest pitch at a step, if above 0:
+        for one-line voices, as the chorales' are)."""
         if n < 1 or batch_size < 1:
             raise GanforgeError(f"n and batch_size must be at least 1, got {n} and {batch_size}")
         if bars is not None and bars < 1:
@@ -46,6 +48,9 @@ class ComposePipeline(Pipeline):
                          for i in range(0, n, batch_size)])  # (n, tracks, bars, steps, pitches) in [-1, 1]
         if binarize == "threshold":
             return out > 0
+        if binarize == "monophonic":
+            strongest = out == out.amax(dim=-1, keepdim=True)
+            return strongest & (out > 0)
         return torch.bernoulli((out + 1) / 2, generator=g).bool()
 
     def save(self, rolls: torch.Tensor, path: str | Path) -> Path:
