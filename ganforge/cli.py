@@ -25,6 +25,8 @@ EXAMPLES = {
   ganforge train --preset fashion-dcgan --minutes 10 # as far as 10 minutes get, then export
   ganforge train --preset fashion-dcgan --dry-run    # show the resolved config, train nothing
   ganforge train --out runs/ring8 --resume latest    # continue exactly where it stopped
+  ganforge train --preset ring8 --export-discriminator          # D beside G, for generate --sampler drs/mh
+  ganforge train --out runs/ring8 --resume latest --export-discriminator   # a finished run: re-export with D
   ganforge train --preset edges2fashion              # pix2pix: edge maps -> clothes
   ganforge train --game pix2pix --data ./facades --resolution 128 --jitter --flip   # A/ + B/ or A|B images
   ganforge train --game pix2pix --data fashion-mnist --pairs downscale:4 --resolution 32
@@ -41,7 +43,16 @@ EXAMPLES = {
   ganforge generate runs/fashion-cgan --out classes.png    # conditional: one row per class
   ganforge generate runs/fashion-cgan --class 3 --n 16 --out dresses.png
   ganforge generate runs/fashion-dcgan --interpolate 3,17 --out walk.gif   # seed 3 -> seed 17
-  ganforge generate runs/fashion-dcgan --interpolate 3,17,42,3 --frames 48 --method lerp --out loop.gif""",
+  ganforge generate runs/fashion-dcgan --interpolate 3,17,42,3 --frames 48 --method lerp --out loop.gif
+  ganforge generate runs/fashion-dcgan --sampler truncation --truncation 0.7 --out crisp.png
+  ganforge generate runs/ring8 --sampler drs --n 2500 --out ring.npy   # needs train --export-discriminator
+  ganforge generate runs/ring8 --sampler mh --mh-steps 640 --n 2500 --out ring.npy
+
+Samplers: plain (z ~ N(0, I)); truncation (z resampled where |z_i| > --truncation, BigGAN's
+trick: fidelity for variety); drs (discriminator rejection sampling, Azadi et al. 2019) and
+mh (Metropolis-Hastings GAN, Turner et al. 2019) use the discriminator exported beside G
+(train --export-discriminator), calibrated first on held-out real data against G's samples.
+Each prints its cost: generated samples per returned one.""",
     "project": """examples:
   ganforge project runs/fashion-dcgan shirt.png --out recon.png          # image -> z -> G(z)
   ganforge project runs/fashion-dcgan shirt.png --out recon.png --z z.npy --steps 500""",
@@ -154,6 +165,9 @@ def _parser() -> argparse.ArgumentParser:
                    help="torch.compile G and D (opt-in; slow to start, may pay off on GPUs)")
     t.add_argument("--sync-batchnorm", action="store_true", default=None,
                    help="under torchrun: BatchNorm statistics over the global batch (default: each process's own)")
+    t.add_argument("--export-discriminator", action="store_true", default=None,
+                   help="also export D beside G (model/discriminator.*), for generate --sampler drs/mh; with "
+                        "--resume latest on a finished run it re-exports the model from the last checkpoint")
 
     g = command("generate", "sample from a trained model or run")
     g.add_argument("model", type=Path, help="an exported model directory or a run directory")
@@ -168,6 +182,7 @@ def _parser() -> argparse.ArgumentParser:
     g.add_argument("--frames", type=int, default=24, help="frames per walk between two seeds (default 24)")
     g.add_argument("--method", choices=("slerp", "lerp"), default="slerp",
                    help="spherical (default) or linear interpolation")
+    _sampler_arguments(g)
 
     tr = command("translate", "translate images with a pix2pix or CycleGAN model (x -> y)")
     tr.add_argument("model", type=Path, help="an exported translator or a pix2pix/cycle run directory")
@@ -212,6 +227,34 @@ def _parser() -> argparse.ArgumentParser:
     return p
 
 
+def _sampler_arguments(p: argparse.ArgumentParser) -> None:
+    from ganforge.sampling import SAMPLERS
+    p.add_argument("--sampler", choices=tuple(SAMPLERS), help="plain (default), truncation, drs or mh (see below)")
+    p.add_argument("--truncation", type=float, metavar="T",
+                   help="the truncation trick's threshold on |z| (default 0.7; implies --sampler truncation)")
+    p.add_argument("--mh-steps", type=int, default=640, metavar="K",
+                   help="mh: proposals per chain, each sample the end of its own chain (default 640, as the paper)")
+    p.add_argument("--drs-percentile", type=float, default=95.0, metavar="P",
+                   help="drs: the shift gamma as this percentile of F(x) over the burn-in (default 95; "
+                        "lower accepts more)")
+
+
+def _sampler_options(args: argparse.Namespace) -> dict:
+    return {"sampler": args.sampler or "", "truncation": args.truncation, "mh_steps": args.mh_steps,
+            "drs_percentile": args.drs_percentile}
+
+
+def _cost(stats: dict | None) -> str:
+    """One line of what a sampler paid, e.g. 'drs: 2.46 generated samples per accepted one'."""
+    if not stats or stats["sampler"] == "plain":
+        return ""
+    if stats["sampler"] == "truncation":
+        return f"truncation at |z| <= {stats['truncation']:g}"
+    per = "accepted" if stats["sampler"] == "drs" else "returned (chain end)"
+    return (f"{stats['sampler']}: {stats['per_sample']:.2f} generated samples per {per} one; "
+            f"D calibrated on {stats['calibration_data']}")
+
+
 OVERRIDES = {  # CLI flag -> (config section, field)
     "game": ("game", "name"), "l1_weight": ("game", "l1_weight"), "cycle_weight": ("game", "cycle_weight"),
     "data_b": ("data", "source_b"), "pairs": ("data", "pairs"), "jitter": ("data", "jitter"), "flip": ("data", "flip"),
@@ -227,8 +270,9 @@ OVERRIDES = {  # CLI flag -> (config section, field)
     "eval_every": ("train", "eval_every"), "device": ("train", "device"),
     "diffaugment": ("train", "diffaugment"), "eval_metrics": ("train", "eval_metrics"),
     "tensorboard": ("train", "tensorboard"), "sync_batchnorm": ("train", "sync_batchnorm"),
-    "compile": ("train", "compile"), "amp": ("train", "amp"),
+    "compile": ("train", "compile"), "amp": ("train", "amp"), "export_discriminator": ("train", "export_discriminator"),
 }
+EXPORT_ONLY = ("steps", "export_discriminator")  # what a resumed run may change: not what it trains
 
 
 def _train_config(args: argparse.Namespace):
@@ -265,11 +309,14 @@ def cmd_train(args: argparse.Namespace) -> int:
         if args.force:
             raise GanforgeError("give --resume (continue the run) or --force (start it over), not both")
         changed = [f"--{k.replace('_', '-')}" for k in (*OVERRIDES, "lr", "preset", "config")
-                   if k != "steps" and getattr(args, k) is not None]
+                   if k not in EXPORT_ONLY and getattr(args, k) is not None]
         if changed:
-            raise GanforgeError(f"a resumed run keeps its config; only --steps may change ({', '.join(changed)} given)")
+            raise GanforgeError("a resumed run keeps its config; only --steps and --export-discriminator may "
+                                f"change ({', '.join(changed)} given)")
         trainer = Trainer(None, args.out, resume=args.resume, progress=not args.no_progress, steps=args.steps,
                           dry_run=args.dry_run)
+        if args.export_discriminator:  # what is exported, not what is trained: a finished run re-exports
+            trainer.cfg.train.export_discriminator = True
     else:
         cfg = _train_config(args)
         out = args.out or _default_out(cfg)
@@ -311,6 +358,8 @@ def cmd_generate(args: argparse.Namespace) -> int:
     from ganforge.pipelines.generate import GeneratePipeline
 
     if args.interpolate is not None:
+        if args.sampler or args.truncation is not None:
+            raise GanforgeError("--interpolate walks between seeds' plain samples; it takes no --sampler or --truncation")
         return _interpolate(args)
     if args.n < 1 or args.batch_size < 1:
         raise GanforgeError(f"--n and --batch-size must be at least 1, got {args.n} and {args.batch_size}")
@@ -323,10 +372,12 @@ def cmd_generate(args: argparse.Namespace) -> int:
         nrow = -(-n // pipe.G.c_dim)
         classes = pipe.class_rows(nrow)
         n = len(classes)
-    samples = pipe(n, seed=args.seed, batch_size=args.batch_size, classes=classes, output_type="pt")
+    samples = pipe(n, seed=args.seed, batch_size=args.batch_size, classes=classes, output_type="pt",
+                   **_sampler_options(args))
     written = pipe.save(samples, args.out, nrow=nrow)
     rows = f" ({pipe.G.c_dim} rows, one per class)" if nrow else ""
-    print(f"wrote {n} samples to {written}{rows}")
+    cost = _cost(pipe.last_stats)
+    print(f"wrote {n} samples to {written}{rows}" + (f"\n{cost}" if cost else ""))
     return 0
 
 
