@@ -46,12 +46,14 @@ def evaluate(path: str | Path, metrics: list[str] | None = None, n: int | None =
     `fake_features` its features when already extracted (the trainer's ranks each extract a share).
     `sampler` ("plain", "truncation", "drs", "mh") and `sampler_options` (truncation, mh_steps,
     drs_percentile) draw the generated side (see ganforge.sampling)."""
-    from ganforge.sampling import check_sampler
+    from ganforge.sampling import NEEDS_DISCRIMINATOR, check_sampler
 
     path = Path(path)
     sampling = {"sampler": check_sampler(sampler or "", (sampler_options or {}).get("truncation")),
                 **(sampler_options or {})}
     G = G if G is not None else modeling.load(path)
+    if sampling["sampler"] in NEEDS_DISCRIMINATOR:
+        modeling.load_discriminator(path)  # a model without D: say so before any work
     if getattr(G, "kind", None) == "translator":
         raise GanforgeError(f"{path}: a translator (pix2pix/CycleGAN) is measured on its held-out pairs during "
                             "training (Metric/l1, psnr, cycle_l1 in metrics.jsonl) and by benchmarks/translation.py; "
@@ -125,13 +127,14 @@ def _evaluate_images(path, G, source, names, n, features, seed, weights, batch_s
                            channels=G.channels, seed=seed, batch_size=batch_size, progress=progress)
     n_fake = n or real.n
     sampling = sampling or {"sampler": "plain"}
-    stats = {"sampler": "plain"}
+    stats = None
     if fake_features is not None:
         fake = fake_features
     elif sampling["sampler"] == "plain":
         fake = extract_from_generator(extractor, G, n_fake, seed=seed, batch_size=batch_size, progress=progress)
     else:
         fake, stats = _sampled_features(extractor, path, G, n_fake, seed, sampling, batch_size, progress)
+    stats = stats or {"sampler": "plain", "generated": len(fake), "per_sample": 1.0}
     inputs = {"real_features": real.features, "fake_features": fake.features, "fake_logits": fake.logits,
               "real_labels": real.labels, "generator": G, "domain": domain}
     results, settings = {}, {}
