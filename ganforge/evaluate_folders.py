@@ -74,9 +74,10 @@ def _groups(root: Path, files: list[Path], extractor: Extractor, option: str) ->
     if wrong:
         (h, w), example = wrong[0]
         others = sum(len(groups[s]) for s, _ in wrong) - 1
+        more = f" ({others} more of other sizes)" if others else ""
         raise GanforgeError(f"{option} {root}: --features {extractor.name} takes {native}x{native} images and "
-                            f"{example.relative_to(root)} is {w}x{h}" + (f" ({others} more of other sizes)" if others else "")
-                            + "; use --features inception-v3-fid, which resizes any size")
+                            f"{example.relative_to(root)} is {w}x{h}{more}; use --features inception-v3-fid, "
+                            "which resizes any size")
     return groups
 
 

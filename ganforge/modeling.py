@@ -71,8 +71,8 @@ def save_pretrained(G: nn.Module, out_dir: str | Path, data: dict | None = None,
     out = Path(out_dir)
     state = _state(G, "generator", out)
     d_state = None if discriminator is None else _state(discriminator, "discriminator", out)
-    d_config = None if discriminator is None else {"ganforge_version": __version__, "family": discriminator_family(discriminator),
-                                                   "kwargs": discriminator.hparams}
+    d_config = None if discriminator is None else {
+        "ganforge_version": __version__, "family": discriminator_family(discriminator), "kwargs": discriminator.hparams}
     _check_replaceable(out)
     family = family_of(G)
     kwargs = getattr(G, "hparams", {}) if family != CUSTOM else {"class": f"{type(G).__module__}.{type(G).__qualname__}"}

@@ -26,8 +26,8 @@ class GeneratePipeline(Pipeline):
         if self.discriminator is None:
             from ganforge import modeling
             if self.path is None:
-                raise GanforgeError("DRS / MH sampling need the discriminator: set pipe.discriminator, or "
-                                    f"build the pipeline with from_pretrained from an export that has one ({modeling.D_HINT})")
+                raise GanforgeError("DRS / MH sampling need the discriminator: set pipe.discriminator, or build "
+                                    f"the pipeline with from_pretrained from an export that has one ({modeling.D_HINT})")
             self.discriminator = modeling.load_discriminator(self.path, self.device)
         return self.discriminator
 
