@@ -108,3 +108,12 @@ def test_bad_folders_and_options_are_one_line(case, fragments, folders, tmp_path
             "model-too": argv + [real], "n": argv + ["--n", "10"]}.get(case, argv)
     code, out, err = run_cli(capsys, *argv)
     assert_one_line_error(code, err, *fragments)
+
+
+def test_evaluate_help_shows_the_two_folder_form_and_its_size_rules(capsys):
+    from ganforge.cli import main
+    with pytest.raises(SystemExit):
+        main(["evaluate", "--help"])
+    out = capsys.readouterr().out
+    assert "ganforge evaluate --real ./photos --fake ./samples" in out
+    assert "bilinearly to 299x299 by the NVlabs protocol" in out and "refuse other sizes" in out

@@ -189,3 +189,13 @@ def test_a_sampler_needing_d_on_a_model_without_one_says_how_to_get_it(runs, tmp
 def test_sampler_options_are_checked_in_one_line(argv, fragments, runs, tmp_path, capsys):
     code, out, err = run_cli(capsys, "generate", runs["ring8-d"], "--out", tmp_path / "x.npy", *argv)
     assert_one_line_error(code, err, *fragments)
+
+
+def test_generate_and_train_help_show_the_samplers_and_the_d_export(capsys):
+    from ganforge.cli import main
+    for command, fragments in (("generate", ["--sampler drs", "--sampler mh --mh-steps 640", "--truncation 0.7"]),
+                               ("train", ["--export-discriminator", "--resume latest --export-discriminator"])):
+        with pytest.raises(SystemExit):
+            main([command, "--help"])
+        out = capsys.readouterr().out
+        assert all(f in out for f in fragments), command
