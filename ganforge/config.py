@@ -110,6 +110,7 @@ class TrainConfig:
     compile: bool = False            # torch.compile G and D (opt-in; D stays eager under WGAN-GP / R1)
     sync_batchnorm: bool = False     # torchrun: BatchNorm statistics over the global batch, not each process's
     dist_timeout: float = 30.0       # torchrun: minutes a process waits for the others before giving up
+    export_discriminator: bool = False  # also export D beside G (model/discriminator.*): DRS / MH sampling need it
 
 
 @dataclass
@@ -222,6 +223,9 @@ def validate(cfg: Config) -> Config:
         raise GanforgeError(f"option train.channels_last must be auto, on or off, got {cfg.train.channels_last!r}")
     if cfg.train.amp not in ("auto", "off", "bf16", "fp16"):
         raise GanforgeError(f"unknown amp mode '{cfg.train.amp}' (expected auto, off, bf16 or fp16)")
+    if cfg.train.export_discriminator and cfg.game.name != "generation":
+        raise GanforgeError(f"--export-discriminator is for the generation game (DRS / MH sampling of G(z)), "
+                            f"not {cfg.game.name}")
     _check_numbers(cfg)
     try:
         cfg.data.resolution = canonical(cfg.data.resolution)  # "64" -> 64, " 64 X 48 " -> "64x48"

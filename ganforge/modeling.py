@@ -3,6 +3,10 @@
 `save_pretrained(G, dir, data_info)` writes both files, atomically; `load(dir)` rebuilds the
 generator from the family name and the keyword arguments recorded in config.json.
 `load` also accepts a run directory (it opens RUN/model).
+
+Only when asked for (`train --export-discriminator`), the trained discriminator goes beside
+it, the same way: `discriminator.json` + `discriminator.safetensors`, for the samplers that
+need D (ganforge.sampling: DRS, MH-GAN); `load_discriminator(dir)` rebuilds it.
 """
 
 from __future__ import annotations
@@ -25,6 +29,9 @@ from ganforge.training.checkpoint import fsync
 EXPORTABLE = {**FAMILIES, **TRANSLATORS}  # generators z -> x and translators x -> y
 CUSTOM = "custom"  # a generator class of the user's: weights are saved, the class is theirs
 MODEL_FILES = ("config.json", "model.safetensors")
+D_FILES = ("discriminator.json", "discriminator.safetensors")  # only in exports that asked for D
+D_HINT = ("export it with the generator: train with --export-discriminator, or for a finished run "
+          "`ganforge train --out RUN --resume latest --export-discriminator` (its last checkpoint holds D)")
 
 
 def family_of(G: nn.Module) -> str:
@@ -34,19 +41,38 @@ def family_of(G: nn.Module) -> str:
     return CUSTOM
 
 
-def save_pretrained(G: nn.Module, out_dir: str | Path, data: dict | None = None) -> Path:
+def _state(module: nn.Module, what: str, out: Path) -> dict:
+    # a copy of each tensor: safetensors refuses tensors that share memory (tied weights);
+    # loading fills every tied name with the same values again
+    state = {k: v.detach().cpu().clone(memory_format=torch.contiguous_format) for k, v in module.state_dict().items()}
+    if not all(torch.isfinite(v).all() for v in state.values() if v.is_floating_point()):
+        raise GanforgeError(f"refusing to export to {out}: the {what} has non-finite weights")
+    return state
+
+
+def discriminator_family(D: nn.Module) -> str:
+    """D's family name; a one-line error for a class that cannot be rebuilt from a config."""
+    for name, module in FAMILIES.items():
+        if type(D) is module.Discriminator:
+            return name
+    raise GanforgeError(f"cannot export a discriminator of class {type(D).__name__}: only ganforge's "
+                        f"families ({', '.join(FAMILIES)}) can be rebuilt from a config")
+
+
+def save_pretrained(G: nn.Module, out_dir: str | Path, data: dict | None = None,
+                    discriminator: nn.Module | None = None) -> Path:
     """Write G's config and weights to out_dir. `data` records what it was trained on
     (source, kind, shape, class_names) so that evaluation and generation can use it.
+    `discriminator` (a ganforge family's D) is written beside G, for DRS / MH sampling.
 
     Atomic: both files are written into a temporary folder beside out_dir and fsynced, then it
     is renamed into place, so an interrupted export never leaves a half-written model and an
     earlier export in out_dir is replaced only once the new one is complete."""
     out = Path(out_dir)
-    # a copy of each tensor: safetensors refuses tensors that share memory (tied weights);
-    # loading fills every tied name with the same values again
-    state = {k: v.detach().cpu().clone(memory_format=torch.contiguous_format) for k, v in G.state_dict().items()}
-    if not all(torch.isfinite(v).all() for v in state.values() if v.is_floating_point()):
-        raise GanforgeError(f"refusing to export to {out}: the generator has non-finite weights")
+    state = _state(G, "generator", out)
+    d_state = None if discriminator is None else _state(discriminator, "discriminator", out)
+    d_config = None if discriminator is None else {
+        "ganforge_version": __version__, "family": discriminator_family(discriminator), "kwargs": discriminator.hparams}
     _check_replaceable(out)
     family = family_of(G)
     kwargs = getattr(G, "hparams", {}) if family != CUSTOM else {"class": f"{type(G).__module__}.{type(G).__qualname__}"}
@@ -60,7 +86,10 @@ def save_pretrained(G: nn.Module, out_dir: str | Path, data: dict | None = None)
     try:
         save_file(state, str(tmp / "model.safetensors"), metadata={"format": "pt", "family": config["family"]})
         (tmp / "config.json").write_text(json.dumps(config, indent=2))
-        for path in (tmp / "model.safetensors", tmp / "config.json", tmp):
+        if d_state is not None:
+            save_file(d_state, str(tmp / D_FILES[1]), metadata={"format": "pt", "family": d_config["family"]})
+            (tmp / D_FILES[0]).write_text(json.dumps(d_config, indent=2))
+        for path in (*sorted(tmp.iterdir()), tmp):
             fsync(path)
         _swap_into_place(tmp, out)
     except BaseException as e:
@@ -75,7 +104,7 @@ def _check_replaceable(out: Path) -> None:
     """An export replaces out_dir whole: only an earlier export (or nothing) may be there."""
     if out.exists() and not out.is_dir():
         raise GanforgeError(f"cannot export to {out}: it exists and is not a directory")
-    others = sorted(p.name for p in out.iterdir() if p.name not in MODEL_FILES) if out.is_dir() else []
+    others = sorted(p.name for p in out.iterdir() if p.name not in MODEL_FILES + D_FILES) if out.is_dir() else []
     if others:
         raise GanforgeError(f"refusing to export to {out}: it holds files other than an exported model's "
                             f"({', '.join(others[:3])}{', ...' if len(others) > 3 else ''}); choose a new or empty folder")
@@ -141,3 +170,27 @@ def load(path: str | Path, device: str | torch.device = "cpu") -> nn.Module:
         raise GanforgeError(f"{path / 'model.safetensors'}: weights do not fit the config ({detail})") from None
     G.data_info = config.get("data", {})
     return G.to(device).eval().requires_grad_(False)
+
+
+def load_discriminator(path: str | Path, device: str | torch.device = "cpu") -> nn.Module:
+    """The discriminator exported beside a generator (eval mode, frozen); a one-line
+    GanforgeError saying how to export it when the model has none."""
+    path = Path(path)
+    if (path / "model" / "config.json").is_file():
+        path = path / "model"  # a run directory
+    config_file, weights = path / D_FILES[0], path / D_FILES[1]
+    if not config_file.is_file() or not weights.is_file():
+        raise GanforgeError(f"{path}: this model was exported without its discriminator, which DRS and MH "
+                            f"sampling need; {D_HINT}")
+    try:
+        config = json.loads(config_file.read_text())
+        family, kwargs = config["family"], config["kwargs"]
+        D = FAMILIES[family].Discriminator(**kwargs)
+    except (ValueError, KeyError, TypeError):
+        raise GanforgeError(f"{config_file}: not a ganforge discriminator config") from None
+    try:
+        D.load_state_dict(load_file(str(weights)))
+    except Exception as e:
+        detail = " ".join(str(e).split())[:160]
+        raise GanforgeError(f"{weights}: weights do not fit the config ({detail})") from None
+    return D.to(device).eval().requires_grad_(False)

@@ -211,3 +211,28 @@ def test_a_generator_with_tied_weights_exports_and_loads_back(tmp_path):
     H.load_state_dict(load_file(str(tmp_path / "m" / "model.safetensors")))
     z = torch.randn(3, 4)
     assert torch.equal(H(z), G(z)) and H[2].weight is H[0].weight
+
+
+@pytest.mark.parametrize("family", ["toy", "dcgan"])
+def test_a_discriminator_exported_beside_g_loads_back_with_identical_outputs(tmp_path, family):
+    from ganforge.modeling import D_FILES, load_discriminator
+
+    G = make(family)
+    torch.manual_seed(1)
+    D = toy.Discriminator(dim=2, width=16, depth=2) if family == "toy" else \
+        dcgan.Discriminator(resolution=14, channels=3, width=4, spectral_norm=True)
+    x = sample(G)
+    out = save_pretrained(G, tmp_path / "model", {"source": "test"}, discriminator=D)
+    assert all((out / f).is_file() for f in D_FILES)
+    E = load_discriminator(out)
+    assert type(E) is type(D) and torch.equal(E(x), D.eval()(x)) and not any(p.requires_grad for p in E.parameters())
+    save_pretrained(G, out)  # a later export without D replaces the whole model: no stale D beside it
+    assert not any((out / f).exists() for f in D_FILES)
+    with pytest.raises(GanforgeError, match="exported without its discriminator.*--export-discriminator"):
+        load_discriminator(out)
+
+
+def test_a_discriminator_of_your_own_class_is_refused_in_one_line(tmp_path):
+    with pytest.raises(GanforgeError, match="cannot export a discriminator of class Linear"):
+        save_pretrained(make("toy"), tmp_path / "model", discriminator=torch.nn.Linear(2, 1))
+    assert not (tmp_path / "model").exists()

@@ -63,6 +63,9 @@ class GenerationGame(Game):
         self.augment = DiffAugment(cfg.train.diffaugment, ctx.augment_rng) if cfg.train.diffaugment else None
         self.fixed_z, self.fixed_c = self._fixed_latents()
         self.local_batch = ctx.dist.local_batch(cfg.train.batch_size)  # this rank's share of a G step's batch
+        if cfg.train.export_discriminator:  # your own D class cannot be rebuilt from a config: say so now
+            from ganforge.modeling import discriminator_family
+            discriminator_family(D)
 
     def phases(self) -> list[Phase]:
         loss = self.ctx.cfg.loss
@@ -200,6 +203,13 @@ class GenerationGame(Game):
         d = self.data
         return {"source": self.ctx.cfg.data.source, "kind": d.kind, "shape": list(d.shape),
                 "class_names": getattr(d, "class_names", None) if self.num_classes else None, **self.domain.info()}
+
+    def export(self, G_ema: nn.Module, out_dir: Path) -> Path:
+        """The EMA generator, and with train.export_discriminator the trained D beside it
+        (for DRS / MH sampling; the samplers calibrate it against the EMA generator's samples)."""
+        from ganforge import modeling
+        D = self.D if self.ctx.cfg.train.export_discriminator else None
+        return modeling.save_pretrained(G_ema, out_dir, self.data_info(), discriminator=D)
 
     def histograms(self) -> dict[str, Tensor]:
         if self._last_logits is None:

@@ -177,6 +177,13 @@ def _collect(extractor: Extractor, batches, total: int, desc: str, progress: boo
                     torch.cat(labels) if labels else None)
 
 
+def extract_stream(extractor: Extractor | str | nn.Module, batches, total: int, desc: str = "features",
+                   progress: bool | None = None, batch_size: int = 100) -> Features:
+    """Features of a stream of (images (B, C, H, W), labels or None) batches, `total` images
+    in all (for the progress bar; shown from 10 batches on when progress=None)."""
+    return _collect(get_extractor(extractor), batches, total, desc, progress, batch_size)
+
+
 def _check_batch(batch_size: int) -> None:
     if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
         raise GanforgeError(f"batch_size must be a positive integer, got {batch_size!r}")

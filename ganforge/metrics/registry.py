@@ -69,6 +69,19 @@ def get_metric(name: str) -> Metric:
         raise GanforgeError(f"unknown metric {name!r}; expected one of: {', '.join(available())}") from None
 
 
+ALIASES = {"prdc": ("pr", "dc")}  # names for several metrics at once
+
+
+def expand(names: list[str] | tuple[str, ...]) -> list[str]:
+    """Metric names with aliases ("prdc" -> "pr", "dc") expanded, duplicates dropped, order kept."""
+    out: list[str] = []
+    for name in names:
+        for n in ALIASES.get(name, (name,)):
+            if n not in out:
+                out.append(n)
+    return out
+
+
 def available() -> list[str]:
     """Registered metric names, sorted."""
     return sorted(_REGISTRY)

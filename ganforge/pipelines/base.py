@@ -21,8 +21,11 @@ class Pipeline:
                                 "(or ComposePipeline)")
         self.G = generator.to(device).eval()
         self.device = torch.device(device)
+        self.path: Path | None = None  # the export it came from (from_pretrained), where its D may be
 
     @classmethod
     def from_pretrained(cls, path: str | Path, device: str | torch.device = "cpu"):
         """The pipeline over an exported model directory or a run directory."""
-        return cls(modeling.load(path), device)
+        pipe = cls(modeling.load(path), device)
+        pipe.path = Path(path)
+        return pipe

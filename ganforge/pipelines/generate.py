@@ -1,4 +1,5 @@
-"""Sampling from a trained generator: batched, seeded, as tensors, arrays or files."""
+"""Sampling from a trained generator: batched, seeded, as tensors, arrays or files; plain, or
+by a sampler that spends more generated samples for better ones (ganforge.sampling)."""
 
 from __future__ import annotations
 
@@ -9,11 +10,26 @@ import torch
 
 from ganforge.errors import GanforgeError
 from ganforge.pipelines.base import Pipeline
+from ganforge.sampling import NEEDS_DISCRIMINATOR, check_sampler, draw
+from ganforge.sampling.mh import CHAIN
 from ganforge.viz.grid import save_samples, to_uint8
 
 
 class GeneratePipeline(Pipeline):
-    """`pipe(n, seed=0)` -> n samples: points (n, D) or images (n, C, H, W) in [-1, 1]."""
+    """`pipe(n, seed=0)` -> n samples: points (n, D) or images (n, C, H, W) in [-1, 1].
+    `pipe(n, sampler="drs")`: the same through a sampler; `pipe.last_stats` says what it cost."""
+
+    discriminator: torch.nn.Module | None = None  # set, or loaded from the export when a sampler needs it
+    last_stats: dict | None = None                # the last call's sampler statistics
+
+    def _discriminator(self) -> torch.nn.Module:
+        if self.discriminator is None:
+            from ganforge import modeling
+            if self.path is None:
+                raise GanforgeError("DRS / MH sampling need the discriminator: set pipe.discriminator, or build "
+                                    f"the pipeline with from_pretrained from an export that has one ({modeling.D_HINT})")
+            self.discriminator = modeling.load_discriminator(self.path, self.device)
+        return self.discriminator
 
     @property
     def is_points(self) -> bool:
@@ -21,21 +37,23 @@ class GeneratePipeline(Pipeline):
 
     @torch.no_grad()
     def __call__(self, n: int, *, seed: int = 0, batch_size: int = 256, classes: int | torch.Tensor | None = None,
-                 output_type: str = "pt"):
-        """n samples from z ~ N(0, I) drawn with `seed`; for conditional models `classes` is
-        one class index for all, or (n,) labels (default: cycling through the classes).
-        output_type "pt" (float tensor in [-1, 1]) or "np" (float32 (n, D) points / uint8
-        (n, H, W, C) images)."""
+                 output_type: str = "pt", sampler: str = "plain", truncation: float | None = None,
+                 mh_steps: int = CHAIN, drs_percentile: float = 95.0, progress: bool | None = None):
+        """n samples from z ~ N(0, I) drawn with `seed` (on the CPU: the same samples on any
+        device); for conditional models `classes` is one class index for all, or (n,) labels
+        (default: cycling through the classes). output_type "pt" (float tensor in [-1, 1]) or
+        "np" (float32 (n, D) points / uint8 (n, H, W, C) images).
+        `sampler`: "plain", "truncation" (z truncated at `truncation`, default 0.7), "drs" or
+        "mh" (chains of `mh_steps` proposals); the last two use the exported discriminator."""
         if output_type not in ("pt", "np"):
             raise GanforgeError(f"output_type must be 'pt' or 'np', got {output_type!r}")
+        sampler = check_sampler(sampler, truncation)
         classes = self._labels(n, classes)
-        g = torch.Generator().manual_seed(seed)
-        z = torch.randn(n, self.G.z_dim, generator=g)  # drawn on the CPU: same samples on any device
-        out = [self.G(z[i:i + batch_size].to(self.device),
-                      None if classes is None else classes[i:i + batch_size].to(self.device)).float().cpu()
-               for i in range(0, n, max(1, batch_size))]
-        samples = torch.cat(out)
-        return samples if output_type == "pt" else self.to_numpy(samples)
+        D = self._discriminator() if sampler in NEEDS_DISCRIMINATOR else None
+        drawn = draw(self.G, n, sampler, D=D, seed=seed, labels=classes, batch_size=batch_size,
+                     truncation=truncation, mh_steps=mh_steps, drs_percentile=drs_percentile, progress=progress)
+        self.last_stats = drawn.stats
+        return drawn.samples if output_type == "pt" else self.to_numpy(drawn.samples)
 
     def _labels(self, n: int, classes: int | torch.Tensor | None) -> torch.Tensor | None:
         c_dim = self.G.c_dim
