@@ -376,10 +376,11 @@ PRESETS: dict[str, Preset] = {
                                           "checkpoint_every": 1000, "diffaugment": "color,translation,cutout"}}),
     # Music (ganforge/domains/music.py): MuseGAN's training, WGAN-GP with 5 critic steps a
     # generator step and Adam (1e-3, 0.5, 0.9), on 4-bar phrases moved to every key.
-    "bach-chorales": Preset("MuseGAN (hybrid): music21's Bach chorales as 4 tracks (S, A, T, B), 4-bar phrases",
+    "bach-chorales": Preset("MuseGAN (hybrid): music21's Bach chorales as 4 tracks (S, A, T, B), 4-bar phrases, "
+                            "about 30 minutes on 2 CPU cores",
                             _music("bach-chorales", z_dim=160, steps=2500)),
-    "folk-melodies": Preset("MuseGAN: music21's Essen folk songs as 1 track, 4-bar phrases (the first run "
-                            "decodes the corpus, a few minutes)",
+    "folk-melodies": Preset("MuseGAN: music21's Essen folk songs as 1 track, 4-bar phrases, about 25 minutes "
+                            "on 2 CPU cores (the first run decodes the corpus: about 3 more)",
                             _music("folk-melodies", z_dim=64, steps=3000)),
     # The translation games (ganforge/games/translation.py, cycle.py), with the papers' losses
     # and weights: pix2pix GAN + 100 L1, Adam 2e-4 / 0.5; CycleGAN LSGAN + 10 cycle + 5 identity,

@@ -4,6 +4,9 @@ files (pretty_midi). Both are optional dependencies: `pip install ganforge[music
 from __future__ import annotations
 
 import logging
+import multiprocessing
+import os
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -24,6 +27,7 @@ CHURCH_ORGAN, FLUTE, PIANO = 19, 73, 0  # General MIDI programs (0-based)
 # to one, 4/2 at half its note values (a half note on a beat, as a quarter note is in 4/4)
 FOUR_BEAT_BARS = {4.0: 1.0, 2.0: 1.0, 8.0: 0.5}
 CORPUS_TEMPO = {"bach-chorales": 80.0, "folk-melodies": 100.0}  # the corpus has no tempo marks
+MAX_WORKERS = 4  # processes decoding the corpus
 
 
 def require(module: str):
@@ -36,35 +40,57 @@ def require(module: str):
 
 
 def decode_corpus(source: str) -> Pieces:
-    """The Bach chorales (4 tracks) or the Essen folk songs (1 track) from music21's corpus."""
-    from ganforge.data.music import Pieces
+    """The Bach chorales (4 tracks) or the Essen folk songs (1 track) from music21's corpus,
+    decoded file by file in worker processes (music21's parsing is pure Python: one core a file)."""
     require("music21")
-    from music21 import converter, corpus
+    from music21 import corpus
     if source == "bach-chorales":
-        scores = ((str(f), lambda f=f: corpus.parse(f)) for f in corpus.chorales.Iterator(returnType="filename"))
-        total, parts, program = 371, CHORALE_PARTS, CHURCH_ORGAN
-    else:
-        scores = _essen_songs(sorted((Path(corpus.__file__).parent / "essenFolksong").glob("*.abc")), converter)
-        total, parts, program = None, ["Melody"], FLUTE
+        files = [str(f) for f in corpus.chorales.Iterator(returnType="filename")]
+        parts, program = CHORALE_PARTS, CHURCH_ORGAN
+    else:  # one ABC file holds hundreds of songs
+        files = [str(f) for f in sorted((Path(corpus.__file__).parent / "essenFolksong").glob("*.abc"))]
+        parts, program = ["Melody"], FLUTE
+    tasks = [(source, f, len(parts)) for f in files]
+    workers = min(os.cpu_count() or 1, MAX_WORKERS)
+    bar = dict(total=len(tasks), desc=f"decode {source}", unit="file", leave=False)
+    if workers == 1:
+        decoded = list(tqdm(map(_decode_file, tasks), **bar))
+    else:  # spawn, not fork: the parent may hold torch's thread pool
+        with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as pool:
+            decoded = list(tqdm(pool.map(_decode_file, tasks, chunksize=4 if len(tasks) > 100 else 1), **bar))
     notes, lengths, names, skipped = [], [], [], []
-    for name, parse in tqdm(scores, total=total, desc=f"decode {source}", unit="piece", leave=False):
-        try:
-            piece = score_notes(parse(), len(parts))
-        except GanforgeError as e:
-            skipped.append([name, str(e)])
+    for name, piece, length in (song for songs in decoded for song in songs):
+        if isinstance(piece, str):
+            skipped.append([name, piece])
             continue
-        notes.append(piece[0])
-        lengths.append(piece[1])
+        notes.append(piece)
+        lengths.append(length)
         names.append(name)
     return _pieces(notes, lengths, names, parts, [program] * len(parts), CORPUS_TEMPO[source], skipped)
 
 
-def _essen_songs(files: list[Path], converter):
-    """(name, parse) for every song of every ABC file (one file holds hundreds of songs)."""
-    for f in files:
-        opus = converter.parse(f)
-        for i, score in enumerate(getattr(opus, "scores", [opus])):
-            yield f"{f.stem}#{i}", lambda s=score: s
+def _decode_file(task: tuple[str, str, int]) -> list[tuple[str, np.ndarray | str, int]]:
+    """One corpus file -> [(piece name, notes or the reason it is skipped, steps)]."""
+    source, path, n_parts = task
+    from music21 import converter, corpus
+    try:
+        if source == "bach-chorales":
+            scores = [(path, corpus.parse(path))]
+        else:
+            opus = converter.parse(path)
+            scores = [(f"{Path(path).stem}#{i}", s) for i, s in enumerate(getattr(opus, "scores", [opus]))]
+    except Exception as e:  # noqa: BLE001  (music21 raises many kinds on what it cannot read)
+        return [(path, f"music21 could not read it ({type(e).__name__})", 0)]
+    out = []
+    for name, score in scores:
+        try:
+            notes, steps = score_notes(score, n_parts)
+            out.append((name, notes, steps))
+        except GanforgeError as e:
+            out.append((name, str(e), 0))
+        except Exception as e:  # noqa: BLE001
+            out.append((name, f"music21 could not read it ({type(e).__name__})", 0))
+    return out
 
 
 def score_notes(score, n_parts: int) -> tuple[np.ndarray, int]:
