@@ -13,6 +13,7 @@ import torch
 from torch import Tensor, nn
 
 from ganforge.data.midi import Score, write_midi
+from ganforge.domains.evaluation import SampledEvaluation
 from ganforge.errors import GanforgeError
 from ganforge.metrics.music import music_metrics
 from ganforge.viz.pianoroll import roll_pictures, save_rolls
@@ -68,20 +69,14 @@ class MusicDomain:
         return MusicEvaluation(self.data, t.eval_every, t.eval_samples, t.seed)
 
 
-class MusicEvaluation:
-    """MuseGAN's metrics of `n` generated phrases (seeded z) every `every` steps and at the
-    end, logged beside the data's own (Metric/data/...), and their largest relative gap."""
+class MusicEvaluation(SampledEvaluation):
+    """MuseGAN's metrics of `n` generated phrases (seeded z, threshold at 0), and `gap`, the
+    largest relative gap to the training data's own metrics."""
 
     def __init__(self, data, every: int, n: int, seed: int):
         self.every, self.n, self.seed = every, n, seed
         self.low, self.tracks = data.low, data.track_names
         self.reference = music_metrics(data.x > 0, data.low, data.track_names)
-
-    def due(self, step: int, last: bool) -> bool:
-        return last or bool(self.every and step % self.every == 0)
-
-    def __call__(self, G: nn.Module, data_info: dict, dist) -> dict[str, float]:
-        return dist.broadcast(self._measure(G) if dist.is_main else None)
 
     @torch.no_grad()
     def _measure(self, G: nn.Module) -> dict[str, float]:
@@ -95,9 +90,6 @@ class MusicEvaluation:
         result = music_metrics(rolls, self.low, self.tracks)
         result["gap"] = largest_gap(result, self.reference)
         return result
-
-    def alarms(self, health, step: int, result: dict[str, float]) -> list:
-        return []
 
 
 def largest_gap(measured: dict[str, float], reference: dict[str, float]) -> float:

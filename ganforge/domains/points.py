@@ -8,6 +8,7 @@ from pathlib import Path
 import torch
 from torch import Tensor, nn
 
+from ganforge.domains.evaluation import SampledEvaluation
 from ganforge.metrics import MODE_SAMPLES, mode_coverage
 from ganforge.viz.decision import auto_extent, save_decision_surface
 from ganforge.viz.grid import save_samples
@@ -60,17 +61,11 @@ class PointsDomain:
         return ModeEvaluation(modes, self.data.std, cfg.train.eval_every, cfg.train.seed) if modes is not None else None
 
 
-class ModeEvaluation:
+class ModeEvaluation(SampledEvaluation):
     """Mode coverage of MODE_SAMPLES samples of the EMA generator (seeded z)."""
 
     def __init__(self, modes: Tensor, std: float, every: int, seed: int):
         self.modes, self.std, self.every, self.seed = modes, std, every, seed
-
-    def due(self, step: int, last: bool) -> bool:
-        return last or bool(self.every and step % self.every == 0)
-
-    def __call__(self, G: nn.Module, data_info: dict, dist) -> dict[str, float]:
-        return dist.broadcast(self._measure(G) if dist.is_main else None)
 
     @torch.no_grad()
     def _measure(self, G: nn.Module) -> dict[str, float]:
