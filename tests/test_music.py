@@ -97,6 +97,21 @@ def test_generate_writes_midi_from_the_command_line(music_run, tmp_path: Path):
     assert bad.returncode != 0 and "music is written as" in bad.stderr and "Traceback" not in bad.stderr
 
 
+def test_evaluate_measures_a_music_model_against_its_data(music_run, tmp_path: Path, helpers):
+    import shutil
+
+    from ganforge.evaluate import evaluate
+    _, run, _ = music_run
+    copy = Path(shutil.copytree(run, tmp_path / "runs" / "run"))
+    result = evaluate(copy, n=100)
+    m = result["metrics"]
+    assert {"QN/Track 1", "data/QN/Track 1", "TD/Track 1-Track 2", "IK", "gap"} <= set(m)
+    assert result["settings"]["n_fake"] == 100 and result["settings"]["bars"] == 2
+    assert helpers.read_metrics(copy)[-1]["evaluate"] == "music"
+    with pytest.raises(GanforgeError, match="MuseGAN's metrics"):
+        evaluate(copy, ["fid"])
+
+
 def test_music_presets_describe_a_time_and_resolve():
     for name in ("bach-chorales", "folk-melodies"):
         cfg = preset_config(name)

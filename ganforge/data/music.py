@@ -151,7 +151,8 @@ def _folder(source: str) -> Path:
 
 def _key(source: str, folder: Path | None, files: list[Path], tracks: int) -> str:
     """What the decode depends on: the format, music21's version (its corpus), the files."""
-    h = hashlib.sha256(json.dumps([FORMAT, source if folder is None else str(folder.resolve()), tracks]).encode())
+    what = [FORMAT, source] if folder is None else [FORMAT, str(folder.resolve()), tracks]  # (a corpus has its tracks)
+    h = hashlib.sha256(json.dumps(what).encode())
     if folder is None:
         from importlib.metadata import version
         h.update(version("music21").encode())
