@@ -14,8 +14,10 @@ from typing import Any
 from ganforge.errors import GanforgeError
 
 Resolution = int | str | tuple[int, int] | list[int]  # 64, "64x48", (48, 64) or [48, 64]
-EXPECTED = "a positive side such as 64, or WIDTHxHEIGHT such as 64x48"
-_TEXT = re.compile(r"\s*([0-9]+)\s*(?:[xX×]\s*([0-9]+)\s*)?")  # "64" or "64x48" (width x height)
+MAX_SIDE = 8192  # pixels a side: beyond, one image alone is gigabytes of floats in a network
+EXPECTED = f"a positive side such as 64, or WIDTHxHEIGHT such as 64x48, at most {MAX_SIDE} a side"
+# "64" or "64x48" (width x height); at most 6 digits a side, so int() never meets 5,000 of them
+_TEXT = re.compile(r"\s*([0-9]{1,6})\s*(?:[xX×]\s*([0-9]{1,6})\s*)?")
 
 
 def size(value: Any) -> tuple[int, int] | None:
@@ -34,7 +36,7 @@ def size(value: Any) -> tuple[int, int] | None:
         hw = (value[0], value[1])
     else:
         raise GanforgeError(f"resolution must be {EXPECTED}, got {value!r}")
-    if min(hw) < 1:
+    if min(hw) < 1 or max(hw) > MAX_SIDE:
         raise GanforgeError(f"resolution must be {EXPECTED}, got {value!r}")
     return hw
 
