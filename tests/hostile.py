@@ -17,7 +17,7 @@ from hypothesis import HealthCheck, settings
 from ganforge.errors import GanforgeError
 
 # Few examples, a generous deadline: the suite shares 2 cores with long benchmarks.
-settings.register_profile("hostile", max_examples=30, deadline=10_000, derandomize=True,
+settings.register_profile("hostile", max_examples=30, deadline=10_000, derandomize=True, database=None,
                           suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 HOSTILE = settings.get_profile("hostile")
 LIMIT_S = 20  # one load of a few-kB input: far more than enough, short of a hang
