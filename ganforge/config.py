@@ -144,7 +144,7 @@ class Config:
         try:
             text = path.read_text()
             d = json.loads(text) if path.suffix == ".json" else yaml.safe_load(text)
-        except (yaml.YAMLError, ValueError) as e:
+        except (yaml.YAMLError, ValueError, RecursionError) as e:  # RecursionError: [[[[... thousands deep
             raise GanforgeError(f"{path}: not valid YAML/JSON ({e.__class__.__name__})") from None
         if not isinstance(d, dict):
             raise GanforgeError(f"{path}: expected a mapping of sections (data, model, ...)")
@@ -156,6 +156,8 @@ def merge(cfg: Config, overrides: dict[str, Any]) -> Config:
     cfg = copy.deepcopy(cfg)
     for key, value in overrides.items():
         if key == "preset":
+            if value is not None and not isinstance(value, str):
+                raise GanforgeError(f"option preset must be a preset name or null, got {str(value)[:60]!r}")
             cfg.preset = value
             continue
         section = getattr(cfg, key, None)
@@ -236,6 +238,14 @@ def validate(cfg: Config) -> Config:
     return cfg
 
 
+# Sizes that become tensors: a typo of a few zeros must be one line, not an attempt to
+# allocate terabytes. Each is far beyond anything that trains on one machine today.
+SIZE_LIMITS = {"train.batch_size": 2**16, "model.z_dim": 2**16, "model.width": 2**14, "model.depth": 64,
+               "model.d_layers": 16, "model.blocks": 64, "data.bars": 1024, "data.tracks": 64,
+               "game.pool_size": 2**16, "train.eval_samples": 10**7, "loss.n_critic": 1000,
+               "train.threads": 4096}
+
+
 def _check_numbers(cfg: Config) -> None:
     """Counts, intervals, weights and rates: each in its range, or a one-line error naming it."""
     positive = {"train.steps": cfg.train.steps, "train.batch_size": cfg.train.batch_size,
@@ -248,6 +258,11 @@ def _check_numbers(cfg: Config) -> None:
     for name, v in positive.items():
         if not isinstance(v, int) or v < 1:
             raise GanforgeError(f"option {name} must be a positive integer, got {v!r}")
+    for name, most in SIZE_LIMITS.items():
+        section, option = name.split(".")
+        v = getattr(getattr(cfg, section), option)
+        if isinstance(v, int) and v > most:
+            raise GanforgeError(f"option {name} must be at most {most:,}, got {str(v)[:40]}")
     for name, v in {"train.eval_every": cfg.train.eval_every, "train.threads": cfg.train.threads,
                     "model.blocks": cfg.model.blocks, "game.pool_size": cfg.game.pool_size,
                     "data.tracks": cfg.data.tracks}.items():

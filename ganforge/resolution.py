@@ -14,8 +14,15 @@ from typing import Any
 from ganforge.errors import GanforgeError
 
 Resolution = int | str | tuple[int, int] | list[int]  # 64, "64x48", (48, 64) or [48, 64]
+MAX_SIDE = 8192  # pixels a side: beyond, one image alone is gigabytes of floats in a network
 EXPECTED = "a positive side such as 64, or WIDTHxHEIGHT such as 64x48"
-_TEXT = re.compile(r"\s*([0-9]+)\s*(?:[xX×]\s*([0-9]+)\s*)?")  # "64" or "64x48" (width x height)
+# "64" or "64x48" (width x height); at most 6 digits a side, so int() never meets 5,000 of them
+_TEXT = re.compile(r"\s*([0-9]{1,6})\s*(?:[xX×]\s*([0-9]{1,6})\s*)?")
+
+
+def _shown(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."  # a pasted 5,000-digit side stays one short line
 
 
 def size(value: Any) -> tuple[int, int] | None:
@@ -23,7 +30,7 @@ def size(value: Any) -> tuple[int, int] | None:
     if value is None:
         return None
     if isinstance(value, bool):
-        raise GanforgeError(f"resolution must be {EXPECTED}, got {value!r}")
+        raise GanforgeError(f"resolution must be {EXPECTED}, got {_shown(value)}")
     if isinstance(value, int):
         hw = (value, value)
     elif isinstance(value, str) and (m := _TEXT.fullmatch(value)):
@@ -33,9 +40,11 @@ def size(value: Any) -> tuple[int, int] | None:
             isinstance(v, int) and not isinstance(v, bool) for v in value):
         hw = (value[0], value[1])
     else:
-        raise GanforgeError(f"resolution must be {EXPECTED}, got {value!r}")
+        raise GanforgeError(f"resolution must be {EXPECTED}, got {_shown(value)}")
     if min(hw) < 1:
-        raise GanforgeError(f"resolution must be {EXPECTED}, got {value!r}")
+        raise GanforgeError(f"resolution must be {EXPECTED}, got {_shown(value)}")
+    if max(hw) > MAX_SIDE:
+        raise GanforgeError(f"resolution must be at most {MAX_SIDE} pixels a side, got {_shown(value)}")
     return hw
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import zipfile
 from pathlib import Path
 
@@ -13,13 +14,42 @@ from ganforge.errors import GanforgeError
 
 DATA_KEYS = ("x", "images", "data", "arr_0")
 LABEL_KEYS = ("y", "labels")
+MAX_CLASSES = 100_000  # class indices; beyond, a label is a mistake (and a huge embedding)
+ZIP_RATIO = 1100  # the most a deflated .npz member can grow by (deflate's limit is ~1032)
 ACCEPTED = ("points (N, 2) or images (N, H, W), (N, H, W, C) or (N, C, H, W) with C in 1, 3, 4; "
             "uint8, integers in 0..255, or floats in [0, 1] or [-1, 1]")
+
+
+def _claimed_bytes(f) -> int:
+    """The bytes of data a .npy header at f's position claims (its shape times its item size)."""
+    version = np.lib.format.read_magic(f)
+    read = np.lib.format.read_array_header_1_0 if version == (1, 0) else np.lib.format.read_array_header_2_0
+    shape, _, dtype = read(f)  # version 3.0 differs from 2.0 only in allowing UTF-8 field names
+    return math.prod(shape) * dtype.itemsize
+
+
+def _check_sizes(path: Path) -> None:
+    """Refuse a header that claims more data than the file holds, before NumPy allocates it:
+    np.load sizes its buffer from the header alone (8 TB for a 100-byte file that says so)."""
+    if zipfile.is_zipfile(path):
+        with zipfile.ZipFile(path) as z:
+            for info in z.infolist():
+                # A deflated member inflates at most ~1032x; its declared size is not to be trusted.
+                size = min(info.file_size, max(info.compress_size, 1) * ZIP_RATIO)
+                with z.open(info) as f:
+                    if info.filename.endswith(".npy") and _claimed_bytes(f) > size:
+                        raise ValueError(f"{info.filename}'s header claims more data than it holds")
+        return
+    with open(path, "rb") as f:
+        claimed, size = _claimed_bytes(f), path.stat().st_size - f.tell()
+    if claimed > size:
+        raise ValueError(f"its header claims {claimed} bytes of data, the file holds {size}")
 
 
 def _load(path: Path) -> tuple[np.ndarray, np.ndarray | None]:
     """The data array and the label array (or None) stored in ``path``."""
     try:
+        _check_sizes(path)
         loaded = np.load(path, allow_pickle=False)  # never unpickle: arrays only
         if not isinstance(loaded, np.lib.npyio.NpzFile):
             return loaded, None
@@ -30,8 +60,9 @@ def _load(path: Path) -> tuple[np.ndarray, np.ndarray | None]:
                                     f"expected one of {', '.join(DATA_KEYS)})")
             label_key = next((k for k in LABEL_KEYS if k in loaded.files), None)
             return loaded[data_key], loaded[label_key] if label_key else None
-    except (OSError, ValueError, EOFError, zipfile.BadZipFile) as e:
-        raise GanforgeError(f"{path}: cannot read as a NumPy array file ({e})") from None
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile, NotImplementedError, MemoryError) as e:
+        why = " ".join(str(e).split())[:200]  # NumPy's messages run over lines
+        raise GanforgeError(f"{path}: cannot read as a NumPy array file ({why})") from None
 
 
 def _to_nchw(array: np.ndarray, path: Path) -> np.ndarray:
@@ -48,6 +79,14 @@ def _to_nchw(array: np.ndarray, path: Path) -> np.ndarray:
     if channels_last:
         array = array.transpose(0, 3, 1, 2)
     return array[:, :3]  # drop alpha
+
+
+def _check_pixels(array: np.ndarray, path: Path) -> np.ndarray:
+    """(N, C, H, W) with at least one pixel per image: an empty image has no range to read."""
+    if 0 in array.shape[2:]:
+        raise GanforgeError(f"{path}: images of {array.shape[3]}x{array.shape[2]} pixels hold no pixels "
+                            f"(shape {array.shape}; expected {ACCEPTED})")
+    return array
 
 
 def _to_uint8(array: np.ndarray, path: Path) -> np.ndarray:
@@ -75,6 +114,9 @@ def _labels(labels: np.ndarray, count: int, path: Path) -> torch.Tensor:
             or not np.array_equal(labels, np.round(labels)) or (count and labels.min() < 0)):
         raise GanforgeError(f"{path}: labels must be {count} non-negative integers in a 1-D array, "
                             f"got {labels.dtype} {labels.shape}")
+    if count and labels.max() >= MAX_CLASSES:  # a conditional model embeds every class up to the largest
+        raise GanforgeError(f"{path}: label {labels.max():g} is too large (expected class indices below "
+                            f"{MAX_CLASSES})")
     return torch.from_numpy(labels.astype(np.int64))
 
 
@@ -92,7 +134,7 @@ def load_array(path: str | Path) -> Dataset:
             raise GanforgeError(f"{path}: points include NaN or infinity")
         x, kind = torch.from_numpy(array.astype(np.float32)), "points"
     elif array.ndim in (3, 4):
-        x = torch.from_numpy(np.ascontiguousarray(_to_uint8(_to_nchw(array, path), path)))
+        x = torch.from_numpy(np.ascontiguousarray(_to_uint8(_check_pixels(_to_nchw(array, path), path), path)))
         kind = "images"
     else:
         raise GanforgeError(f"{path}: array of shape {array.shape} is not {ACCEPTED}")

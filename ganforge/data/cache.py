@@ -26,7 +26,7 @@ import numpy as np
 
 log = logging.getLogger("ganforge")
 
-FORMAT = 1  # bump when what is stored, or how images are decoded, changes
+FORMAT = 2  # bump when what is stored, or how images are decoded, changes (2: bombs and extreme aspect ratios skipped)
 
 
 @dataclass

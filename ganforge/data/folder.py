@@ -27,6 +27,9 @@ PROGRESS_MIN_FILES = 200  # below this, decoding is quick enough to need no prog
 # What Pillow raises on files it cannot decode: unknown formats, truncation, bad chunks, bombs.
 DECODE_ERRORS = (OSError, ValueError, SyntaxError, EOFError, Image.DecompressionBombError)
 BACKGROUND = 255  # transparent pixels are composited onto white, as viewers show them
+# Scaling to cover the size may enlarge an image at most this much in area: a 1 x 60,000 strip
+# would otherwise become 64 x 3.8M pixels (730 MB) from a file of a few hundred bytes.
+MAX_COVER_AREA = 256
 # (opened image, (h, w), channels) -> uint8 (H', W', channels): fit_image, or another layout's
 # reader (side-by-side pairs); ValueError for an image it cannot use, reported as undecodable.
 Fit = Callable[[Image.Image, tuple[int, int], int], np.ndarray]
@@ -68,6 +71,9 @@ def _to_mode(im: Image.Image, channels: int) -> Image.Image:
 def _fit(im: Image.Image, out_h: int, out_w: int) -> Image.Image:
     """Resize to just cover out_h x out_w keeping the aspect ratio (Lanczos), then centre-crop."""
     h, w = cover(im.height, im.width, out_h, out_w)
+    if h * w > MAX_COVER_AREA * max(out_h * out_w, im.height * im.width):
+        raise ValueError(f"its aspect ratio {im.width}x{im.height} is too far from {out_w}x{out_h}'s "
+                         f"to scale it to cover that size")
     if (w, h) != im.size:
         im = im.resize((w, h), Image.Resampling.LANCZOS)
     left, top = (w - out_w) // 2, (h - out_h) // 2
@@ -87,6 +93,9 @@ def _decode(path: Path, resolution: tuple[int, int], channels: int, fit: Fit = f
     """One image as uint8 (H, W, C), or the one-line reason it could not be decoded."""
     try:
         with Image.open(path) as im:
+            if im.width * im.height > Image.MAX_IMAGE_PIXELS:  # Pillow only warns up to twice its limit
+                raise Image.DecompressionBombError(f"{im.width}x{im.height} pixels is over Pillow's limit of "
+                                                   f"{Image.MAX_IMAGE_PIXELS} pixels (a decompression bomb?)")
             im.load()  # decode now, so that truncation raises here rather than later
             return fit(im, resolution, channels)
     except DECODE_ERRORS as e:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+import math
 import zlib
 from pathlib import Path
 
@@ -18,39 +19,56 @@ FASHION_CLASSES = ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
                    "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"]
 SPLIT_PREFIX = {"train": "train", "test": "t10k"}
 IMAGES_MAGIC, LABELS_MAGIC = 0x00000803, 0x00000801
+CHUNK = 1 << 20
 _EXPECTED = "expected MNIST IDX magic 0x00000803 (images) or 0x00000801 (labels)"
 
 
-def _read_bytes(path: Path) -> bytes:
-    """The file's bytes, gunzipped when it starts with the gzip signature."""
-    try:
-        with open(path, "rb") as f:
-            raw = f.read()
-        # Sniff rather than trust the suffix: people gunzip files and keep the name.
-        return gzip.decompress(raw) if raw[:2] == b"\x1f\x8b" else raw
-    except (OSError, EOFError, zlib.error) as e:
-        raise GanforgeError(f"{path}: cannot read IDX file ({e})") from None
+def _open(path: Path):
+    """The file as a binary stream, gunzipped when it starts with the gzip signature."""
+    f = open(path, "rb")
+    # Sniff rather than trust the suffix: people gunzip files and keep the name.
+    if f.read(2) == b"\x1f\x8b":
+        f.seek(0)
+        return gzip.GzipFile(fileobj=f, mode="rb")
+    f.seek(0)
+    return f
+
+
+def _read(stream, count: int) -> bytes:
+    """At most `count` bytes, in chunks: neither a lying header (read(2**64) allocates that much
+    up front) nor a gzip bomb (inflated only as far as the header asks) costs more than the data."""
+    chunks, left = [], count
+    while left > 0 and (chunk := stream.read(min(left, CHUNK))):
+        chunks.append(chunk)
+        left -= len(chunk)
+    return b"".join(chunks)
 
 
 def read_idx(path: str | Path) -> np.ndarray:
     """Parse an unsigned-byte IDX file into a uint8 array of the shape its header gives."""
     path = Path(path)
-    raw = _read_bytes(path)
-    if len(raw) < 4 or raw[0:2] != b"\0\0" or raw[2] != 0x08 or not 1 <= raw[3] <= 4:
-        magic = int.from_bytes(raw[:4].ljust(4, b"\0"), "big")
-        raise GanforgeError(f"{path}: corrupt or truncated IDX header "
-                            f"(magic 0x{magic:08x}; {_EXPECTED})")
-    ndim = raw[3]
-    start = 4 + 4 * ndim
-    if len(raw) < start:
-        raise GanforgeError(f"{path}: truncated IDX header "
-                            f"({len(raw)} bytes, need {start} for {ndim} dims)")
-    dims = tuple(int(d) for d in np.frombuffer(raw, ">u4", count=ndim, offset=4))
-    expected = int(np.prod(dims))
-    if len(raw) - start != expected:
+    try:
+        with _open(path) as f:
+            raw = _read(f, 4)
+            if len(raw) < 4 or raw[0:2] != b"\0\0" or raw[2] != 0x08 or not 1 <= raw[3] <= 4:
+                magic = int.from_bytes(raw[:4].ljust(4, b"\0"), "big")
+                raise GanforgeError(f"{path}: corrupt or truncated IDX header "
+                                    f"(magic 0x{magic:08x}; {_EXPECTED})")
+            ndim = raw[3]
+            header = _read(f, 4 * ndim)
+            if len(header) < 4 * ndim:
+                raise GanforgeError(f"{path}: truncated IDX header "
+                                    f"({4 + len(header)} bytes, need {4 + 4 * ndim} for {ndim} dims)")
+            dims = tuple(int(d) for d in np.frombuffer(header, ">u4"))
+            expected = math.prod(dims)  # Python ints: numpy's int64 product wraps round for 4 huge dims
+            data = _read(f, expected + 1)  # one byte more tells a longer file; bounded by the file itself
+    except (OSError, EOFError, zlib.error) as e:
+        raise GanforgeError(f"{path}: cannot read IDX file ({e})") from None
+    if len(data) != expected:
+        held = "more" if len(data) > expected else str(len(data))
         raise GanforgeError(f"{path}: size mismatch: header says {dims} = {expected} bytes of data, "
-                            f"file holds {len(raw) - start} (truncated or corrupt)")
-    return np.frombuffer(raw, np.uint8, offset=start).reshape(dims).copy()  # copy: writable
+                            f"file holds {held} (truncated or corrupt)")
+    return np.frombuffer(data, np.uint8).reshape(dims).copy()  # copy: writable
 
 
 def _read_images(path: Path) -> torch.Tensor:
@@ -58,6 +76,8 @@ def _read_images(path: Path) -> torch.Tensor:
     if array.ndim != 3:
         raise GanforgeError(f"{path}: not an IDX image file (dims {array.shape}; expected N, H, W "
                             f"with magic 0x{IMAGES_MAGIC:08x})")
+    if 0 in array.shape:
+        raise GanforgeError(f"{path}: holds no pixels (dims {array.shape}; expected N, H, W all above 0)")
     return torch.from_numpy(array).unsqueeze(1).contiguous()  # (N, 1, H, W)
 
 

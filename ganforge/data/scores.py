@@ -28,6 +28,11 @@ CHURCH_ORGAN, FLUTE, PIANO = 19, 73, 0  # General MIDI programs (0-based)
 FOUR_BEAT_BARS = {4.0: 1.0, 2.0: 1.0, 8.0: 0.5}
 CORPUS_TEMPO = {"bach-chorales": 80.0, "folk-melodies": 100.0}  # the corpus has no tempo marks
 MAX_WORKERS = 4  # processes decoding the corpus
+# A piece becomes a (tracks, steps, pitches) roll, and its phrases copy it `bars` times: a
+# MIDI file of a few bytes can place a note a million beats in (pretty_midi's own limit is
+# 10^7 ticks), so longer pieces are skipped. 4,096 bars is 2 hours 17 minutes at 120 beats a minute.
+MAX_STEPS = 4096 * STEPS_PER_BAR
+MAX_TRACKS = 64  # instrument tracks a model can have (ganforge.config.SIZE_LIMITS["data.tracks"])
 
 
 def require(module: str):
@@ -131,8 +136,9 @@ def decode_midi_folder(folder: Path, files: list[Path], tracks: int) -> Pieces:
             skipped.append([f.relative_to(folder).as_posix(), f"not a readable MIDI file ({type(e).__name__})"])
             continue
         instruments = [i for i in pm.instruments if not i.is_drum and i.notes]
-        if not instruments:
-            skipped.append([f.relative_to(folder).as_posix(), "no pitched notes"])
+        reason = _unusable(pm, instruments)
+        if reason:
+            skipped.append([f.relative_to(folder).as_posix(), reason])
             continue
         decoded.append((f, pm, instruments))
     if not decoded:
@@ -165,6 +171,19 @@ def decode_midi_folder(folder: Path, files: list[Path], tracks: int) -> Pieces:
                     "all the same", odd_metre, len(decoded))
     track_names = ["Track"] if n_tracks == 1 else [f"Track {i + 1}" for i in range(n_tracks)]
     return _pieces(notes, lengths, names, track_names, programs, float(np.median(tempi)), skipped)
+
+
+def _unusable(pm, instruments) -> str | None:
+    """Why a parsed MIDI file cannot become a roll (None when it can)."""
+    if not instruments:
+        return "no pitched notes"
+    if len(instruments) > MAX_TRACKS:
+        return f"{len(instruments)} instrument tracks, more than {MAX_TRACKS}"
+    end = max(n.end for ins in instruments for n in ins.notes)
+    steps = pm.time_to_tick(end) / pm.resolution * STEPS_PER_BEAT
+    if steps > MAX_STEPS:
+        return f"{steps / STEPS_PER_BAR:,.0f} bars long, more than {MAX_STEPS // STEPS_PER_BAR:,}"
+    return None
 
 
 def _pieces(notes, lengths, names, track_names, programs, tempo, skipped) -> Pieces:

@@ -173,8 +173,8 @@ class ImageLab:
         if self.folder is None or (self.folder / "config.json").is_file():
             return None  # nothing open, or an exported model (it does not change)
         info = runs.describe(self.folder)
-        if info is None:
-            return None
+        if info is None or runs.outside(self.root.resolve(), self.folder) is not None:
+            return None  # gone, or a link leading out of --runs appeared since it was opened
         if self.G is None and info.get("has_model"):
             return self.open(self.rel)  # the run finished and exported its model: sample it now
         latest, metrics = self.folder / "samples" / "latest.png", self.folder / "metrics.jsonl"

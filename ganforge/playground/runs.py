@@ -12,6 +12,19 @@ MAX_ENTRIES = 200   # listed runs/models
 MAX_DEPTH = 3       # folders below --runs that are searched
 CURVE_KEYS = ("Loss/D", "Loss/G", "Metric/modes", "Metric/hq_percent")
 TAIL_BYTES = 512 * 1024  # metrics.jsonl is read from its end only: bounded memory
+# What the image lab reads inside a run or model folder; each must stay inside --runs too (a
+# run folder could hold model.safetensors -> ~/.ssh/id_rsa or samples/latest.png -> /etc).
+READ = ("config.json", "model.safetensors", "discriminator.json", "discriminator.safetensors", "metrics.jsonl",
+        "samples", "samples/latest.png", "model", "model/config.json", "model/model.safetensors")
+
+
+def outside(base: Path, folder: Path) -> str | None:
+    """The first file the image lab would read in `folder` that leads outside `base`, or None."""
+    for name in READ:
+        path = folder / name
+        if (path.is_symlink() or path.exists()) and not path.resolve().is_relative_to(base):
+            return name
+    return None
 
 
 def resolve(root: Path, rel: str) -> Path:
@@ -29,6 +42,9 @@ def resolve(root: Path, rel: str) -> Path:
         raise GanforgeError(f"'{rel[:80]}' leads outside --runs")
     if not target.is_dir():
         raise GanforgeError(f"'{rel[:80]}': no such run or model folder under --runs")
+    leak = outside(base, target)
+    if leak is not None:
+        raise GanforgeError(f"'{rel[:80]}/{leak}' is a link leading outside --runs; it is not opened")
     return target
 
 
@@ -55,8 +71,8 @@ def list_runs(root: Path) -> list[dict]:
         except OSError:
             continue
         for child in children:
-            if not child.resolve().is_relative_to(base):
-                continue  # a symlink leading out
+            if not child.resolve().is_relative_to(base) or outside(base, child) is not None:
+                continue  # a symlink leading out, or a run whose files do
             info = describe(child)
             if info is not None:
                 found.append({"path": child.relative_to(base).as_posix(), **info})

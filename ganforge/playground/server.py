@@ -21,18 +21,23 @@ from fastapi.staticfiles import StaticFiles
 from ganforge import __version__
 from ganforge.errors import GanforgeError
 from ganforge.playground import messages, runs
+from ganforge.playground.guard import HostGuard
 from ganforge.playground.lab import DISTRIBUTIONS, LAB_LOSSES, OPTIMIZERS, LabSettings
 from ganforge.playground.session import Outbox, Session
 from ganforge.training.runtime import tune_allocator
 
 STATIC = Path(__file__).parent / "static"
 MAX_SESSIONS = 8   # open tabs; each holds a model and a worker thread
+MAX_CONNECTIONS = 64  # HTTP and websocket connections at once; beyond, a 503 instead of more memory
 
 
-def create_app(runs_root: Path) -> FastAPI:
-    """The app, serving `runs_root` read-only to the image lab."""
+def create_app(runs_root: Path, hosts: tuple[str, ...] = ()) -> FastAPI:
+    """The app, serving `runs_root` read-only to the image lab. Requests must name this server
+    in Host and Origin (see guard.py): a loopback name, or one of `hosts` (serve's --host)."""
     app = FastAPI(title="ganforge playground", docs_url=None, redoc_url=None, openapi_url=None)
+    app.add_middleware(HostGuard, hosts=tuple(hosts))
     app.state.sessions = set()
+    app.state.admitted = 0  # tabs let in: counted at the door, so a burst of connects cannot pass the limit
     app.state.lock = threading.Lock()
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
 
@@ -47,7 +52,7 @@ def create_app(runs_root: Path) -> FastAPI:
                 "limits": {k: [v[0].__name__, *v[1:]] if isinstance(v[0], type) else list(v)
                            for k, v in messages.SETTINGS.items()}
                 | {"points": [messages.MIN_POINTS, messages.MAX_POINTS, messages.POINT_RANGE]},
-                "sessions": len(app.state.sessions)}
+                "sessions": app.state.admitted}
 
     @app.get("/api/runs")
     def list_runs() -> dict:
@@ -68,13 +73,18 @@ def create_app(runs_root: Path) -> FastAPI:
     async def websocket(ws: WebSocket) -> None:
         await ws.accept()
         with app.state.lock:
-            full = len(app.state.sessions) >= MAX_SESSIONS
+            full = app.state.admitted >= MAX_SESSIONS
+            app.state.admitted += not full
         if full:
             await ws.send_json({"type": "error", "message": f"too many open sessions (at most {MAX_SESSIONS}); "
                                                             "close another tab"})
             await ws.close(code=1013)
             return
-        await _run_session(app, ws, runs_root)
+        try:
+            await _run_session(app, ws, runs_root)
+        finally:
+            with app.state.lock:
+                app.state.admitted -= 1
 
     return app
 
@@ -158,7 +168,7 @@ def serve(host: str = "127.0.0.1", port: int = 8000, runs: Path = Path("runs")) 
     shown = f"[{host}]" if ":" in host else host
     print(f"ganforge playground on http://{shown}:{port}/  (image lab: {runs.resolve()})  Ctrl-C stops",
           file=sys.stderr)
-    uvicorn.Server(uvicorn_config(create_app(runs), host, port)).run()
+    uvicorn.Server(uvicorn_config(create_app(runs, (host,)), host, port)).run()
     return 0
 
 
@@ -167,5 +177,5 @@ def uvicorn_config(app: FastAPI, host: str, port: int):
     an error frame from messages.parse; far larger ones close the socket."""
     import uvicorn
 
-    return uvicorn.Config(app, host=host, port=port, log_level="warning",
+    return uvicorn.Config(app, host=host, port=port, log_level="warning", limit_concurrency=MAX_CONNECTIONS,
                           ws_max_size=2 * messages.MAX_MESSAGE_BYTES)
