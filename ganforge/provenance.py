@@ -57,12 +57,27 @@ def model_id(model_dir: str | Path | None) -> str:
     return f"sha256:{digest.hexdigest()[:SHORT]}"
 
 
-def record(model: str, task: str, **fields) -> dict[str, str]:
-    """The record of one output: who made it, from which model, how (None fields left out)."""
+def record(model: str, task: str, *, created: bool = True, **fields) -> dict[str, str]:
+    """The record of one output: who made it, from which model, how (None fields left out),
+    and when (`created=False` leaves the time out, so that a seeded run's files stay bitwise
+    reproducible)."""
     out = {"generated_by": software(), "task": task, "model": model}
     out.update({k: str(v) for k, v in fields.items() if v is not None})
-    out["created"] = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    if created:
+        out["created"] = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
     return out
+
+
+def stamp_png(path: str | Path, rec: dict) -> Path:
+    """Add the record to a PNG already written (a training sample picture), atomically."""
+    from PIL import Image
+    path = Path(path)
+    tmp = path.with_name(f".{path.name}.stamp")
+    with Image.open(path) as im:
+        im.load()
+        im.save(tmp, format="PNG", pnginfo=png_info(rec))
+    tmp.replace(path)
+    return path
 
 
 def text(rec: dict) -> str:

@@ -136,3 +136,11 @@ def test_a_pipeline_hashes_once_and_an_in_memory_model_says_unsaved(trained_runs
     memory = GeneratePipeline(modeling.load(trained_runs["digits"]))
     memory.save(memory(2, seed=4), tmp_path / "memory.npy")
     assert provenance.read(tmp_path / "memory.npy")["model"] == provenance.UNSAVED
+
+
+def test_training_sample_pictures_name_their_run_and_step(trained_runs, music_run):
+    for run, step in ((trained_runs["digits"], 8), (trained_runs["ring8"], 20), (music_run[1], 6)):
+        record = provenance.read(run / "samples" / f"step-{step:08d}.png")
+        assert record["model"] == f"training run {run.name}, step {step}" and record["seed"] == "0"
+        assert "created" not in record  # seeded runs' pictures stay bitwise reproducible
+        assert provenance.read(run / "samples" / "latest.png") == record
