@@ -133,6 +133,10 @@ def test_a_pipeline_hashes_once_and_an_in_memory_model_says_unsaved(trained_runs
     for seed in (1, 2):
         pipe.save(pipe(2, seed=seed), tmp_path / f"s{seed}.png")
     assert len(calls) == 1 and provenance.read(tmp_path / "s2.png")["seed"] == "2"
+    cgan = GeneratePipeline.from_pretrained(trained_runs["digits-cgan"])
+    cgan.save(cgan(2, seed=5, classes=3, sampler="truncation", truncation=0.5), tmp_path / "t.png")
+    record = provenance.read(tmp_path / "t.png")
+    assert record["sampler"] == "truncation 0.5" and record["classes"] == "3"
     memory = GeneratePipeline(modeling.load(trained_runs["digits"]))
     memory.save(memory(2, seed=4), tmp_path / "memory.npy")
     assert provenance.read(tmp_path / "memory.npy")["model"] == provenance.UNSAVED

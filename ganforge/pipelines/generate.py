@@ -55,7 +55,8 @@ class GeneratePipeline(Pipeline):
         drawn = draw(self.G, n, sampler, D=D, seed=seed, labels=classes, batch_size=batch_size,
                      truncation=truncation, mh_steps=mh_steps, drs_percentile=drs_percentile, progress=progress)
         self.last_stats = drawn.stats
-        self.last_record = self.provenance("generate", seed=seed, sampler=_sampler_text(drawn.stats, mh_steps, drs_percentile),
+        self.last_record = self.provenance("generate", seed=seed,
+                                           sampler=_sampler_text(drawn.stats, mh_steps, drs_percentile),
                                            classes=None if classes is None else _classes_text(classes))
         return drawn.samples if output_type == "pt" else self.to_numpy(drawn.samples)
 
