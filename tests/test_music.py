@@ -18,16 +18,9 @@ from ganforge.pipelines.generate import GeneratePipeline
 from ganforge.training.trainer import Trainer
 
 sys.path.insert(0, str(Path(__file__).parent))
-from music_fixtures import music_config, write_chorale_midis  # noqa: E402
+from music_fixtures import music_config  # noqa: E402
 
-
-@pytest.fixture(scope="session")
-def music_run(tmp_path_factory: pytest.TempPathFactory):
-    root = tmp_path_factory.mktemp("music")
-    folder = write_chorale_midis(root / "midi")
-    trainer = Trainer(music_config(folder), root / "run", progress=False)
-    trainer.fit()
-    return folder, root / "run", trainer
+# music_run (a tiny MuseGAN trained on chorales) is in conftest.py: test_provenance.py shares it
 
 
 def test_a_music_run_writes_rolls_midi_audio_and_metrics(music_run, helpers):

@@ -57,8 +57,9 @@ def concatenate(rolls: torch.Tensor) -> tuple[np.ndarray, int]:
     return (np.concatenate(parts) if parts else np.zeros((0, 4), np.int32)), len(parts) * length
 
 
-def write_midi(rolls: torch.Tensor, path: str | Path, score: Score) -> Path:
-    """Write phrases (bool (N, tracks, bars, steps, pitches)) to one MIDI file, one after another."""
+def write_midi(rolls: torch.Tensor, path: str | Path, score: Score, record: dict | None = None) -> Path:
+    """Write phrases (bool (N, tracks, bars, steps, pitches)) to one MIDI file, one after another;
+    `record` (ganforge.provenance) as a text event at time 0."""
     from ganforge.data.scores import require
     pretty_midi = require("pretty_midi")
     notes, _ = concatenate(rolls)
@@ -69,6 +70,9 @@ def write_midi(rolls: torch.Tensor, path: str | Path, score: Score) -> Path:
         ins.notes = [pretty_midi.Note(VELOCITY, int(p) + score.low, s * dt, e * dt)
                      for _, s, e, p in notes[notes[:, 0] == t]]
         pm.instruments.append(ins)
+    if record is not None:
+        from ganforge.provenance import midi_text
+        pm.text_events.append(midi_text(record))
     path = Path(path)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)

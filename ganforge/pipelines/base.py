@@ -7,7 +7,7 @@ from pathlib import Path
 import torch
 from torch import nn
 
-from ganforge import modeling
+from ganforge import modeling, provenance
 from ganforge.errors import GanforgeError
 
 
@@ -22,6 +22,18 @@ class Pipeline:
         self.G = generator.to(device).eval()
         self.device = torch.device(device)
         self.path: Path | None = None  # the export it came from (from_pretrained), where its D may be
+        self._model_id: tuple[Path, str] | None = None  # (path, hash of its weights): hashed once
+
+    def provenance(self, task: str, **fields) -> dict[str, str]:
+        """The provenance record of an output of this pipeline (see ganforge.provenance): the
+        model's weights hashed once per pipeline; a generator built in memory is "unsaved model"."""
+        if self.path is None:
+            model = provenance.UNSAVED
+        else:
+            if self._model_id is None or self._model_id[0] != self.path:
+                self._model_id = (self.path, provenance.model_id(self.path))
+            model = self._model_id[1]
+        return provenance.record(model, task, family=modeling.family_of(self.G), **fields)
 
     @classmethod
     def from_pretrained(cls, path: str | Path, device: str | torch.device = "cpu"):

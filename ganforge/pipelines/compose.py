@@ -12,6 +12,7 @@ import torch
 from ganforge.data.midi import Score, write_midi
 from ganforge.errors import GanforgeError
 from ganforge.pipelines.base import Pipeline
+from ganforge.provenance import write_sidecar
 from ganforge.viz.pianoroll import save_rolls
 
 BINARIZE = ("threshold", "bernoulli", "monophonic")
@@ -27,6 +28,7 @@ class ComposePipeline(Pipeline):
             raise GanforgeError("this model does not write music: use `ganforge generate` with a .png or .npy "
                                 "(or GeneratePipeline)")
         self.score = Score.from_info(getattr(self.G, "data_info", {}))
+        self.last_record: dict | None = None  # the last call's provenance (model, seed, binarisation)
 
     @torch.no_grad()
     def __call__(self, n: int, *, bars: int | None = None, seed: int = 0, batch_size: int = 64,
@@ -42,6 +44,7 @@ class ComposePipeline(Pipeline):
             raise GanforgeError(f"bars must be at least 1, got {bars}")
         if binarize not in BINARIZE:
             raise GanforgeError(f"binarize must be one of {', '.join(BINARIZE)}, got {binarize!r}")
+        self.last_record = self.provenance("compose", seed=seed, sampler=f"binarize {binarize}")
         g = torch.Generator().manual_seed(seed)
         z = torch.randn(n, self.G.z_dim, generator=g)  # drawn on the CPU: the same pieces on any device
         out = torch.cat([self.G(z[i:i + batch_size].to(self.device), bars=bars).float().cpu()
@@ -53,22 +56,25 @@ class ComposePipeline(Pipeline):
             return strongest & (out > 0)
         return torch.bernoulli((out + 1) / 2, generator=g).bool()
 
-    def save(self, rolls: torch.Tensor, path: str | Path) -> Path:
+    def save(self, rolls: torch.Tensor, path: str | Path, record: dict | None = None) -> Path:
         """.mid: one MIDI file, the pieces one after another a bar apart (one instrument per
-        track); .wav: the same, rendered; .png: piano rolls; .npy: the bool rolls."""
+        track); .wav: the same, rendered; .png: piano rolls; .npy: the bool rolls. Each
+        carries `record` (default: the last call's provenance; see ganforge.provenance)."""
         path = Path(path)
         suffix = path.suffix.lower()
+        record = record or self.last_record or self.provenance("compose", seed="unknown")
         if suffix in (".mid", ".midi"):
-            return write_midi(rolls, path, self.score)
+            return write_midi(rolls, path, self.score, record)
         if suffix == ".wav":
             from ganforge.viz.synth import write_wav
-            return write_wav(rolls, path, self.score)
+            return write_wav(rolls, path, self.score, record=record)
         try:
             if suffix == ".png":
-                return save_rolls(rolls, path)
+                return save_rolls(rolls, path, record=record)
             if suffix == ".npy":
                 path.parent.mkdir(parents=True, exist_ok=True)
                 np.save(path, rolls.numpy())
+                write_sidecar(path, record)
                 return path
         except OSError as e:
             raise GanforgeError(f"cannot write {path}: {e.strerror}") from None

@@ -10,6 +10,7 @@ import torch
 
 from ganforge.errors import GanforgeError
 from ganforge.pipelines.base import Pipeline
+from ganforge.provenance import write_sidecar
 from ganforge.sampling import NEEDS_DISCRIMINATOR, check_sampler, draw
 from ganforge.sampling.mh import CHAIN
 from ganforge.viz.grid import save_samples, to_uint8
@@ -21,6 +22,7 @@ class GeneratePipeline(Pipeline):
 
     discriminator: torch.nn.Module | None = None  # set, or loaded from the export when a sampler needs it
     last_stats: dict | None = None                # the last call's sampler statistics
+    last_record: dict | None = None               # the last call's provenance (model, seed, sampler)
 
     def _discriminator(self) -> torch.nn.Module:
         if self.discriminator is None:
@@ -53,6 +55,9 @@ class GeneratePipeline(Pipeline):
         drawn = draw(self.G, n, sampler, D=D, seed=seed, labels=classes, batch_size=batch_size,
                      truncation=truncation, mh_steps=mh_steps, drs_percentile=drs_percentile, progress=progress)
         self.last_stats = drawn.stats
+        self.last_record = self.provenance("generate", seed=seed,
+                                           sampler=_sampler_text(drawn.stats, mh_steps, drs_percentile),
+                                           classes=None if classes is None else _classes_text(classes))
         return drawn.samples if output_type == "pt" else self.to_numpy(drawn.samples)
 
     def _labels(self, n: int, classes: int | torch.Tensor | None) -> torch.Tensor | None:
@@ -78,14 +83,35 @@ class GeneratePipeline(Pipeline):
     def to_numpy(self, samples: torch.Tensor) -> np.ndarray:
         return samples.numpy().astype(np.float32) if self.is_points else to_uint8(samples)
 
-    def save(self, samples: torch.Tensor, path: str | Path, nrow: int | None = None) -> Path:
-        """.npy: the raw samples (see output_type "np"); .png: a grid or a scatter plot."""
+    def save(self, samples: torch.Tensor, path: str | Path, nrow: int | None = None,
+             record: dict | None = None) -> Path:
+        """.npy: the raw samples (see output_type "np") and their provenance in x.npy.json;
+        .png: a grid or a scatter plot, its provenance in text chunks. `record` defaults to
+        the last call's (seed, sampler); samples of unknown origin still name the model."""
         path = Path(path)
+        record = record or self.last_record or self.provenance("generate", seed="unknown")
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
             if path.suffix.lower() == ".npy":
                 np.save(path, self.to_numpy(samples))
+                write_sidecar(path, record)
                 return path
-            return save_samples(samples, path, nrow=nrow)
+            return save_samples(samples, path, nrow=nrow, record=record)
         except OSError as e:
             raise GanforgeError(f"cannot write {path}: {e.strerror}") from None
+
+
+def _sampler_text(stats: dict, mh_steps: int, drs_percentile: float) -> str:
+    """"plain", "truncation 0.7", "drs 95th percentile", "mh 640 steps": how samples were drawn."""
+    sampler = stats["sampler"]
+    if sampler == "truncation":
+        return f"truncation {stats['truncation']:g}"
+    if sampler == "drs":
+        return f"drs {drs_percentile:g}th percentile"
+    return f"mh {mh_steps} steps" if sampler == "mh" else sampler
+
+
+def _classes_text(labels: torch.Tensor) -> str:
+    """The class labels asked for: "3" when one class, else "0..9" (their range)."""
+    low, high = int(labels.min()), int(labels.max())
+    return str(low) if low == high else f"{low}..{high}"

@@ -18,6 +18,7 @@ from torch import nn
 
 from ganforge.errors import GanforgeError
 from ganforge.pipelines.base import Pipeline
+from ganforge.provenance import gif_comment, png_info, write_sidecar
 from ganforge.viz.grid import image_grid, to_uint8
 
 METHODS = ("slerp", "lerp")
@@ -88,6 +89,8 @@ def _check_seeds(seeds: Sequence[int]) -> list[int]:
 class InterpolatePipeline(Pipeline):
     """`pipe(seeds=(3, 17), steps=16)` -> frames (T, C, H, W) in [-1, 1] from seed 3 to 17."""
 
+    last_record: dict | None = None  # the last walk's provenance (model, seeds, method)
+
     def latents(self, seeds: Sequence[int], steps: int = 16, method: str = "slerp") -> torch.Tensor:
         """(T, z_dim) z along the walk; T = (len(seeds) - 1) * (steps - 1) + 1, each seed's z
         at its keyframe, `steps` frames per segment counting both ends."""
@@ -129,6 +132,8 @@ class InterpolatePipeline(Pipeline):
             raise GanforgeError(f"batch_size must be a positive integer, got {batch_size!r}")
         label = self._label(label)
         z = self.latents(seeds, steps, method)
+        self.last_record = self.provenance("interpolate", seed=",".join(map(str, seeds)), sampler=method,
+                                           classes=label)
         frames = []
         for i in range(0, len(z), batch_size):
             zb = z[i:i + batch_size].to(self.device)
@@ -139,18 +144,23 @@ class InterpolatePipeline(Pipeline):
             return frames
         return to_uint8(frames) if output_type == "np" else to_pil(frames)
 
-    def save(self, frames: torch.Tensor, path: str | Path, **gif_options) -> Path:
+    def save(self, frames: torch.Tensor, path: str | Path, record: dict | None = None, **gif_options) -> Path:
         """.gif: an animation (see save_gif for options); .png: a strip, frames left to right;
-        .npy: uint8 (T, H, W, C)."""
+        .npy: uint8 (T, H, W, C). Each carries `record` (default: the last walk's provenance)
+        in its comment, text chunk or x.npy.json sidecar."""
         path = Path(path)
         suffix = path.suffix.lower()
         if suffix not in (".gif", ".png", ".npy"):
             raise GanforgeError(f"{path}: unsupported output (expected .gif, .png or .npy)")
+        record = record or self.last_record or self.provenance("interpolate", seed="unknown")
         if suffix == ".gif":
-            return save_gif(frames, path, **gif_options)
+            return save_gif(frames, path, record=record, **gif_options)
         if suffix == ".png":
-            return _atomic(path, lambda f: image_grid(frames, nrow=len(frames)).save(f, format="PNG"))
-        return _atomic(path, lambda f: np.save(f, to_uint8(frames)))
+            strip = image_grid(frames, nrow=len(frames))
+            return _atomic(path, lambda f: strip.save(f, format="PNG", pnginfo=png_info(record)))
+        written = _atomic(path, lambda f: np.save(f, to_uint8(frames)))
+        write_sidecar(written, record)
+        return written
 
 
 def to_pil(frames: torch.Tensor, scale: int = 1) -> list[Image.Image]:
@@ -176,11 +186,12 @@ def _atomic(path: Path, write) -> Path:
 
 
 def save_gif(frames: torch.Tensor, path: str | Path, fps: float = 12.0, pingpong: bool = False,
-             loop: bool = True, scale: int = 1) -> Path:
+             loop: bool = True, scale: int = 1, record: dict | None = None) -> Path:
     """An animated GIF of (T, C, H, W) frames in [-1, 1]. `pingpong` plays forwards then
     backwards (without repeating the turning frames); `loop` repeats forever; `scale`
     enlarges small images (nearest neighbour) so that 28 px frames are visible. Pillow
-    stores consecutive identical frames once, with their durations added."""
+    stores consecutive identical frames once, with their durations added. `record` (a
+    provenance record) is written as the GIF comment."""
     if frames.dim() != 4 or len(frames) < 1:
         raise GanforgeError(f"a GIF needs image frames (T, C, H, W), got shape {tuple(frames.shape)}")
     if not fps > 0 or isinstance(scale, bool) or not isinstance(scale, int) or scale < 1:
@@ -190,7 +201,7 @@ def save_gif(frames: torch.Tensor, path: str | Path, fps: float = 12.0, pingpong
         images = images + images[-2:0:-1]
     duration = max(20, round(1000 / fps))  # ms per frame; browsers clamp shorter delays
     options = {"save_all": True, "append_images": images[1:], "duration": duration,
-               "disposal": 1, "optimize": False}
+               "disposal": 1, "optimize": False, **gif_comment(record)}
     if loop:
         options["loop"] = 0  # forever; without the key the GIF plays once
     return _atomic(Path(path), lambda f: images[0].save(f, format="GIF", **options))

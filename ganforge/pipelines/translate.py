@@ -20,6 +20,7 @@ from ganforge import modeling
 from ganforge.data.folder import DECODE_ERRORS, _to_mode, list_files
 from ganforge.errors import GanforgeError
 from ganforge.pipelines.base import Pipeline
+from ganforge.provenance import png_info
 from ganforge.resolution import describe
 from ganforge.viz.grid import to_uint8
 
@@ -38,7 +39,9 @@ class TranslatePipeline(Pipeline):
 
     @classmethod
     def from_pretrained(cls, path: str | Path, device: str | torch.device = "cpu") -> TranslatePipeline:
-        return cls(modeling.load(path), device)
+        pipe = cls(modeling.load(path), device)
+        pipe.path = Path(path)  # whose weights the outputs' provenance names
+        return pipe
 
     @property
     def two_way(self) -> bool:
@@ -110,7 +113,8 @@ class TranslatePipeline(Pipeline):
                 notes.append(f"note: {src} is {describe((h, w))}; the model was trained on {describe(tuple(trained))} "
                              "images (it translates any size, best near that one)")
             y = self._translate(net, x[None])
-            written.append(_write(to_uint8(y)[0], out))
+            record = self.provenance("translate", direction=direction if self.two_way else None, input=src.name)
+            written.append(_write(to_uint8(y)[0], out, record))
         if padded:
             notes.append(f"note: {padded} image(s) padded to multiples of {net.multiple} px for the model and cropped back")
         if not written:
@@ -158,12 +162,13 @@ def _read(path: Path, channels: int, notes: list[str]) -> torch.Tensor | None:
     return torch.from_numpy(array.copy()).permute(2, 0, 1).float() / 127.5 - 1
 
 
-def _write(image: np.ndarray, out: Path) -> Path:
-    """uint8 (H, W, C) -> a PNG, written whole or not at all."""
+def _write(image: np.ndarray, out: Path, record: dict | None = None) -> Path:
+    """uint8 (H, W, C) -> a PNG, written whole or not at all, `record` in its text chunks."""
     try:
         out.parent.mkdir(parents=True, exist_ok=True)
         tmp = out.with_name(f".{out.name}.tmp")
-        Image.fromarray(image[..., 0] if image.shape[-1] == 1 else image).save(tmp, format="PNG")
+        picture = Image.fromarray(image[..., 0] if image.shape[-1] == 1 else image)
+        picture.save(tmp, format="PNG", pnginfo=png_info(record))
         tmp.replace(out)
     except OSError as e:
         raise GanforgeError(f"cannot write {out}: {e.strerror or e}") from None

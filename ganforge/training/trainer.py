@@ -25,6 +25,7 @@ import torch
 from torch import Tensor, nn
 from tqdm.auto import tqdm
 
+from ganforge import provenance
 from ganforge.config import Config, preset_config, validate
 from ganforge.domains import DOMAINS
 from ganforge.errors import GanforgeError
@@ -375,6 +376,10 @@ class Trainer:
         folder = self.run_dir / "samples"
         path = folder / f"step-{self.step:08d}.png"
         samples = self.game.save_samples(self.ema.model, path)
+        # the picture says it is generated, by which run and step: no weights file exists yet to hash;
+        # no time in it, so that a seeded run's pictures stay bitwise reproducible
+        provenance.stamp_png(path, provenance.record(f"training run {self.run_dir.name}, step {self.step}",
+                                                     "training sample", created=False, seed=self.cfg.train.seed))
         if self.tensorboard is not None:
             self.tensorboard.add_images(self.step, "samples", samples, nrow=self.game.nrow)
             for name, values in self.game.histograms().items():

@@ -53,12 +53,15 @@ def scatter(points: torch.Tensor, reference: torch.Tensor | None = None, size: i
 
 
 def save_samples(samples: torch.Tensor, path: str | Path, reference: torch.Tensor | None = None,
-                 nrow: int | None = None) -> Path:
-    """A grid PNG for images (N, C, H, W), a scatter PNG for points (N, 2)."""
+                 nrow: int | None = None, record: dict | None = None) -> Path:
+    """A grid PNG for images (N, C, H, W), a scatter PNG for points (N, 2); `record`, a
+    provenance record (ganforge.provenance), goes into its text chunks."""
+    from ganforge.provenance import png_info
+
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     picture = scatter(samples, reference) if samples.dim() == 2 else image_grid(samples, nrow)
     tmp = path.with_name(f".{path.name}.tmp")
-    picture.save(tmp, format="PNG")
+    picture.save(tmp, format="PNG", pnginfo=png_info(record))
     tmp.replace(path)
     return path

@@ -34,11 +34,13 @@ def roll_pictures(rolls: Tensor) -> Tensor:
     return big * 2 - 1
 
 
-def save_rolls(rolls: Tensor, path: str | Path, nrow: int | None = None) -> Path:
-    """Write a grid of piano rolls (bool, or model outputs in [-1, 1] cut at 0) as one PNG."""
+def save_rolls(rolls: Tensor, path: str | Path, nrow: int | None = None, record: dict | None = None) -> Path:
+    """Write a grid of piano rolls (bool, or model outputs in [-1, 1] cut at 0) as one PNG,
+    `record` (ganforge.provenance) in its text chunks."""
+    from ganforge.provenance import png_info
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     rolls = rolls.detach().cpu()
     rolls = rolls if rolls.dtype == torch.bool else rolls > 0
-    image_grid(roll_pictures(rolls), nrow=nrow or 2, pad=4).save(path)
+    image_grid(roll_pictures(rolls), nrow=nrow or 2, pad=4).save(path, format="PNG", pnginfo=png_info(record))
     return path
