@@ -94,7 +94,8 @@ def load_music(source: str, bars: int = 4, tracks: int = 0, transpose: bool = Fa
     for name, reason in pieces.skipped[:5]:
         log.warning("skipped %s: %s", name, reason)
     if len(pieces.skipped) > 5:
-        log.warning("skipped %d more pieces (see the cache manifest in %s)", len(pieces.skipped) - 5, cache_dir)
+        where = f" (listed in the cache manifest in {cache_dir})" if cache_dir is not None else ""
+        log.warning("skipped %d more pieces%s", len(pieces.skipped) - 5, where)
     if not pieces.names:
         raise GanforgeError(f"{source}: no usable music (expected MIDI files, .mid or .midi, with notes)")
     return build_dataset(source, pieces, bars, transpose)
