@@ -119,7 +119,8 @@ def test_bad_music_options_are_one_line(music_run, tmp_path: Path):
         Trainer(music_config(folder, model={"multitrack": "orchestra"}), tmp_path / "a", progress=False)
     with pytest.raises(GanforgeError, match="MuseGAN models are unconditional"):
         Trainer(music_config(folder, model={"conditional": True}), tmp_path / "b", progress=False)
-    with pytest.raises(GanforgeError, match="too small for the hybrid model"):
-        Trainer(music_config(folder, model={"z_dim": 12}), tmp_path / "c", progress=False)
+    for z_dim in (12, 5):  # (5: fewer than one number per latent part)
+        with pytest.raises(GanforgeError, match="too small for the hybrid model"):
+            Trainer(music_config(folder, model={"z_dim": z_dim}), tmp_path / "c", progress=False)
     with pytest.raises(GanforgeError, match="model 'dcgan' makes images but data .* is music"):
         Trainer(music_config(folder, model={"family": "dcgan"}), tmp_path / "d", progress=False)

@@ -121,3 +121,13 @@ def test_tonal_distance_and_in_key():
 def test_music_metrics_names_every_track_and_pair():
     m = music_metrics(torch.rand(3, 2, 2, 16, 24) > 0.9, 48, ["S", "B"])
     assert {"EB/S", "UPC/B", "QN/S", "PP/B", "TD/S-B", "IK"} <= set(m)
+
+
+def test_a_music_discriminator_exports_beside_its_generator(tmp_path):
+    from ganforge import modeling
+    torch.manual_seed(0)
+    G, D = Generator(40, *SHAPE, mode="jamming", width=8), Discriminator(*SHAPE, mode="jamming", width=8)
+    modeling.save_pretrained(G, tmp_path / "m", {"kind": "music"}, discriminator=D)
+    back = modeling.load_discriminator(tmp_path / "m")
+    x = G.eval()(torch.randn(3, 40))
+    assert torch.equal(back(x), D.eval()(x))

@@ -72,8 +72,10 @@ def _musegan(cfg: Config, shape: tuple[int, ...]) -> tuple[nn.Module, nn.Module]
     if m.conditional:
         raise GanforgeError("MuseGAN models are unconditional: drop --conditional for music")
     tracks, bars, steps, pitches = shape
-    G = musegan.Generator(m.z_dim, tracks, bars, steps, pitches, m.multitrack, m.width)
-    if G.part < 2:
+    shared, private = musegan.latent_parts(m.multitrack)
+    parts = shared + private * tracks  # z is split into this many latents (checked before building G)
+    if m.z_dim // parts < 2:
         raise GanforgeError(f"--z-dim {m.z_dim} is too small for the {m.multitrack} model of {tracks} tracks "
-                            f"(it splits z into {G.n_parts} parts: give at least {2 * G.n_parts})")
-    return G, musegan.Discriminator(tracks, bars, steps, pitches, m.multitrack, m.width)
+                            f"(it splits z into {parts} parts: give at least {2 * parts})")
+    return (musegan.Generator(m.z_dim, tracks, bars, steps, pitches, m.multitrack, m.width),
+            musegan.Discriminator(tracks, bars, steps, pitches, m.multitrack, m.width))

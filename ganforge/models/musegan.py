@@ -187,6 +187,7 @@ class Discriminator(nn.Module):
 
     def __init__(self, tracks: int, bars: int, steps: int, pitches: int, mode: str = "hybrid", width: int = 64):
         super().__init__()
+        self.hparams = dict(tracks=tracks, bars=bars, steps=steps, pitches=pitches, mode=mode, width=width)
         self.jamming = mode == "jamming"
         self.c_dim, self.resolution, self.channels = 0, 0, tracks
         self.critics = nn.ModuleList(Critic(1, bars, steps, pitches, width) for _ in range(tracks)) \
