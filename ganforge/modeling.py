@@ -126,11 +126,16 @@ def _swap_into_place(tmp: Path, out: Path) -> None:
         shutil.rmtree(old)
 
 
+def model_dir(path: str | Path) -> Path:
+    """An exported model's folder: `path` itself, or RUN/model for a run directory."""
+    path = Path(path)
+    return path / "model" if (path / "model" / "config.json").is_file() else path
+
+
 def family(path: str | Path) -> str | None:
     """The family an exported model (or a run's) was saved as, or None if it cannot be read
     (load() then says why)."""
-    path = Path(path)
-    path = path / "model" if (path / "model" / "config.json").is_file() else path
+    path = model_dir(path)
     try:
         return json.loads((path / "config.json").read_text()).get("family")
     except (OSError, ValueError, AttributeError):
@@ -140,9 +145,7 @@ def family(path: str | Path) -> str | None:
 def load(path: str | Path, device: str | torch.device = "cpu") -> nn.Module:
     """Rebuild an exported generator or translator (eval mode; a translator has
     `kind == "translator"`). Its `.data_info` says what it learned."""
-    path = Path(path)
-    if (path / "model" / "config.json").is_file():
-        path = path / "model"  # a run directory
+    path = model_dir(path)
     if not (path / "config.json").is_file() or not (path / "model.safetensors").is_file():
         raise GanforgeError(f"{path}: not an exported ganforge model or run "
                             "(expected config.json and model.safetensors, or RUN_DIR/model/)")
@@ -175,9 +178,7 @@ def load(path: str | Path, device: str | torch.device = "cpu") -> nn.Module:
 def load_discriminator(path: str | Path, device: str | torch.device = "cpu") -> nn.Module:
     """The discriminator exported beside a generator (eval mode, frozen); a one-line
     GanforgeError saying how to export it when the model has none."""
-    path = Path(path)
-    if (path / "model" / "config.json").is_file():
-        path = path / "model"  # a run directory
+    path = model_dir(path)
     config_file, weights = path / D_FILES[0], path / D_FILES[1]
     if not config_file.is_file() or not weights.is_file():
         raise GanforgeError(f"{path}: this model was exported without its discriminator, which DRS and MH "

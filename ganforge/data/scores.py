@@ -157,9 +157,8 @@ def decode_midi_folder(folder: Path, files: list[Path], tracks: int) -> Pieces:
         for track, ins in enumerate(instruments):
             t = 0 if n_tracks == 1 else track
             for n in ins.notes:
-                start = round(pm.time_to_tick(n.start) / pm.resolution * STEPS_PER_BEAT)
-                end = max(start + 1, round(pm.time_to_tick(n.end) / pm.resolution * STEPS_PER_BEAT))
-                rows.append((t, start, end, n.pitch))
+                start = round(_steps(pm, n.start))
+                rows.append((t, start, max(start + 1, round(_steps(pm, n.end))), n.pitch))
         odd_metre += any((s.numerator, s.denominator) not in ((4, 4), (2, 2), (2, 4)) for s in pm.time_signature_changes)
         array = np.asarray(rows, dtype=np.int32)
         notes.append(array)
@@ -173,14 +172,18 @@ def decode_midi_folder(folder: Path, files: list[Path], tracks: int) -> Pieces:
     return _pieces(notes, lengths, names, track_names, programs, float(np.median(tempi)), skipped)
 
 
+def _steps(pm, seconds: float) -> float:
+    """A time in a MIDI file -> 16th-note steps from its start, through the file's tempo map."""
+    return pm.time_to_tick(seconds) / pm.resolution * STEPS_PER_BEAT
+
+
 def _unusable(pm, instruments) -> str | None:
     """Why a parsed MIDI file cannot become a roll (None when it can)."""
     if not instruments:
         return "no pitched notes"
     if len(instruments) > MAX_TRACKS:
         return f"{len(instruments)} instrument tracks, more than {MAX_TRACKS}"
-    end = max(n.end for ins in instruments for n in ins.notes)
-    steps = pm.time_to_tick(end) / pm.resolution * STEPS_PER_BEAT
+    steps = _steps(pm, max(n.end for ins in instruments for n in ins.notes))
     if steps > MAX_STEPS:
         return f"{steps / STEPS_PER_BAR:,.0f} bars long, more than {MAX_STEPS // STEPS_PER_BAR:,}"
     return None
