@@ -125,9 +125,10 @@ def _parser() -> argparse.ArgumentParser:
     t = command("train", "train a GAN (from a preset, options or a config file)")
     t.add_argument("--preset", help="named preset (see `ganforge presets`)")
     t.add_argument("--config", type=Path, help="YAML/JSON config file (a run's config.yaml works)")
-    t.add_argument("--game", help="what is trained: generation (default), pix2pix (paired x -> y), cycle (unpaired A <-> B)")
+    t.add_argument("--game", help="what is trained: generation (default), pix2pix (paired x -> y), cycle (unpaired "
+                                  "A <-> B), rewarded (generation + a learnt reward: MolGAN)")
     t.add_argument("--data", help="dataset name (ring8, grid25, spiral, moons, digits, fashion-mnist, bach-chorales, "
-                                  "folk-melodies) or a path; a class of one: fashion-mnist:sneaker")
+                                  "folk-melodies, qm9) or a path; a class of one: fashion-mnist:sneaker")
     t.add_argument("--data-b", help="cycle: domain B (--data is domain A), a folder or e.g. fashion-mnist:ankle-boot")
     t.add_argument("--pairs", metavar="RECIPE", help="pix2pix: make inputs from --data: edges, gray, downscale:N, mask "
                                                      "(default: a folder of A/ + B/ or side-by-side A|B images; swap: B -> A)")
@@ -144,11 +145,18 @@ def _parser() -> argparse.ArgumentParser:
     t.add_argument("--transpose", action="store_true", default=None, help="music: move each phrase to a random key")
     t.add_argument("--multitrack", choices=("jamming", "composer", "hybrid"),
                    help="music: how MuseGAN's tracks share the latent (default hybrid)")
+    t.add_argument("--atoms", help="molecules: the atom types a graph may hold (default C,N,O,F; N+ is a charged N)")
+    t.add_argument("--max-atoms", type=int, help="molecules: atoms a graph has room for (default 9; larger ones are skipped)")
+    t.add_argument("--straight-through", action="store_true", default=None,
+                   help="molecules: G outputs one-hot graphs (straight-through gradients) instead of softmax")
+    t.add_argument("--reward", help="rewarded game: the score G is also steered to (molecules: qed, logp, sa)")
+    t.add_argument("--reward-weight", type=float,
+                   help="rewarded game: lambda, the reward's share of G's loss (default 0.5; 0: pure GAN)")
     t.add_argument("--resolution", type=_resolution, metavar="SIDE|WxH",
                    help="image size: a side in pixels (64) or WIDTHxHEIGHT (64x48)")
     t.add_argument("--channels", type=int, choices=(1, 3), help="image channels")
-    t.add_argument("--model", help="model family: toy, mlp, dcgan, resnet, musegan (default: toy for points, dcgan "
-                                   "for images, musegan for music); "
+    t.add_argument("--model", help="model family: toy, mlp, dcgan, resnet, musegan, molgan (default: toy for points, "
+                                   "dcgan for images, musegan for music, molgan for molecules); "
                                    "pix2pix: unet (default) or resnet-translator")
     t.add_argument("--z-dim", type=int, help="latent size")
     t.add_argument("--width", type=int, help="hidden units (toy, mlp) or base channels (dcgan)")
@@ -160,6 +168,8 @@ def _parser() -> argparse.ArgumentParser:
     t.add_argument("--n-critic", type=int, help="D steps per G step")
     t.add_argument("--gp-weight", type=float, help="WGAN-GP lambda (default 10)")
     t.add_argument("--r1-gamma", type=float, help="R1 penalty weight (0 = off)")
+    t.add_argument("--mode-seeking", type=float, metavar="W",
+                   help="MSGAN's mode-seeking term against collapse, its weight in G's loss (0 = off; the paper: 1)")
     t.add_argument("--diffaugment", nargs="?", const="color,translation,cutout", metavar="POLICY",
                    help="DiffAugment for small datasets (default policy: color,translation,cutout)")
     t.add_argument("--lr", type=float, help="learning rate of both G and D")
@@ -196,9 +206,11 @@ def _parser() -> argparse.ArgumentParser:
 
     g = command("generate", "sample from a trained model or run")
     g.add_argument("model", type=Path, help="an exported model directory or a run directory")
-    g.add_argument("--n", type=int, help="number of samples (default 64; music: 4 pieces)")
+    g.add_argument("--n", type=int, help="number of samples (default 64; music: 4 pieces; molecules: 1000)")
     g.add_argument("--out", type=Path, required=True, help=".png (a grid or scatter) or .npy (raw samples); music: "
-                                                          ".mid, .wav, .png (piano rolls) or .npy")
+                                                          ".mid, .wav, .png (piano rolls) or .npy; molecules: .smi "
+                                                          "(canonical SMILES of the valid ones), .csv (with QED, "
+                                                          "logP, SA) or .png (drawn)")
     g.add_argument("--seed", type=int, default=0, help="seed for z (default 0)")
     g.add_argument("--batch-size", type=int, default=256, help="samples per forward pass")
     g.add_argument("--class", dest="class_index", type=int, metavar="K",
@@ -251,7 +263,7 @@ def _parser() -> argparse.ArgumentParser:
     ins = command("inspect", "print a file's provenance: that a model generated it, which model (weights hash), "
                              "ganforge version, seed")
     ins.add_argument("files", type=Path, nargs="+", metavar="FILE",
-                     help="a .png, .gif, .mid, .wav or .npy (its x.npy.json sidecar) ganforge wrote")
+                     help="a .png, .gif, .mid, .wav, .smi, .csv or .npy (its x.npy.json sidecar) ganforge wrote")
 
     command("presets", "list the named presets")
     rp = command("report", "write RUN_DIR/report.html: config, curves, samples, timelapse, metrics, alarms, hardware")
@@ -299,13 +311,15 @@ OVERRIDES = {  # CLI flag -> (config section, field)
     "data_b": ("data", "source_b"), "pairs": ("data", "pairs"), "jitter": ("data", "jitter"), "flip": ("data", "flip"),
     "holdout": ("data", "holdout"), "norm": ("model", "norm"), "d_layers": ("model", "d_layers"),
     "bars": ("data", "bars"), "tracks": ("data", "tracks"), "transpose": ("data", "transpose"),
-    "multitrack": ("model", "multitrack"),
+    "multitrack": ("model", "multitrack"), "atoms": ("data", "atoms"), "max_atoms": ("data", "max_atoms"),
+    "straight_through": ("model", "straight_through"), "reward": ("game", "reward"),
+    "reward_weight": ("game", "reward_weight"),
     "data": ("data", "source"), "resolution": ("data", "resolution"), "channels": ("data", "channels"),
     "model": ("model", "family"), "z_dim": ("model", "z_dim"), "width": ("model", "width"),
     "spectral_norm": ("model", "spectral_norm"), "conditional": ("model", "conditional"),
     "conditioning": ("model", "conditioning"),
     "loss": ("loss", "name"), "n_critic": ("loss", "n_critic"), "gp_weight": ("loss", "gp_weight"),
-    "r1_gamma": ("loss", "r1_gamma"), "lr_g": ("optim", "lr_g"), "lr_d": ("optim", "lr_d"),
+    "r1_gamma": ("loss", "r1_gamma"), "mode_seeking": ("loss", "mode_seeking"), "lr_g": ("optim", "lr_g"), "lr_d": ("optim", "lr_d"),
     "steps": ("train", "steps"), "minutes": ("train", "minutes"), "batch_size": ("train", "batch_size"), "seed": ("train", "seed"),
     "sample_every": ("train", "sample_every"), "checkpoint_every": ("train", "checkpoint_every"),
     "eval_every": ("train", "eval_every"), "device": ("train", "device"),
@@ -401,6 +415,8 @@ def cmd_generate(args: argparse.Namespace) -> int:
 
     if modeling.family(args.model) == "musegan":
         return _compose(args)
+    if modeling.family(args.model) == "molgan":
+        return _molecules(args)
     args.n = 64 if args.n is None else args.n
     if args.interpolate is not None:
         if args.sampler or args.truncation is not None:
@@ -440,6 +456,26 @@ def _compose(args: argparse.Namespace) -> int:
     rolls = pipe(n, bars=args.bars, seed=args.seed, batch_size=args.batch_size, binarize=args.binarize)
     written = pipe.save(rolls, args.out)
     print(f"wrote {n} piece(s) of {rolls.shape[2]} bars to {written}")
+    return 0
+
+
+def _molecules(args: argparse.Namespace) -> int:
+    from ganforge.pipelines.molecules import OUTPUTS, MoleculesPipeline
+
+    if args.out.suffix.lower() not in OUTPUTS:
+        raise GanforgeError(f"--out {args.out}: molecules are written as {', '.join(OUTPUTS)} (SMILES, SMILES with "
+                            "their properties, drawn)")
+    if args.sampler or args.truncation is not None or args.interpolate is not None or args.class_index is not None:
+        raise GanforgeError("molecule models take --n, --seed and --batch-size (no --sampler, --truncation, "
+                            "--interpolate or --class)")
+    n = 1000 if args.n is None else args.n
+    if n < 1 or args.batch_size < 1:
+        raise GanforgeError(f"--n and --batch-size must be at least 1, got {n} and {args.batch_size}")
+    pipe = MoleculesPipeline.from_pretrained(args.model)
+    mols = pipe(n, seed=args.seed, batch_size=args.batch_size)
+    written = pipe.save(mols, args.out)
+    valid = sum(m is not None for m in mols)
+    print(f"wrote {valid} valid molecules of {n} samples to {written} ({n - valid} invalid)")
     return 0
 
 

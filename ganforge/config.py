@@ -29,6 +29,8 @@ class GameConfig:
     cycle_weight: float = 10.0       # CycleGAN: lambda of each cycle-consistency L1 term
     identity_weight: float = 0.5     # CycleGAN: identity loss, times cycle_weight (0: none)
     pool_size: int = 50              # CycleGAN: generated images each D's history pool keeps (0: none)
+    reward: str = "qed"              # rewarded: the property G is also steered to (molecules: qed, logp, sa)
+    reward_weight: float = 0.5       # rewarded: lambda, the reward's share of G's loss (0: pure GAN, 1: pure reward)
 
 
 @dataclass
@@ -45,11 +47,13 @@ class DataConfig:
     bars: int = 4                    # music: bars of 16 16th-note steps in a phrase
     tracks: int = 0                  # music from MIDI files: 1 merges every instrument; 0: as the files have
     transpose: bool = False          # music: move each phrase to a random key at every batch
+    atoms: str = "C,N,O,F"           # molecules: the atom types a graph's nodes may be (N+ is a charged N)
+    max_atoms: int = 9               # molecules: atoms a graph has room for (larger molecules are skipped)
 
 
 @dataclass
 class ModelConfig:
-    family: str = "auto"             # toy, mlp, dcgan, resnet, musegan; auto: by the data (toy, dcgan, musegan)
+    family: str = "auto"             # toy, mlp, dcgan, resnet, musegan, molgan; auto: by the data's kind
     z_dim: int = 64                  # latent size
     width: int = 128                 # hidden units (toy, mlp) or base channels (dcgan, resnet)
     depth: int = 2                   # hidden layers (toy)
@@ -60,6 +64,7 @@ class ModelConfig:
     blocks: int = 0                  # CycleGAN's ResNet translators: residual blocks (0: 6 up to 128 px, 9 above)
     d_layers: int = 3                # PatchGAN: stride-2 layers (3: 70x70 patches)
     multitrack: str = "hybrid"       # MuseGAN: jamming, composer or hybrid (how tracks share the latent)
+    straight_through: bool = False   # MolGAN: G outputs one-hot graphs (straight-through gradients), not softmax
 
 
 @dataclass
@@ -71,6 +76,7 @@ class LossConfig:
     clip: float = 0.01               # weight clipping bound for "wgan"
     n_critic: int = 1                # D steps per G step
     aux_weight: float = 1.0          # ACGAN: weight of the auxiliary classification loss
+    mode_seeking: float = 0.0        # MSGAN's mode-seeking term in G's loss, its weight (0: none; the paper: 1)
 
 
 @dataclass
@@ -278,13 +284,19 @@ def _check_numbers(cfg: Config) -> None:
         if not (isinstance(v, (int, float)) and 0 <= v < 1):  # Adam's moment decays; 1 never forgets
             raise GanforgeError(f"option {name} must be in [0, 1), got {v!r}")
     weights = {"loss.gp_weight": cfg.loss.gp_weight, "loss.r1_gamma": cfg.loss.r1_gamma,
-               "loss.aux_weight": cfg.loss.aux_weight, "train.ema_half_life": cfg.train.ema_half_life,
+               "loss.aux_weight": cfg.loss.aux_weight, "loss.mode_seeking": cfg.loss.mode_seeking,
+               "train.ema_half_life": cfg.train.ema_half_life,
                "train.ema_rampup": cfg.train.ema_rampup, "game.l1_weight": cfg.game.l1_weight,
                "game.gan_weight": cfg.game.gan_weight, "game.cycle_weight": cfg.game.cycle_weight,
-               "game.identity_weight": cfg.game.identity_weight}
+               "game.identity_weight": cfg.game.identity_weight, "game.reward_weight": cfg.game.reward_weight}
     for name, v in weights.items():
         if not (isinstance(v, (int, float)) and 0 <= v < math.inf):
             raise GanforgeError(f"option {name} must be a number >= 0, got {v!r}")
+    if cfg.game.reward_weight > 1:
+        raise GanforgeError(f"option game.reward_weight must be in [0, 1] (the reward's share of G's loss), "
+                            f"got {cfg.game.reward_weight!r}")
+    if not isinstance(cfg.data.max_atoms, int) or not 1 <= cfg.data.max_atoms <= 64:
+        raise GanforgeError(f"option data.max_atoms must be an integer in 1..64, got {cfg.data.max_atoms!r}")
     if not (isinstance(cfg.loss.clip, (int, float)) and 0 < cfg.loss.clip < math.inf):
         raise GanforgeError(f"option loss.clip must be a positive number (WGAN's weight bound), got {cfg.loss.clip!r}")
     for name, v in {"optim.lr_g": cfg.optim.lr_g, "optim.lr_d": cfg.optim.lr_d}.items():
@@ -347,6 +359,17 @@ def _music(source: str, z_dim: int, steps: int) -> dict[str, Any]:
                       "eval_every": 500, "eval_samples": 2000}}
 
 
+def _molgan(**game: Any) -> dict[str, Any]:
+    # MolGAN's training (De Cao & Kipf 2018): WGAN-GP with 5 critic steps, batch 32, Adam 1e-3
+    return {"game": game or {"name": "generation"},
+            "data": {"source": "qm9", "atoms": "C,N,O,F", "max_atoms": 9},
+            "model": {"family": "molgan", "z_dim": 32, "width": 128},
+            "loss": {"name": "wgan-gp", "n_critic": 5},
+            "optim": {"lr_g": 1e-3, "lr_d": 1e-3},
+            "train": {"steps": 10000, "minutes": 30.0, "batch_size": 32, "sample_every": 500,
+                      "checkpoint_every": 1000, "eval_every": 1000, "eval_samples": 2000}}
+
+
 PRESETS: dict[str, Preset] = {
     "ring8": Preset("8 Gaussians on the unit circle (std 0.01), toy MLP GAN, about a minute on 2 CPU cores",
                     _toy("ring8", r1_gamma=0.01, r1_interval=16, steps=4000)),
@@ -397,6 +420,12 @@ PRESETS: dict[str, Preset] = {
     "folk-melodies": Preset("MuseGAN: music21's Essen folk songs as 1 track, 4-bar phrases, about 25 minutes "
                             "on 2 CPU cores (the first run decodes the corpus: about 3 more)",
                             _music("folk-melodies", z_dim=64, steps=3000)),
+    # Molecules (ganforge/domains/molecules.py): MolGAN on QM9, the pure GAN and with its QED reward
+    "qm9-molgan": Preset("MolGAN on QM9's molecules (up to 9 atoms of C, N, O, F), pure GAN; at most 30 minutes "
+                         "on 2 CPU cores", _molgan()),
+    "qm9-molgan-qed": Preset("MolGAN on QM9 with its reward network steering G to drug-like molecules (QED, "
+                             "lambda 0.5); at most 30 minutes on 2 CPU cores",
+                             _molgan(name="rewarded", reward="qed", reward_weight=0.5)),
     # The translation games (ganforge/games/translation.py, cycle.py), with the papers' losses
     # and weights: pix2pix GAN + 100 L1, Adam 2e-4 / 0.5; CycleGAN LSGAN + 10 cycle + 5 identity,
     # a pool of 50, the rate decayed linearly over the second half.

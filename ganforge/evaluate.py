@@ -32,6 +32,7 @@ IMAGE_DEFAULT = ("fid", "kid", "is", "pr", "dc", "modes")  # cas trains a classi
 NEEDS_CLASSIFIER = ("is", "modes", "cas")
 DEFAULT_N = 10_000
 MUSIC_PHRASES = 5000  # music: 20,000 bars of 4-bar phrases, as MuseGAN measured
+MOLECULES = 10_000    # molecules: as MolGAN measured
 
 
 def evaluate(path: str | Path, metrics: list[str] | None = None, n: int | None = None,
@@ -67,6 +68,11 @@ def evaluate(path: str | Path, metrics: list[str] | None = None, n: int | None =
             raise GanforgeError(f"{path}: a music model is measured by MuseGAN's metrics against its data; "
                                 "drop --metrics and --sampler")
         return evaluate_music(path, G, n=n or MUSIC_PHRASES, seed=seed, record=record)
+    if getattr(G, "kind", None) == "molecules":
+        if metrics or sampling["sampler"] != "plain":
+            raise GanforgeError(f"{path}: a molecule model is measured by MolGAN's metrics (validity, uniqueness, "
+                                "novelty, QED, logP, SA); drop --metrics and --sampler")
+        return evaluate_molecules(path, G, n=n or MOLECULES, seed=seed, record=record)
     if G.resolution == 0:
         if metrics and set(metrics) - {"modes"}:
             raise GanforgeError(f"{path}: a 2-D model is measured by mode coverage only ('modes'), "
@@ -211,6 +217,36 @@ def evaluate_music(path: str | Path, G: nn.Module | None = None, n: int = 5000, 
     return {"metrics": metrics, "settings": settings}
 
 
+def evaluate_molecules(path: str | Path, G: nn.Module | None = None, n: int = 10_000, seed: int = 0,
+                       record: bool = True) -> dict:
+    """MolGAN's metrics (ganforge.metrics.molecules) of n generated molecules, novelty against
+    the training molecules, beside the same metrics of n training molecules (data/...)."""
+    from ganforge.domains.molecules import MoleculesDomain, training_set
+    from ganforge.metrics.molecules import molecule_metrics
+    from ganforge.pipelines.molecules import MoleculesPipeline
+    from ganforge.training.trainer import FOLDER_CACHE
+
+    path = Path(path)
+    pipe = MoleculesPipeline(G if G is not None else modeling.load(path))
+    if n < 1:
+        raise GanforgeError(f"--n must be at least 1, got {n}")
+    info = pipe.G.data_info
+    run = path if (path / "model").is_dir() else path.parent  # the parse cache sits beside the runs
+    data = load_data(info.get("source", ""), atoms=",".join(info["atoms"]), max_atoms=int(info["max_atoms"]),
+                     cache_dir=run.parent / FOLDER_CACHE)
+    training = training_set(data)
+    metrics = molecule_metrics(pipe(n, seed=seed), training)
+    real = torch.randperm(len(data), generator=torch.Generator().manual_seed(seed))[:n]
+    reference = molecule_metrics(MoleculesDomain(data).decode(data.x[real].float() / 127.5 - 1), training)
+    metrics.update({f"data/{k}": v for k, v in reference.items()})
+    settings = {"n_fake": n, "n_real": len(real), "seed": seed, "data": info.get("source"), "generator": "ema",
+                "ganforge_version": __version__}
+    if record:
+        _append(path, {"evaluate": "molecules", **{f"Metric/{k}": v for k, v in metrics.items()},
+                       "settings": settings})
+    return {"metrics": metrics, "settings": settings}
+
+
 def _append(path: Path, record: dict) -> None:
     """Runs keep their results in RUN_DIR/metrics.jsonl (a bare model dir gets its own)."""
     try:
@@ -220,4 +256,4 @@ def _append(path: Path, record: dict) -> None:
         raise GanforgeError(f"cannot append to {path / 'metrics.jsonl'}: {e.strerror}") from None
 
 
-__all__ = ["available", "evaluate", "evaluate_mode_coverage", "evaluate_music"]
+__all__ = ["available", "evaluate", "evaluate_mode_coverage", "evaluate_molecules", "evaluate_music"]

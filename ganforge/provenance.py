@@ -9,6 +9,8 @@ One record, a flat dict of short strings, carried the way each format carries te
   .mid   a MIDI text meta event at time 0 (on the tempo track)
   .wav   a RIFF LIST/INFO chunk: ICMT (the record) and ISFT (the software)
   .npy   a JSON sidecar `x.npy.json` (NPY has no room for metadata)
+  .smi   a first comment line `# ganforge-provenance {json}` (SMILES and CSV files of molecules)
+  .csv
 
 In every format but the sidecar the record is the text `ganforge-provenance {json}`: readable by
 any tool that shows comments, and parsed back by `read`. `ganforge inspect FILE` prints it.
@@ -31,7 +33,7 @@ UNSAVED = "unsaved model"    # a generator built in memory: no weights file to h
 SHORT = 16                   # hex digits of the sha256 kept (64 bits: collisions need ~4e9 models)
 SIDECAR = ".json"            # x.npy -> x.npy.json
 MAX_TEXT = 1 << 20           # a record is a few hundred bytes; bigger text chunks are not read
-KINDS = (".png", ".gif", ".mid", ".midi", ".wav", ".npy", ".json")
+KINDS = (".png", ".gif", ".mid", ".midi", ".wav", ".npy", ".json", ".smi", ".csv")
 
 
 def software() -> str:
@@ -121,6 +123,11 @@ def midi_text(rec: dict):
     return pretty_midi.Text(text(rec), 0.0)
 
 
+def comment_line(rec: dict) -> str:
+    """The record as a text file's first line, a comment: `# ganforge-provenance {json}`."""
+    return f"# {text(rec)}"
+
+
 def write_sidecar(path: str | Path, rec: dict | None) -> None:
     """x.npy -> x.npy.json beside it, written whole or not at all."""
     if rec is None:
@@ -164,7 +171,8 @@ def read(path: str | Path) -> dict | None:
         raise GanforgeError(f"{path}: not a kind of file ganforge writes provenance into "
                             f"(expected {', '.join(KINDS)})")
     reader = {".png": _read_image, ".gif": _read_image, ".mid": _read_midi, ".midi": _read_midi,
-              ".wav": _read_wav, ".npy": _read_npy, ".json": _read_sidecar}[suffix]
+              ".wav": _read_wav, ".npy": _read_npy, ".json": _read_sidecar, ".smi": _read_text,
+              ".csv": _read_text}[suffix]
     return reader(path)
 
 
@@ -224,6 +232,13 @@ def _info_comment(body: bytes) -> dict | None:
             return parse(body[at + 8:at + 8 + length].rstrip(b"\0"))
         at += 8 + length + length % 2
     return None
+
+
+def _read_text(path: Path) -> dict | None:
+    """The first line of a text file, if it is the record's comment."""
+    with open(path, "rb") as f:
+        first = f.readline(MAX_TEXT)
+    return parse(first[2:].rstrip(b"\r\n")) if first.startswith(b"# ") else None
 
 
 def _read_npy(path: Path) -> dict | None:

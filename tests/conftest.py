@@ -158,6 +158,20 @@ def music_run(tmp_path_factory: pytest.TempPathFactory):
     return folder, root / "run", trainer
 
 
+@pytest.fixture(scope="session")
+def molecule_run(tmp_path_factory: pytest.TempPathFactory):
+    """(SMILES file, run, trainer) of a tiny MolGAN trained on 512 QM9 molecules
+    (molecule_fixtures), shared read-only by the molecule tests."""
+    import sys
+    sys.path.insert(0, str(Path(__file__).parent))
+    from molecule_fixtures import molecule_config, write_smiles
+
+    root = tmp_path_factory.mktemp("molecules")
+    smiles = write_smiles(root / "qm9-512.smi")
+    trainer = train_run(molecule_config(smiles), root / "run")
+    return smiles, root / "run", trainer
+
+
 @pytest.fixture
 def copy_run(trained_runs: dict[str, Path], tmp_path: Path) -> Callable[[str], Path]:
     def copy(base: str) -> Path:

@@ -1,5 +1,5 @@
 """Datasets by name or path: 2-D toys, digits, Fashion-MNIST, IDX, image folders, CSV, NumPy,
-music (the corpus's chorales and folk songs, folders of MIDI files).
+music (the corpus's chorales and folk songs, folders of MIDI files), molecules (QM9, SMILES files).
 
 ``load_data("ring8")`` returns a :class:`ToyDistribution` to sample from; everything else
 comes back as an in-memory :class:`Dataset`, images as uint8 ``(N, C, H, W)``.
@@ -14,6 +14,7 @@ from ganforge.data.arrays import load_array
 from ganforge.data.dataset import Dataset, ToyDistribution
 from ganforge.data.digits import load_digits
 from ganforge.data.folder import load_image_folder
+from ganforge.data.molecules import MOLECULE_SOURCES, MoleculeDataset, is_molecule_file, load_molecules
 from ganforge.data.music import MUSIC_SOURCES, MusicDataset, has_midi, load_music
 from ganforge.data.idx import (
     find_idx_images,
@@ -27,7 +28,7 @@ from ganforge.errors import GanforgeError
 from ganforge.resolution import Resolution
 from ganforge.resolution import size as image_size
 
-__all__ = ["DATASETS", "Dataset", "MusicDataset", "ToyDistribution", "load_data"]
+__all__ = ["DATASETS", "Dataset", "MoleculeDataset", "MusicDataset", "ToyDistribution", "load_data"]
 
 DATASETS: dict[str, str] = {
     "ring8": "8 Gaussians on the unit circle (std 0.01), sampled afresh each batch",
@@ -37,8 +38,10 @@ DATASETS: dict[str, str] = {
     "digits": "scikit-learn's 1797 handwritten digits, 1x8x8, 10 classes",
     "fashion-mnist": "Zalando's clothing images, 1x28x28, 10 classes (Debian dataset-fashion-mnist)",
     **MUSIC_SOURCES,
+    **MOLECULE_SOURCES,
 }
-PATH_KINDS = "a directory of IDX files, an image folder, a folder of MIDI files, a .csv, .npy, .npz or IDX file"
+PATH_KINDS = ("a directory of IDX files, an image folder, a folder of MIDI files, a SMILES file (.smi, or a .csv "
+              "with a smiles column), a .csv, .npy, .npz or IDX file")
 
 
 def _check(resolution: Resolution | None, channels: int | None) -> None:
@@ -81,7 +84,7 @@ def _load_path(source: str, resolution: Resolution | None, channels: int | None,
 
 def load_data(source: str, resolution: Resolution | None = None, channels: int | None = None,
               split: str = "train", cache_dir: str | Path | None = None, *, bars: int = 4, tracks: int = 0,
-              transpose: bool = False) -> Dataset | ToyDistribution:
+              transpose: bool = False, atoms: str = "C,N,O,F", max_atoms: int = 9) -> Dataset | ToyDistribution:
     """Load a registered dataset (see ``DATASETS``) or a path.
 
     For images, ``resolution`` (a side, "WIDTHxHEIGHT" or (h, w); see ganforge.resolution)
@@ -92,12 +95,15 @@ def load_data(source: str, resolution: Resolution | None = None, channels: int |
     the run directory) keeps an image folder's decoded images there, so that loading the
     unchanged folder again reads them back instead of decoding every file (music: its notes).
     Music comes as phrases of `bars` bars; `tracks` and `transpose`: see load_music.
+    Molecules come as graphs of at most `max_atoms` atoms of the types `atoms`: see load_molecules.
     """
     _check(resolution, channels)
     if source in TOYS:
         return TOYS[source]()
     if source in MUSIC_SOURCES or has_midi(source):
         return load_music(source, bars, tracks, transpose, cache_dir)
+    if source in MOLECULE_SOURCES or is_molecule_file(source):
+        return load_molecules(source, atoms, max_atoms, cache_dir)
     if source == "digits":
         data = load_digits()
     elif source == "fashion-mnist":

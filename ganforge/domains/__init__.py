@@ -1,15 +1,16 @@
 """What the data is: how a sample is drawn in a picture, probed for the collapse alarm and
 measured. One file per domain; `domain_for(data)` picks one by the data's `kind`, so the
-training loop never branches on it. (Audio, text, molecules and video come next.)"""
+training loop never branches on it. (Audio, text and video come next.)"""
 
 from __future__ import annotations
 
 from ganforge.domains.images import ImagesDomain
+from ganforge.domains.molecules import MoleculesDomain
 from ganforge.domains.music import MusicDomain
 from ganforge.domains.points import PointsDomain
 from ganforge.errors import GanforgeError
 
-DOMAINS = {"points": PointsDomain, "images": ImagesDomain, "music": MusicDomain,
+DOMAINS = {"points": PointsDomain, "images": ImagesDomain, "music": MusicDomain, "molecules": MoleculesDomain,
            "pairs": ImagesDomain, "unpaired": ImagesDomain}  # the translation games' data are images too
 
 

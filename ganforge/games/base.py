@@ -85,7 +85,8 @@ class Game:
         from ganforge.data import load_data
         d = cfg.data
         return load_data(d.source, d.resolution, d.channels, cache_dir=cache_dir,
-                         bars=d.bars, tracks=d.tracks, transpose=d.transpose)
+                         bars=d.bars, tracks=d.tracks, transpose=d.transpose,
+                         atoms=d.atoms, max_atoms=d.max_atoms)
 
     # -- networks: build them, then receive the forms the training step calls (DDP, compiled)
     def networks(self) -> tuple[nn.Module, nn.Module]:

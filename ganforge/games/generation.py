@@ -4,7 +4,7 @@ One step = the phases in order, each `Phase.updates_at(step)` times:
   D      n_critic discriminator updates on real and fresh fake batches (+ WGAN-GP, clipping)
   D_reg  lazy R1 on real data once per r1_interval D updates (when r1_gamma > 0)
   G      one generator update through the (frozen) discriminator
-Every objective, WGAN-GP, R1, ACGAN, DiffAugment and reuse_fakes live here. For points and
+Every objective, WGAN-GP, R1, ACGAN, mode seeking, DiffAugment and reuse_fakes live here. For points and
 images alike: what differs between them is the domain's (ganforge/domains/).
 """
 
@@ -21,6 +21,7 @@ from ganforge.domains import domain_for
 from ganforge.errors import GanforgeError
 from ganforge.games.base import Context, Game, Phase
 from ganforge.losses import LOSSES, clip_weights, gradient_penalty, r1_penalty
+from ganforge.losses.diversity import mode_seeking
 from ganforge.models import FAMILIES, build_models
 
 PER_CLASS = 8  # a conditional model's sample picture: one row of 8 per class
@@ -83,11 +84,12 @@ class GenerationGame(Game):
         z, _ = self.latents(real.shape[0])
         if self.ctx.cfg.train.reuse_fakes:           # keep G's graph: the G step reuses these
             fake = self.train_G(z, c)
-            self._fakes = (fake, c)
+            self._fakes = (fake, c, z)
             fake = fake.detach()
         else:
             with torch.no_grad():
                 fake = self.train_G(z, c)            # fakes of the real batch's classes
+        self.judged = (real, fake)                   # (games built on this one: the rewarded game)
         real_logits, real_aux = self.discriminate(real, c)
         fake_logits, fake_aux = self.discriminate(fake, c)
         loss_real, loss_fake = self.objective.d_real(real_logits), self.objective.d_fake(fake_logits)
@@ -130,7 +132,7 @@ class GenerationGame(Game):
 
     def g_loss(self) -> Tensor:
         if self._fakes is not None:  # the D step's fakes, through the updated D: one G forward a step
-            fake, c = self._fakes
+            fake, c, z = self._fakes
             self._fakes = None
         else:
             z, c = self.latents(self.local_batch)
@@ -141,7 +143,16 @@ class GenerationGame(Game):
         if self.acgan:  # G makes images D classifies as the asked-for class
             self.ctx.stats.report("Loss/G/aux", aux)
             loss = loss + self.ctx.cfg.loss.aux_weight * aux
-        return loss
+        return loss + self.mode_seeking(fake, z)
+
+    def mode_seeking(self, fake: Tensor, z: Tensor) -> Tensor | float:
+        """MSGAN's term, weighted (--mode-seeking W; 0: none)."""
+        weight = self.ctx.cfg.loss.mode_seeking
+        if not weight:
+            return 0.0
+        ms = mode_seeking(fake, z)
+        self.ctx.stats.report("Loss/G/mode_seeking", ms)
+        return weight * ms
 
     def discriminate(self, x: Tensor, c: Tensor | None, D: nn.Module | None = None) -> tuple[Tensor, Tensor | None]:
         """D's logits (B,) on x, and for ACGAN its classification loss on labels c (else None).

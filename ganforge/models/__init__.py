@@ -13,17 +13,18 @@ from typing import TYPE_CHECKING
 from torch import nn
 
 from ganforge.errors import GanforgeError
-from ganforge.models import dcgan, mlp, musegan, patchgan, resnet, resnet_translator, toy, translator_pair, unet
+from ganforge.models import dcgan, mlp, molgan, musegan, patchgan, resnet, resnet_translator, toy, translator_pair, unet
 from ganforge.models.layers import CONDITIONING, PLANS, plan
 from ganforge.resolution import describe, hparam
 
 if TYPE_CHECKING:
     from ganforge.config import Config
 
-FAMILIES = {"toy": toy, "mlp": mlp, "dcgan": dcgan, "resnet": resnet, "musegan": musegan}
-FAMILY_KINDS = {"toy": "points", "mlp": "images", "dcgan": "images", "resnet": "images", "musegan": "music"}
+FAMILIES = {"toy": toy, "mlp": mlp, "dcgan": dcgan, "resnet": resnet, "musegan": musegan, "molgan": molgan}
+FAMILY_KINDS = {"toy": "points", "mlp": "images", "dcgan": "images", "resnet": "images", "musegan": "music",
+                "molgan": "molecules"}
 PLANNED = ("dcgan", "resnet")  # families that double a base map: only some sizes (layers.plan)
-AUTO = {"points": "toy", "images": "dcgan", "music": "musegan"}  # family "auto" by the data's kind
+AUTO = {"points": "toy", "images": "dcgan", "music": "musegan", "molecules": "molgan"}  # family "auto" by the data's kind
 # image-to-image generators, x -> y (pix2pix's U-Net, CycleGAN's ResNet and its A <-> B pair)
 TRANSLATORS = {"unet": unet, "resnet-translator": resnet_translator, "translator-pair": translator_pair}
 # discriminators of images given images, patch logits (B, 1, h, w) for the translation games
@@ -32,7 +33,7 @@ DISCRIMINATORS = {"patchgan": patchgan}
 
 def build_models(cfg: Config, kind: str, shape: tuple[int, ...], num_classes: int,
                  scale: float = 1.0) -> tuple[nn.Module, nn.Module]:
-    """Build (G, D) for data of `kind` ("points", "images", "music") and sample `shape`; points of
+    """Build (G, D) for data of `kind` ("points", "images", "music", "molecules") and sample `shape`; points of
     spread `scale` (their std) are learnt in unit-scale coordinates."""
     m = cfg.model
     family = m.family if m.family != "auto" else AUTO[kind]
@@ -43,6 +44,8 @@ def build_models(cfg: Config, kind: str, shape: tuple[int, ...], num_classes: in
     c_dim = num_classes if m.conditional else 0
     if kind == "music":
         return _musegan(cfg, shape)
+    if kind == "molecules":
+        return _molgan(cfg, shape)
     if m.conditional and num_classes == 0:
         raise GanforgeError(f"a conditional model needs labels, and data '{cfg.data.source}' has none")
     if m.conditioning not in CONDITIONING:
@@ -79,3 +82,14 @@ def _musegan(cfg: Config, shape: tuple[int, ...]) -> tuple[nn.Module, nn.Module]
                             f"(it splits z into {parts} parts: give at least {2 * parts})")
     return (musegan.Generator(m.z_dim, tracks, bars, steps, pitches, m.multitrack, m.width),
             musegan.Discriminator(tracks, bars, steps, pitches, m.multitrack, m.width))
+
+
+def _molgan(cfg: Config, shape: tuple[int, ...]) -> tuple[nn.Module, nn.Module]:
+    """MolGAN's G and D for molecules of `shape` (atoms, atom types + atoms * bond types)."""
+    m = cfg.model
+    if m.conditional:
+        raise GanforgeError("MolGAN models are unconditional: drop --conditional for molecules")
+    atoms = shape[0]
+    atom_types = shape[1] - atoms * molgan.EDGE_TYPES
+    return (molgan.Generator(m.z_dim, atoms, atom_types, m.width, straight_through=m.straight_through),
+            molgan.Discriminator(atoms, atom_types, m.width))

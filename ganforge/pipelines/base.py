@@ -19,6 +19,9 @@ class Pipeline:
         if getattr(generator, "kind", None) == "music" and type(self).__name__ != "ComposePipeline":
             raise GanforgeError("this model writes music: use `ganforge generate MODEL --out piece.mid` "
                                 "(or ComposePipeline)")
+        if getattr(generator, "kind", None) == "molecules" and type(self).__name__ != "MoleculesPipeline":
+            raise GanforgeError("this model makes molecules: use `ganforge generate MODEL --out mols.smi` "
+                                "(or MoleculesPipeline)")
         self.G = generator.to(device).eval()
         self.device = torch.device(device)
         self.path: Path | None = None  # the export it came from (from_pretrained), where its D may be

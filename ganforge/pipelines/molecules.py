@@ -1,0 +1,82 @@
+"""Writing molecules with a trained MolGAN: n samples decoded into RDKit molecules (None
+where a sample is not a valid molecule), out as SMILES, SMILES with their properties, or a
+picture of them drawn."""
+
+from __future__ import annotations
+
+import csv
+import io
+from pathlib import Path
+
+import torch
+
+from ganforge.data.molecules import canonical, from_dense
+from ganforge.errors import GanforgeError
+from ganforge.metrics.molecules import decode_all, properties
+from ganforge.pipelines.base import Pipeline
+from ganforge.provenance import comment_line
+from ganforge.viz.grid import save_samples
+from ganforge.viz.molecules import molecule_pictures
+
+OUTPUTS = (".smi", ".csv", ".png")
+PICTURE_MOST = 100  # molecules a .png draws (the first ones)
+
+
+class MoleculesPipeline(Pipeline):
+    """`pipe(n, seed=0)` -> n RDKit molecules, None where the sample is not valid."""
+
+    def __init__(self, generator, device="cpu"):
+        super().__init__(generator, device)
+        if getattr(self.G, "kind", None) != "molecules":
+            raise GanforgeError("this model does not make molecules: use `ganforge generate` with a .png or .npy "
+                                "(or GeneratePipeline)")
+        info = getattr(self.G, "data_info", None) or {}
+        if "atoms" not in info:
+            raise GanforgeError("this molecule model does not record its atom types (data.atoms in its "
+                                "config.json): export it again with this ganforge")
+        self.atoms = list(info["atoms"])
+        self.last_record: dict | None = None
+
+    @torch.no_grad()
+    def __call__(self, n: int, *, seed: int = 0, batch_size: int = 1024) -> list:
+        if n < 1 or batch_size < 1:
+            raise GanforgeError(f"n and batch_size must be at least 1, got {n} and {batch_size}")
+        self.last_record = self.provenance("generate molecules", seed=seed)
+        z = torch.randn(n, self.G.z_dim, generator=torch.Generator().manual_seed(seed))  # the same on any device
+        mols = []
+        for i in range(0, n, batch_size):
+            x = self.G(z[i:i + batch_size].to(self.device))
+            mols += decode_all(*from_dense(x, self.G.atom_types), self.atoms)
+        return mols
+
+    def save(self, mols: list, path: str | Path, record: dict | None = None) -> Path:
+        """.smi: the valid molecules' canonical SMILES, one a line; .csv: with QED, logP and
+        SA; .png: the first 100 drawn (invalid ones as grey cells). Each starts with (or
+        carries) `record`, the provenance (default: the last call's)."""
+        path = Path(path)
+        suffix = path.suffix.lower()
+        record = record or self.last_record or self.provenance("generate molecules", seed="unknown")
+        valid = [m for m in mols if m is not None]
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            if suffix == ".png":
+                shown = mols[:PICTURE_MOST]
+                legends = [f"QED {properties(m)['qed']:.2f}" if m is not None else "invalid" for m in shown]
+                return save_samples(molecule_pictures(shown, legends), path, nrow=10, record=record)
+            if suffix == ".smi":
+                lines = [comment_line(record), f"# {len(valid)} valid of {len(mols)} samples"]
+                path.write_text("\n".join(lines + [canonical(m) for m in valid]) + "\n")
+                return path
+            if suffix == ".csv":
+                out = io.StringIO()
+                out.write(comment_line(record) + "\n")
+                w = csv.writer(out, lineterminator="\n")
+                w.writerow(["smiles", "qed", "logp", "sa"])
+                for m in valid:
+                    p = properties(m)
+                    w.writerow([canonical(m), f"{p['qed']:.4f}", f"{p['logp']:.4f}", f"{p['sa']:.4f}"])
+                path.write_text(out.getvalue())
+                return path
+        except OSError as e:
+            raise GanforgeError(f"cannot write {path}: {e.strerror}") from None
+        raise GanforgeError(f"--out {path}: molecules are written as {', '.join(OUTPUTS)}")
