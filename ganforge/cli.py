@@ -221,6 +221,9 @@ def _parser() -> argparse.ArgumentParser:
     g.add_argument("--method", choices=("slerp", "lerp"), default="slerp",
                    help="spherical (default) or linear interpolation")
     g.add_argument("--bars", type=int, help="music: bars of each piece (default: the training phrase's)")
+    g.add_argument("--decode", choices=("argmax", "sample"), default="argmax",
+                   help="molecules: each atom and bond its most likely type (default), or drawn from G's "
+                        "probabilities (MolGAN's decoding)")
     g.add_argument("--binarize", choices=("threshold", "bernoulli", "monophonic"), default="threshold",
                    help="music: a note where the output is above 0 (default), drawn with its probability, or "
                         "one pitch at most per track and step (one-line voices)")
@@ -472,7 +475,7 @@ def _molecules(args: argparse.Namespace) -> int:
     if n < 1 or args.batch_size < 1:
         raise GanforgeError(f"--n and --batch-size must be at least 1, got {n} and {args.batch_size}")
     pipe = MoleculesPipeline.from_pretrained(args.model)
-    mols = pipe(n, seed=args.seed, batch_size=args.batch_size)
+    mols = pipe(n, seed=args.seed, batch_size=args.batch_size, decode=args.decode)
     written = pipe.save(mols, args.out)
     valid = sum(m is not None for m in mols)
     print(f"wrote {valid} valid molecules of {n} samples to {written} ({n - valid} invalid)")

@@ -77,6 +77,7 @@ class LossConfig:
     n_critic: int = 1                # D steps per G step
     aux_weight: float = 1.0          # ACGAN: weight of the auxiliary classification loss
     mode_seeking: float = 0.0        # MSGAN's mode-seeking term in G's loss, its weight (0: none; the paper: 1)
+    feature_matching: float = 0.0    # feature matching in G's loss (D's mean features, real vs fake), its weight
 
 
 @dataclass
@@ -285,6 +286,7 @@ def _check_numbers(cfg: Config) -> None:
             raise GanforgeError(f"option {name} must be in [0, 1), got {v!r}")
     weights = {"loss.gp_weight": cfg.loss.gp_weight, "loss.r1_gamma": cfg.loss.r1_gamma,
                "loss.aux_weight": cfg.loss.aux_weight, "loss.mode_seeking": cfg.loss.mode_seeking,
+               "loss.feature_matching": cfg.loss.feature_matching,
                "train.ema_half_life": cfg.train.ema_half_life,
                "train.ema_rampup": cfg.train.ema_rampup, "game.l1_weight": cfg.game.l1_weight,
                "game.gan_weight": cfg.game.gan_weight, "game.cycle_weight": cfg.game.cycle_weight,

@@ -218,7 +218,7 @@ def evaluate_music(path: str | Path, G: nn.Module | None = None, n: int = 5000, 
 
 
 def evaluate_molecules(path: str | Path, G: nn.Module | None = None, n: int = 10_000, seed: int = 0,
-                       record: bool = True) -> dict:
+                       record: bool = True, decode: str = "argmax") -> dict:
     """MolGAN's metrics (ganforge.metrics.molecules) of n generated molecules, novelty against
     the training molecules, beside the same metrics of n training molecules (data/...)."""
     from ganforge.domains.molecules import MoleculesDomain, training_set
@@ -235,12 +235,12 @@ def evaluate_molecules(path: str | Path, G: nn.Module | None = None, n: int = 10
     data = load_data(info.get("source", ""), atoms=",".join(info["atoms"]), max_atoms=int(info["max_atoms"]),
                      cache_dir=run.parent / FOLDER_CACHE)
     training = training_set(data)
-    metrics = molecule_metrics(pipe(n, seed=seed), training)
+    metrics = molecule_metrics(pipe(n, seed=seed, decode=decode), training)
     real = torch.randperm(len(data), generator=torch.Generator().manual_seed(seed))[:n]
     reference = molecule_metrics(MoleculesDomain(data).decode(data.x[real].float() / 127.5 - 1), training)
     metrics.update({f"data/{k}": v for k, v in reference.items()})
-    settings = {"n_fake": n, "n_real": len(real), "seed": seed, "data": info.get("source"), "generator": "ema",
-                "ganforge_version": __version__}
+    settings = {"n_fake": n, "n_real": len(real), "seed": seed, "decode": decode, "data": info.get("source"),
+                "generator": "ema", "ganforge_version": __version__}
     if record:
         _append(path, {"evaluate": "molecules", **{f"Metric/{k}": v for k, v in metrics.items()},
                        "settings": settings})

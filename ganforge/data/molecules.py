@@ -163,14 +163,23 @@ def split(x: Tensor, atom_types: int) -> tuple[Tensor, Tensor]:
     return x[..., :atom_types], x[..., atom_types:].reshape(b, n, n, EDGE_TYPES)
 
 
-def from_dense(x: Tensor, atom_types: int) -> tuple[np.ndarray, np.ndarray]:
-    """Model outputs (B, N, A + N * E) -> the most likely codes (B, N) and bonds (B, N, N),
-    bonds read from the upper triangle (made symmetric)."""
+def from_dense(x: Tensor, atom_types: int, sample: torch.Generator | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Model outputs (B, N, A + N * E) -> codes (B, N) and bonds (B, N, N): the most likely
+    type of each atom and bond, or with a generator `sample` each drawn from the model's
+    probabilities (MolGAN's decoding); bonds are read from the upper triangle (made symmetric)."""
     nodes, edges = split(x.detach().float().cpu(), atom_types)
-    codes = nodes.argmax(-1).numpy().astype(np.uint8)
-    bonds = edges.argmax(-1).numpy().astype(np.uint8)
-    upper = np.triu(bonds, 1)
-    return codes, upper + upper.transpose(0, 2, 1)
+    if sample is None:
+        codes, bonds = nodes.argmax(-1), edges.argmax(-1)
+    else:
+        codes, bonds = _draw((nodes + 1) / 2, sample), _draw((edges + 1) / 2, sample)
+    upper = np.triu(bonds.numpy().astype(np.uint8), 1)
+    return codes.numpy().astype(np.uint8), upper + upper.transpose(0, 2, 1)
+
+
+def _draw(p: Tensor, generator: torch.Generator) -> Tensor:
+    """One category per row of probabilities p (..., K)."""
+    flat = p.reshape(-1, p.shape[-1]).clamp_min(0) + 1e-12
+    return torch.multinomial(flat, 1, generator=generator).reshape(p.shape[:-1])
 
 
 # ------------------------------------------------------------------ reading SMILES

@@ -143,7 +143,19 @@ class GenerationGame(Game):
         if self.acgan:  # G makes images D classifies as the asked-for class
             self.ctx.stats.report("Loss/G/aux", aux)
             loss = loss + self.ctx.cfg.loss.aux_weight * aux
-        return loss + self.mode_seeking(fake, z)
+        return loss + self.mode_seeking(fake, z) + self.feature_matching(fake)
+
+    def feature_matching(self, fake: Tensor) -> Tensor | float:
+        """Salimans et al.'s feature matching, weighted (--feature-matching W; 0: none): the
+        squared distance between the mean D features of a real batch and of G's."""
+        weight = self.ctx.cfg.loss.feature_matching
+        if not weight:
+            return 0.0
+        real, _ = self.batches.next()
+        critic = getattr(self.D, "critic", self.D)  # (the rewarded game's D side holds D and R)
+        fm = (critic.features(real).mean(0).detach() - critic.features(fake).mean(0)).pow(2).sum()
+        self.ctx.stats.report("Loss/G/feature_matching", fm)
+        return weight * fm
 
     def mode_seeking(self, fake: Tensor, z: Tensor) -> Tensor | float:
         """MSGAN's term, weighted (--mode-seeking W; 0: none)."""

@@ -83,7 +83,7 @@ class RewardedGame(GenerationGame):
         self.ctx.stats.report("Loss/G/gan", gan)
         self.ctx.stats.report("Loss/G/reward", reward)
         self.ctx.stats.report("Loss/G", loss)
-        return loss + self.mode_seeking(fake, z)
+        return loss + self.mode_seeking(fake, z) + self.feature_matching(fake)
 
     def export(self, G_ema: nn.Module, out_dir):
         from ganforge import modeling

@@ -8,8 +8,9 @@ models' range {-1, 1} (probabilities p as 2p - 1).
                  made symmetric, atom logits (N, A) -> softmax (or straight-through one-hot)
   Discriminator  a relational graph convolution (R-GCN, Schlichtkrull et al. 2018): two
                  layers (w, w/2), a gated sum over atoms (w), an MLP (w, w/2; tanh) -> a logit.
-                 The batch's spread of those features is one more input (the minibatch
-                 standard deviation of Karras et al. 2018), against MolGAN's known collapse.
+                 The batch's spread of each of those features is as many more inputs (the
+                 minibatch standard deviation of Karras et al. 2018, per feature, in place
+                 of MolGAN's own batch features), against MolGAN's known collapse.
 MolGAN's reward network is the same network as D with a sigmoid (games/rewarded.py).
 """
 
@@ -93,7 +94,8 @@ class Discriminator(nn.Module):
         self.conv2 = GraphConvolution(width + atom_types, half, bond_types)  # each layer sees the atom types too
         self.gate = nn.Linear(half + atom_types, width)
         self.value = nn.Linear(half + atom_types, width)
-        self.mlp = nn.Sequential(nn.Linear(width + minibatch_std, width), nn.Tanh(), nn.Linear(width, half), nn.Tanh())
+        self.mlp = nn.Sequential(nn.Linear(width * (1 + minibatch_std), width), nn.Tanh(),
+                                 nn.Linear(width, half), nn.Tanh())
         self.out = nn.Linear(half, 1)
 
     def features(self, x: Tensor) -> Tensor:
@@ -108,8 +110,7 @@ class Discriminator(nn.Module):
         return torch.tanh((torch.sigmoid(self.gate(h)) * torch.tanh(self.value(h))).sum(1))  # (B, width)
 
     def forward(self, x: Tensor, c: Tensor | None = None) -> Tensor:
-        f = self.features(x)
-        if self.minibatch_std:  # how much the batch's graphs differ: a collapsed batch shows it
-            spread = f.std(0, unbiased=False).mean() if len(f) > 1 else f.new_zeros(())
-            f = torch.cat([f, spread.expand(len(f), 1)], 1)
+        f = self.features(x)                                                 # (B, width)
+        if self.minibatch_std:  # how much the batch's graphs differ, feature by feature: a collapsed batch shows it
+            f = torch.cat([f, f.std(0, correction=0).expand_as(f)], 1)
         return self.out(self.mlp(f)).squeeze(1)

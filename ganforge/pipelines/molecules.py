@@ -19,6 +19,7 @@ from ganforge.viz.grid import save_samples
 from ganforge.viz.molecules import molecule_pictures
 
 OUTPUTS = (".smi", ".csv", ".png")
+DECODINGS = ("argmax", "sample")
 PICTURE_MOST = 100  # molecules a .png draws (the first ones)
 
 
@@ -38,15 +39,21 @@ class MoleculesPipeline(Pipeline):
         self.last_record: dict | None = None
 
     @torch.no_grad()
-    def __call__(self, n: int, *, seed: int = 0, batch_size: int = 1024) -> list:
+    def __call__(self, n: int, *, seed: int = 0, batch_size: int = 1024, decode: str = "argmax") -> list:
+        """n molecules from z drawn with `seed`. decode: "argmax" (each atom and bond its most
+        likely type) or "sample" (each drawn from G's probabilities, as MolGAN's code samples;
+        one-hot outputs, --straight-through, decode the same either way)."""
         if n < 1 or batch_size < 1:
             raise GanforgeError(f"n and batch_size must be at least 1, got {n} and {batch_size}")
-        self.last_record = self.provenance("generate molecules", seed=seed)
-        z = torch.randn(n, self.G.z_dim, generator=torch.Generator().manual_seed(seed))  # the same on any device
+        if decode not in DECODINGS:
+            raise GanforgeError(f"decode must be one of {', '.join(DECODINGS)}, got {decode!r}")
+        self.last_record = self.provenance("generate molecules", seed=seed, sampler=f"decode {decode}")
+        g = torch.Generator().manual_seed(seed)
+        z = torch.randn(n, self.G.z_dim, generator=g)  # drawn on the CPU: the same molecules on any device
         mols = []
         for i in range(0, n, batch_size):
             x = self.G(z[i:i + batch_size].to(self.device))
-            mols += decode_all(*from_dense(x, self.G.atom_types), self.atoms)
+            mols += decode_all(*from_dense(x, self.G.atom_types, g if decode == "sample" else None), self.atoms)
         return mols
 
     def save(self, mols: list, path: str | Path, record: dict | None = None) -> Path:
