@@ -49,6 +49,9 @@ def runs_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
     modeling.save_pretrained(musegan.Generator(40, 2, 2, 16, 24, width=8), root / "music",
                              {"kind": "music", "low": 48, "track_names": ["S", "B"], "programs": [19, 19],
                               "tempo": 100.0})
+    from ganforge.models import molgan
+    modeling.save_pretrained(molgan.Generator(8, 9, 5, width=16), root / "molecules",
+                             {"kind": "molecules", "atoms": ["C", "N", "O", "F"], "max_atoms": 9})
     live = root / "live"
     (live / "samples").mkdir(parents=True)
     (live / "metrics.jsonl").write_text(json.dumps({"step": 10, "Loss/D": 1.3, "Loss/G": 0.7}) + "\n")
@@ -369,6 +372,17 @@ def test_image_lab_shows_and_plays_music(url: str):
         assert opened["music"] and not opened["points"] and opened["image"].startswith("data:image/png")
         assert opened["audio"].startswith("data:audio/wav;base64,") and len(opened["audio"]) > 10_000
         assert (opened["rows"], opened["cols"]) == (4, 2)  # 8 piano rolls at most, two a row
+        await c.send({"type": "image.interpolate", "a": 0, "b": 5, "steps": 4})
+        assert (await c.next("image.interpolation"))["image"].startswith("data:image/png")
+    session(url, body)
+
+
+def test_image_lab_draws_molecules(url: str):
+    async def body(c: Client):
+        await c.send({"type": "image.open", "path": "molecules"})
+        opened = await c.next("image.opened")
+        assert opened["molecules"] and not opened["points"] and opened["image"].startswith("data:image/png")
+        assert (opened["rows"], opened["cols"]) == (4, 4)  # 16 molecules at most, four a row
         await c.send({"type": "image.interpolate", "a": 0, "b": 5, "steps": 4})
         assert (await c.next("image.interpolation"))["image"].startswith("data:image/png")
     session(url, body)

@@ -26,6 +26,7 @@ MAX_CLASS_ROWS = 10    # per-class rows shown for a conditional model
 POINT_SAMPLES = 1000   # a point model's scatter
 UPSCALE_TO = 48        # small images are enlarged (nearest) to at least this many pixels
 MUSIC_PHRASES = 8      # piano rolls in a music model's grid
+MOLECULES_SHOWN = 16   # drawn molecules in a molecule model's grid (RDKit draws ~5 ms each)
 
 
 def _png(picture: Image.Image) -> str:
@@ -77,15 +78,19 @@ class ImageLab:
         return getattr(self.G, "kind", None) == "music"
 
     @property
+    def is_molecules(self) -> bool:
+        return getattr(self.G, "kind", None) == "molecules"
+
+    @property
     def is_points(self) -> bool:
-        return self.G is not None and self.G.resolution == 0 and not self.is_music
+        return self.G is not None and self.G.resolution == 0 and not self.is_music and not self.is_molecules
 
     def _model_info(self) -> dict:
         if self.G is None:
             return {"has_model": False}
         names = (getattr(self.G, "data_info", {}) or {}).get("class_names")
         return {"has_model": True, "z_dim": self.G.z_dim, "c_dim": self.G.c_dim, "resolution": self.G.resolution,
-                "points": self.is_points, "music": self.is_music,
+                "points": self.is_points, "music": self.is_music, "molecules": self.is_molecules,
                 "class_names": names if isinstance(names, list) else None, "directions": DIRECTIONS}
 
     def _need_model(self) -> None:
@@ -96,7 +101,7 @@ class ImageLab:
         """A fresh grid of n samples (per class rows for conditional models)."""
         self._need_model()
         self.seed, self.n = seed, n
-        n = min(n, MUSIC_PHRASES) if self.is_music else n
+        n = min(n, MUSIC_PHRASES) if self.is_music else min(n, MOLECULES_SHOWN) if self.is_molecules else n
         self.z = torch.randn(POINT_SAMPLES if self.is_points else n, self.G.z_dim,
                              generator=torch.Generator().manual_seed(seed))
         return self._grid_message()
@@ -120,6 +125,9 @@ class ImageLab:
             rolls = self.G(z) > 0
             return {"type": "image.grid", "image": _png(image_grid(roll_pictures(rolls), 2, pad=4)),
                     "rows": -(-len(z) // 2), "cols": 2, "seed": self.seed, "audio": self._audio(rolls[:1])}
+        if self.is_molecules:  # drawn, four a row, each with its QED
+            return {"type": "image.grid", "image": _png(image_grid(self._drawn(self.G(z)), 4)),
+                    "rows": -(-len(z) // 4), "cols": 4, "seed": self.seed}
         if self.G.c_dim:
             rows = min(self.G.c_dim, MAX_CLASS_ROWS)
             cols = max(1, min(len(z), 64 // rows))
@@ -131,6 +139,14 @@ class ImageLab:
             rows = math.ceil(len(z) / ncol)
         return {"type": "image.grid", "image": _png(self._enlarge(image_grid(images, ncol))),
                 "rows": rows, "cols": ncol, "seed": self.seed}
+
+    def _drawn(self, samples: torch.Tensor) -> torch.Tensor:
+        """Molecule samples -> their drawings (N, 3, H, W), invalid ones grey."""
+        from ganforge.data.molecules import from_dense
+        from ganforge.metrics.molecules import decode_all, properties
+        from ganforge.viz.molecules import molecule_pictures
+        mols = decode_all(*from_dense(samples, self.G.atom_types), self.G.data_info["atoms"])
+        return molecule_pictures(mols, [f"QED {properties(m)['qed']:.2f}" if m else "invalid" for m in mols])
 
     def _audio(self, rolls: torch.Tensor) -> str | None:
         """A phrase as a WAV data URL (None without a synthesiser: the page shows no player)."""
@@ -162,6 +178,9 @@ class ImageLab:
         za, zb = z[a % cols], z[b % cols]
         path = _slerp(za, zb, torch.linspace(0, 1, steps))
         c = torch.full((steps,), a // cols, dtype=torch.long) if self.G.c_dim else None
+        if self.is_molecules:  # a row of molecules from a to b
+            return {"type": "image.interpolation", "image": _png(image_grid(self._drawn(self.G(path)), steps)),
+                    "a": a, "b": b}
         if self.is_music:  # a column of phrases from a to b
             return {"type": "image.interpolation", "image": _png(image_grid(roll_pictures(self.G(path) > 0), 1, pad=4)),
                     "a": a, "b": b}

@@ -281,6 +281,7 @@ function onImageOpened(msg) {
   if (msg.has_model) {
     const what = msg.points ? "a 2-D point model: the scatter shows 1,000 samples"
       : msg.music ? "music: piano rolls, one colour per track; the player plays the first phrase; click two to interpolate"
+      : msg.molecules ? "molecules, drawn with their QED (grey: not a valid molecule); click two to interpolate"
       : msg.c_dim ? `conditional on ${msg.c_dim} classes: one row per class, the same z in each column`
       : "click two samples to interpolate between them";
     $("image-hint").textContent = `z_dim ${msg.z_dim} · ${what}` + (msg.c_dim && !msg.points ? " · click two samples to interpolate" : "");
