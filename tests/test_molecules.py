@@ -177,3 +177,23 @@ def test_presets_describe_molgan():
     assert cfg.data.source == "qm9" and cfg.model.family == "molgan" and cfg.game.name == "generation"
     rewarded = preset_config("qm9-molgan-qed")
     assert rewarded.game.name == "rewarded" and rewarded.game.reward == "qed"
+
+
+def test_mode_seeking_grows_as_samples_collapse():
+    from ganforge.losses.diversity import mode_seeking
+    z = torch.randn(8, 4)
+    spread = torch.randn(8, 3, 5)
+    collapsed = spread[:1].expand(8, -1, -1) + 1e-3 * torch.randn(8, 3, 5)
+    assert mode_seeking(collapsed, z) > 100 * mode_seeking(spread, z)
+
+
+def test_feature_matching_and_mode_seeking_train(molecule_run, tmp_path, helpers, cli):
+    smiles, _, _ = molecule_run
+    cfg = molecule_config(smiles, loss={"feature_matching": 1.0, "mode_seeking": 1.0},
+                          train={"steps": 6, "eval_every": 0, "sample_every": 6, "checkpoint_every": 6})
+    helpers.train_run(cfg, tmp_path / "fm")
+    rows = [r for r in helpers.read_metrics(tmp_path / "fm") if "Loss/G" in r]
+    assert rows and all("Loss/G/feature_matching" in r and "Loss/G/mode_seeking" in r for r in rows)
+    r = cli("train", "--data", "digits", "--resolution", "8", "--feature-matching", "1", "--steps", "1",
+            "--out", str(tmp_path / "d"), "--dry-run")
+    assert r.returncode == 2 and "--feature-matching needs a D that exposes its features" in r.stderr
