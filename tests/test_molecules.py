@@ -197,3 +197,12 @@ def test_feature_matching_and_mode_seeking_train(molecule_run, tmp_path, helpers
     r = cli("train", "--data", "digits", "--resolution", "8", "--feature-matching", "1", "--steps", "1",
             "--out", str(tmp_path / "d"), "--dry-run")
     assert r.returncode == 2 and "--feature-matching needs a D that exposes its features" in r.stderr
+
+
+def test_the_rewarded_game_takes_r1(molecule_run, tmp_path, helpers):
+    smiles, _, _ = molecule_run
+    cfg = molecule_config(smiles, game={"name": "rewarded"}, loss={"name": "non-saturating", "r1_gamma": 1.0,
+                                                                   "r1_interval": 2, "n_critic": 1},
+                          train={"steps": 4, "eval_every": 0, "sample_every": 4, "checkpoint_every": 4})
+    helpers.train_run(cfg, tmp_path / "r1")
+    assert any("Loss/D/r1" in r for r in helpers.read_metrics(tmp_path / "r1"))

@@ -4,8 +4,9 @@ One step = the phases in order, each `Phase.updates_at(step)` times:
   D      n_critic discriminator updates on real and fresh fake batches (+ WGAN-GP, clipping)
   D_reg  lazy R1 on real data once per r1_interval D updates (when r1_gamma > 0)
   G      one generator update through the (frozen) discriminator
-Every objective, WGAN-GP, R1, ACGAN, mode seeking, DiffAugment and reuse_fakes live here. For points and
-images alike: what differs between them is the domain's (ganforge/domains/).
+Every objective, WGAN-GP, R1, ACGAN, mode seeking, feature matching, DiffAugment and
+reuse_fakes live here. For every kind of data alike: what differs is the domain's
+(ganforge/domains/).
 """
 
 from __future__ import annotations

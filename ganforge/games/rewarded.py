@@ -33,8 +33,8 @@ class Judges(nn.Module):
         self.critic, self.reward = critic, reward
         self.c_dim = critic.c_dim
 
-    def forward(self, x: Tensor, c: Tensor | None = None, reward: bool = False) -> Tensor:
-        return self.reward(x).sigmoid() if reward else self.critic(x, c)
+    def forward(self, x: Tensor, c: Tensor | None = None, reward: bool = False, with_classes: bool = False) -> Tensor:
+        return self.reward(x).sigmoid() if reward else self.critic(x, c)  # (unconditional: no classes to say)
 
 
 class RewardedGame(GenerationGame):
@@ -46,10 +46,7 @@ class RewardedGame(GenerationGame):
         if not hasattr(self.domain, "reward"):
             raise GanforgeError(f"the rewarded game steers G by a score of its samples, and data "
                                 f"'{cfg.data.source}' ({data.kind}) has none (molecules do: QED, logP, SA)")
-        self.domain.check_reward(game.reward)
-        if not 0 <= game.reward_weight <= 1:
-            raise GanforgeError(f"option game.reward_weight must be in [0, 1] (the reward's share of G's loss), "
-                                f"got {game.reward_weight!r}")
+        self.domain.check_reward(game.reward)  # (config.validate checks the weight)
         if self.num_classes or cfg.train.reuse_fakes:
             raise GanforgeError("the rewarded game trains unconditional models without --reuse-fakes")
         self.reward_name, self.weight = game.reward, game.reward_weight
