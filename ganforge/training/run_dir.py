@@ -15,6 +15,7 @@ import os
 import shutil
 from pathlib import Path
 
+from ganforge import atomic
 from ganforge.errors import GanforgeError
 from ganforge.training import checkpoint
 
@@ -79,6 +80,9 @@ def prepare_run_dir(run_dir: Path, clear: bool, by: str = "train") -> None:
     try:
         run_dir.mkdir(parents=True, exist_ok=True)
         from ganforge import __version__
-        (run_dir / MARKER).write_text(json.dumps({"by": by, "ganforge": __version__}) + "\n")
+        # whole or absent: a torn marker would make --force refuse the run as someone else's
+        atomic.write_text(run_dir / MARKER, json.dumps({"by": by, "ganforge": __version__}) + "\n")
     except OSError as e:
         raise GanforgeError(f"cannot write to run directory {run_dir}: {e.strerror}") from None
+    except atomic.CannotWrite as e:
+        raise GanforgeError(f"cannot write to run directory {run_dir}: {e.reason}") from None
