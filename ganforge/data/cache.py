@@ -69,7 +69,7 @@ def read(cache_dir: Path, root: Path, resolution: tuple[int, int], channels: int
         return Decoded(x, list(manifest["kept"]), [list(s) for s in manifest["skipped"]])
     except FileNotFoundError:
         return None
-    except (OSError, ValueError, KeyError, TypeError) as e:  # damaged or foreign files
+    except (OSError, ValueError, KeyError, TypeError, EOFError) as e:  # damaged or foreign files (EOFError: empty)
         log.warning("ignoring the image cache in %s (%s); decoding %s again", cache_dir,
                     " ".join(str(e).split())[:160], root)
         return None

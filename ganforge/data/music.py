@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -177,7 +178,8 @@ def _read(paths: tuple[Path, Path], key: str) -> Pieces | None:
                       float(manifest["tempo"]), manifest["skipped"])
     except FileNotFoundError:
         return None
-    except (OSError, ValueError, KeyError, TypeError) as e:  # damaged or foreign files: decode again
+    # damaged or foreign files: decode again (EOFError: an empty file; BadZipFile: a truncated .npz)
+    except (OSError, ValueError, KeyError, TypeError, EOFError, zipfile.BadZipFile) as e:
         log.warning("ignoring the music cache %s (%s)", manifest_path.name, " ".join(str(e).split())[:160])
         return None
 

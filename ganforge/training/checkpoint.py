@@ -24,7 +24,6 @@ RNG_KEYS = ("torch", "noise", "data", "cuda")
 def atomic_save(obj, path: Path) -> None:
     """torch.save through ganforge.atomic: a kill or a full disk (CannotWrite, one line) keeps
     the old file and leaves no partial one."""
-    atomic.remove_stale(path.parent, ".*.pt.*.tmp")  # what killed saves left behind
     atomic.write(path, lambda f: torch.save(obj, f))
 
 
