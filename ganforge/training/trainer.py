@@ -191,8 +191,10 @@ class Trainer:
                 return self._fit()
         except atomic.CannotWrite as e:  # a full disk: what is safe, and how to go on once there is room
             last = checkpoint.list_checkpoints(self.run_dir)
-            then = (f"the checkpoints up to step {checkpoint.step_of(last[-1])} are intact: make room, then resume "
-                    f"with {self._resume_command()}" if last else "no checkpoint was written yet")
+            step = checkpoint.step_of(last[-1]) if last else 0
+            more = f" --steps {self.cfg.train.steps}" if step < self.cfg.train.steps else ""  # (it may predate --steps)
+            then = (f"the checkpoints up to step {step} are intact: make room, then resume with "
+                    f"{self._resume_command()}{more}" if last else "no checkpoint was written yet")
             raise GanforgeError(f"{e}; {then}") from None
         finally:
             self.dist.close()
