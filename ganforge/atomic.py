@@ -70,7 +70,7 @@ def write(path: str | Path, fill: Callable[[IO[bytes]], object]) -> Path:
     path = Path(path)
     tmp, sink = temporary(path), None
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
+        _make_folder(path.parent)
         with open(tmp, "wb") as f:
             sink = _Recording(f)
             fill(sink)
@@ -86,6 +86,13 @@ def write(path: str | Path, fill: Callable[[IO[bytes]], object]) -> Path:
         raise
     fsync(path.parent)  # make the rename itself durable
     return path
+
+
+def _make_folder(folder: Path) -> None:
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except FileExistsError:  # a file where the folder should be ('File exists' would puzzle)
+        raise NotADirectoryError(errno.ENOTDIR, os.strerror(errno.ENOTDIR), str(folder)) from None
 
 
 def write_bytes(path: str | Path, data: bytes) -> Path:

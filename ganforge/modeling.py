@@ -11,6 +11,7 @@ need D (ganforge.sampling: DRS, MH-GAN); `load_discriminator(dir)` rebuilds it.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import secrets
@@ -72,6 +73,7 @@ def save_pretrained(G: nn.Module, out_dir: str | Path, data: dict | None = None,
     d_state = None if discriminator is None else _state(discriminator, "discriminator", out)
     d_config = None if discriminator is None else {
         "ganforge_version": __version__, "family": discriminator_family(discriminator), "kwargs": discriminator.hparams}
+    _clear_leftovers(out)
     _check_replaceable(out)
     family = family_of(G)
     kwargs = getattr(G, "hparams", {}) if family != CUSTOM else {"class": f"{type(G).__module__}.{type(G).__qualname__}"}
@@ -79,7 +81,6 @@ def save_pretrained(G: nn.Module, out_dir: str | Path, data: dict | None = None,
     earlier = out.is_dir()
     try:
         out.parent.mkdir(parents=True, exist_ok=True)
-        _clear_leftovers(out)
         tmp = out.parent / f".{out.name}.{os.getpid()}-{secrets.token_hex(4)}.tmp"
         tmp.mkdir()  # (mkdir, not mkdtemp: the folder gets the usual permissions)
     except OSError as e:
@@ -107,7 +108,8 @@ def _clear_leftovers(out: Path) -> None:
     between the two renames of _swap_into_place) the earlier export moved aside, put back."""
     for old in atomic.stale(out.parent, f".{out.name}.*.tmp.old"):
         if not out.exists():
-            os.replace(old, out)
+            with contextlib.suppress(OSError):  # (best effort: else it is removed below)
+                os.replace(old, out)
     atomic.remove_stale(out.parent, f".{out.name}.*.tmp*")
 
 

@@ -339,3 +339,17 @@ def test_a_torn_music_cache_file_is_noticed(which, how, tmp_path):
     music._write(paths, "k", _pieces(3))
     _cut(paths[0] if which == ".npz" else paths[1], how)
     assert music._read(paths, "k") is None
+
+
+def test_an_export_killed_between_its_two_renames_gets_the_earlier_one_back(trained_runs, tmp_path):
+    """_swap_into_place moves the earlier export aside, then renames the new one in: a kill in
+    between leaves no model folder at all. The next export puts the earlier one back first."""
+    G = modeling.load(trained_runs["ring8"])
+    out = modeling.save_pretrained(G, tmp_path / "model")
+    before = {p.name: p.read_bytes() for p in out.iterdir()}
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    pid = int(dead.stdout)  # a process that has exited
+    os.replace(out, tmp_path / f".model.{pid}-0badcafe.tmp.old")
+    (tmp_path / f".model.{pid}-0badcafe.tmp").mkdir()  # the new export, whole or not
+    modeling._clear_leftovers(out)
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == before and sorted(tmp_path.iterdir()) == [out]
