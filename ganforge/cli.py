@@ -14,6 +14,7 @@ import os
 import sys
 from pathlib import Path
 
+from ganforge.atomic import DISK_FULL, CannotWrite
 from ganforge.errors import GanforgeError
 
 EXAMPLES = {
@@ -656,6 +657,11 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         code = 130
+    except OSError as e:  # a full disk is the machine's state, not a bug: one line, where no writer said more
+        if e.errno not in DISK_FULL:
+            raise
+        print(f"error: {CannotWrite(e.filename or 'a file', e)}", file=sys.stderr)
+        code = 2
     if int(os.environ.get("WORLD_SIZE", "1")) > 1:  # under torchrun (see distributed.exit_process)
         from ganforge.training.distributed import exit_process
         exit_process(code)

@@ -16,6 +16,7 @@ from typing import Any, get_args, get_type_hints
 
 import yaml
 
+from ganforge import atomic
 from ganforge.errors import GanforgeError
 from ganforge.losses import LOSSES
 from ganforge.resolution import canonical
@@ -141,7 +142,7 @@ class Config:
         path = Path(path)
         text = (yaml.safe_dump(self.to_dict(), sort_keys=False) if path.suffix in (".yaml", ".yml")
                 else json.dumps(self.to_dict(), indent=2))
-        path.write_text(text)
+        atomic.write_text(path, text)  # (a run's config.yaml is never torn)
 
     @classmethod
     def load(cls, path: str | Path) -> Config:

@@ -11,6 +11,7 @@ need D (ganforge.sampling: DRS, MH-GAN); `load_discriminator(dir)` rebuilds it.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import secrets
@@ -18,13 +19,12 @@ import shutil
 from pathlib import Path
 
 import torch
-from safetensors.torch import load_file, save_file
+from safetensors.torch import load_file, save
 from torch import nn
 
-from ganforge import __version__
+from ganforge import __version__, atomic
 from ganforge.errors import GanforgeError
 from ganforge.models import FAMILIES, TRANSLATORS
-from ganforge.training.checkpoint import fsync
 
 EXPORTABLE = {**FAMILIES, **TRANSLATORS}  # generators z -> x and translators x -> y
 CUSTOM = "custom"  # a generator class of the user's: weights are saved, the class is theirs
@@ -73,10 +73,12 @@ def save_pretrained(G: nn.Module, out_dir: str | Path, data: dict | None = None,
     d_state = None if discriminator is None else _state(discriminator, "discriminator", out)
     d_config = None if discriminator is None else {
         "ganforge_version": __version__, "family": discriminator_family(discriminator), "kwargs": discriminator.hparams}
+    _clear_leftovers(out)
     _check_replaceable(out)
     family = family_of(G)
     kwargs = getattr(G, "hparams", {}) if family != CUSTOM else {"class": f"{type(G).__module__}.{type(G).__qualname__}"}
     config = {"ganforge_version": __version__, "family": family, "kwargs": kwargs, "data": data or {}}
+    earlier = out.is_dir()
     try:
         out.parent.mkdir(parents=True, exist_ok=True)
         tmp = out.parent / f".{out.name}.{os.getpid()}-{secrets.token_hex(4)}.tmp"
@@ -84,20 +86,31 @@ def save_pretrained(G: nn.Module, out_dir: str | Path, data: dict | None = None,
     except OSError as e:
         raise GanforgeError(f"cannot export to {out}: {e.strerror}") from None
     try:
-        save_file(state, str(tmp / "model.safetensors"), metadata={"format": "pt", "family": config["family"]})
-        (tmp / "config.json").write_text(json.dumps(config, indent=2))
+        # bytes through ganforge.atomic (save_file would report a full disk as a SafetensorError)
+        atomic.write_bytes(tmp / MODEL_FILES[1], save(state, metadata={"format": "pt", "family": config["family"]}))
+        atomic.write_text(tmp / MODEL_FILES[0], json.dumps(config, indent=2))
         if d_state is not None:
-            save_file(d_state, str(tmp / D_FILES[1]), metadata={"format": "pt", "family": d_config["family"]})
-            (tmp / D_FILES[0]).write_text(json.dumps(d_config, indent=2))
-        for path in (*sorted(tmp.iterdir()), tmp):
-            fsync(path)
+            atomic.write_bytes(tmp / D_FILES[1], save(d_state, metadata={"format": "pt", "family": d_config["family"]}))
+            atomic.write_text(tmp / D_FILES[0], json.dumps(d_config, indent=2))
         _swap_into_place(tmp, out)
     except BaseException as e:
         shutil.rmtree(tmp, ignore_errors=True)
-        if isinstance(e, OSError):  # a full disk, a folder that cannot be renamed
-            raise GanforgeError(f"cannot export to {out}: {e.strerror or e}") from None
+        if isinstance(e, (OSError, atomic.CannotWrite)):  # a full disk, a folder that cannot be renamed
+            reason = e.reason if isinstance(e, atomic.CannotWrite) else e.strerror or e
+            kept = "; the earlier export there is intact" if earlier else ""
+            raise GanforgeError(f"cannot export to {out}: {reason}{kept}") from None
         raise
     return out
+
+
+def _clear_leftovers(out: Path) -> None:
+    """What exports killed midway left beside out_dir: their temporary folders, and (killed
+    between the two renames of _swap_into_place) the earlier export moved aside, put back."""
+    for old in atomic.stale(out.parent, f".{out.name}.*.tmp.old"):
+        if not out.exists():
+            with contextlib.suppress(OSError):  # (best effort: else it is removed below)
+                os.replace(old, out)
+    atomic.remove_stale(out.parent, f".{out.name}.*.tmp*")
 
 
 def _check_replaceable(out: Path) -> None:
@@ -121,7 +134,7 @@ def _swap_into_place(tmp: Path, out: Path) -> None:
         if old is not None:
             os.replace(old, out)  # put the earlier export back
         raise
-    fsync(out.parent)  # make the renames durable
+    atomic.fsync(out.parent)  # make the renames durable
     if old is not None:
         shutil.rmtree(old)
 

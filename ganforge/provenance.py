@@ -26,6 +26,7 @@ import struct
 from datetime import datetime, timezone
 from pathlib import Path
 
+from ganforge import atomic
 from ganforge.errors import GanforgeError
 
 KEY = "ganforge-provenance"  # the PNG keyword, and the first word of the text elsewhere
@@ -74,12 +75,9 @@ def stamp_png(path: str | Path, rec: dict) -> Path:
     """Add the record to a PNG already written (a training sample picture), atomically."""
     from PIL import Image
     path = Path(path)
-    tmp = path.with_name(f".{path.name}.stamp")
     with Image.open(path) as im:
         im.load()
-        im.save(tmp, format="PNG", pnginfo=png_info(rec))
-    tmp.replace(path)
-    return path
+    return atomic.write(path, lambda f: im.save(f, format="PNG", pnginfo=png_info(rec)))
 
 
 def text(rec: dict) -> str:

@@ -18,11 +18,12 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import os
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+
+from ganforge import atomic
 
 log = logging.getLogger("ganforge")
 
@@ -68,22 +69,10 @@ def read(cache_dir: Path, root: Path, resolution: tuple[int, int], channels: int
         return Decoded(x, list(manifest["kept"]), [list(s) for s in manifest["skipped"]])
     except FileNotFoundError:
         return None
-    except (OSError, ValueError, KeyError, TypeError) as e:  # damaged or foreign files
+    except (OSError, ValueError, KeyError, TypeError, EOFError) as e:  # damaged or foreign files (EOFError: empty)
         log.warning("ignoring the image cache in %s (%s); decoding %s again", cache_dir,
                     " ".join(str(e).split())[:160], root)
         return None
-
-
-def atomic_write(path: Path, write) -> None:
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        with open(tmp, "wb") as f:
-            write(f)
-            f.flush()
-            os.fsync(f.fileno())
-        tmp.replace(path)
-    finally:
-        tmp.unlink(missing_ok=True)
 
 
 def write(cache_dir: Path, root: Path, resolution: tuple[int, int], channels: int, fp: str, decoded: Decoded) -> None:
@@ -94,9 +83,11 @@ def write(cache_dir: Path, root: Path, resolution: tuple[int, int], channels: in
                 "kept": decoded.kept, "skipped": decoded.skipped}
     try:
         cache_dir.mkdir(parents=True, exist_ok=True)
+        atomic.remove_stale(cache_dir, ".folder-*.tmp")  # what killed writes left behind
         manifest_path.unlink(missing_ok=True)  # no stale manifest may describe the new array
-        atomic_write(array_path, lambda f: np.save(f, np.ascontiguousarray(decoded.x), allow_pickle=False))
-        atomic_write(manifest_path, lambda f: f.write(json.dumps(manifest).encode()))
-    except OSError as e:
+        atomic.write(array_path, lambda f: np.save(f, np.ascontiguousarray(decoded.x), allow_pickle=False))
+        atomic.write_bytes(manifest_path, json.dumps(manifest).encode())
+    except (OSError, atomic.CannotWrite) as e:
+        reason = e.reason if isinstance(e, atomic.CannotWrite) else e.strerror or e
         log.warning("could not write the image cache in %s (%s); the folder will be decoded "
-                    "again next time", cache_dir, e.strerror or e)
+                    "again next time", cache_dir, reason)

@@ -28,7 +28,7 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from ganforge.data import cache
+from ganforge import atomic
 from ganforge.data.dataset import Dataset
 from ganforge.errors import GanforgeError
 
@@ -354,7 +354,8 @@ def _read(paths: tuple[Path, Path], key: str):
         return codes, bonds, smiles, dict(manifest["skipped"])
     except FileNotFoundError:
         return None
-    except (OSError, ValueError, KeyError, TypeError, zipfile.BadZipFile) as e:  # damaged, torn or foreign: parse again
+    # damaged, torn or foreign files: parse again (EOFError: an empty file; BadZipFile: a truncated .npz)
+    except (OSError, ValueError, KeyError, TypeError, EOFError, zipfile.BadZipFile) as e:
         log.warning("ignoring the molecule cache %s (%s)", manifest_path.name, " ".join(str(e).split())[:160])
         return None
 
@@ -364,8 +365,10 @@ def _write(paths: tuple[Path, Path], key: str, codes, bonds, smiles, skipped) ->
     manifest = {"format": FORMAT, "key": key, "smiles": smiles, "skipped": skipped}
     try:
         array_path.parent.mkdir(parents=True, exist_ok=True)
+        atomic.remove_stale(array_path.parent, ".molecules-*.tmp")  # what killed writes left behind
         manifest_path.unlink(missing_ok=True)  # the manifest is written last: it vouches for the arrays
-        cache.atomic_write(array_path, lambda f: np.savez(f, codes=codes, bonds=bonds))
-        cache.atomic_write(manifest_path, lambda f: f.write(json.dumps(manifest).encode()))
-    except OSError as e:
-        log.warning("could not write the molecule cache in %s (%s)", array_path.parent, e.strerror or e)
+        atomic.write(array_path, lambda f: np.savez(f, codes=codes, bonds=bonds))
+        atomic.write_bytes(manifest_path, json.dumps(manifest).encode())
+    except (OSError, atomic.CannotWrite) as e:
+        reason = e.reason if isinstance(e, atomic.CannotWrite) else e.strerror or e
+        log.warning("could not write the molecule cache in %s (%s)", array_path.parent, reason)

@@ -20,7 +20,7 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from ganforge.data import cache
+from ganforge import atomic
 from ganforge.data.dataset import Dataset
 from ganforge.data.pianoroll import notes_to_roll, octave_range, phrases, pitch_span
 from ganforge.data.scores import decode_corpus, decode_midi_folder
@@ -178,7 +178,8 @@ def _read(paths: tuple[Path, Path], key: str) -> Pieces | None:
                       float(manifest["tempo"]), manifest["skipped"])
     except FileNotFoundError:
         return None
-    except (OSError, ValueError, KeyError, TypeError, zipfile.BadZipFile) as e:  # damaged, torn or foreign: decode again
+    # damaged or foreign files: decode again (EOFError: an empty file; BadZipFile: a truncated .npz)
+    except (OSError, ValueError, KeyError, TypeError, EOFError, zipfile.BadZipFile) as e:
         log.warning("ignoring the music cache %s (%s)", manifest_path.name, " ".join(str(e).split())[:160])
         return None
 
@@ -189,8 +190,10 @@ def _write(paths: tuple[Path, Path], key: str, p: Pieces) -> None:
                 "programs": p.programs, "tempo": p.tempo, "skipped": p.skipped}
     try:
         array_path.parent.mkdir(parents=True, exist_ok=True)
+        atomic.remove_stale(array_path.parent, ".music-*.tmp")  # what killed writes left behind
         manifest_path.unlink(missing_ok=True)  # the manifest is written last: it vouches for the arrays
-        cache.atomic_write(array_path, lambda f: np.savez(f, notes=p.notes, starts=p.starts, lengths=p.lengths))
-        cache.atomic_write(manifest_path, lambda f: f.write(json.dumps(manifest).encode()))
-    except OSError as e:
-        log.warning("could not write the music cache in %s (%s)", array_path.parent, e.strerror or e)
+        atomic.write(array_path, lambda f: np.savez(f, notes=p.notes, starts=p.starts, lengths=p.lengths))
+        atomic.write_bytes(manifest_path, json.dumps(manifest).encode())
+    except (OSError, atomic.CannotWrite) as e:
+        reason = e.reason if isinstance(e, atomic.CannotWrite) else e.strerror or e
+        log.warning("could not write the music cache in %s (%s)", array_path.parent, reason)

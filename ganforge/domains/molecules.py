@@ -11,6 +11,7 @@ from pathlib import Path
 import torch
 from torch import Tensor, nn
 
+from ganforge import atomic
 from ganforge.data.molecules import canonical, from_dense
 from ganforge.domains.evaluation import SampledEvaluation
 from ganforge.errors import GanforgeError
@@ -54,7 +55,7 @@ class MoleculesDomain:
         pictures = molecule_pictures(mols, legends)
         save_samples(pictures, path, nrow=nrow or 4)
         lines = [canonical(m) if m is not None else "# invalid" for m in mols]
-        path.with_suffix(".smi").write_text("\n".join(lines) + "\n")
+        atomic.write_text(path.with_suffix(".smi"), "\n".join(lines) + "\n")
         return pictures
 
     def check_reward(self, name: str) -> None:

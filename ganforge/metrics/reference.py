@@ -25,10 +25,10 @@ from pathlib import Path
 
 import torch
 from safetensors import SafetensorError, safe_open
-from safetensors.torch import load_file, save_file
+from safetensors.torch import load_file, save
 from torch import nn
 
-from ganforge import __version__
+from ganforge import __version__, atomic
 from ganforge.errors import GanforgeError
 from ganforge.metrics.features import Extractor, extract, get_extractor
 from ganforge.metrics.fid import feature_statistics
@@ -142,8 +142,7 @@ def _read(path: Path, fp: str) -> ReferenceStats | None:
 
 
 def _write(path: Path, ref: ReferenceStats) -> None:
-    """Write atomically (temp file + rename) so a crash never leaves a torn cache entry."""
-    path.parent.mkdir(parents=True, exist_ok=True)
+    """Write atomically (ganforge.atomic) so a kill never leaves a torn cache entry."""
     tensors = {"features": ref.features, "mu": ref.mu, "sigma": ref.sigma}
     if ref.logits is not None:
         tensors["logits"] = ref.logits
@@ -151,14 +150,13 @@ def _write(path: Path, ref: ReferenceStats) -> None:
         tensors["labels"] = ref.labels
     meta = {"format": FORMAT, "fingerprint": ref.fingerprint, "extractor": ref.extractor,
             "dataset": ref.dataset, "split": ref.split, "n": ref.n, "ganforge_version": __version__}
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    # bytes through ganforge.atomic (save_file would report a full disk as a SafetensorError)
+    data = save({k: v.contiguous() for k, v in tensors.items()}, metadata={"reference": json.dumps(meta)})
     try:
-        save_file({k: v.contiguous() for k, v in tensors.items()}, str(tmp),
-                  metadata={"reference": json.dumps(meta)})
-        os.replace(tmp, path)
-    except OSError as e:
-        tmp.unlink(missing_ok=True)
-        raise GanforgeError(f"cannot write reference statistics to {path}: {e.strerror} "
+        atomic.remove_stale(path.parent, ".*.safetensors.*.tmp")  # what killed writes left behind
+        atomic.write_bytes(path, data)
+    except atomic.CannotWrite as e:
+        raise GanforgeError(f"cannot write reference statistics to {path}: {e.reason} "
                             f"(set {CACHE_ENV} or pass cache_dir to use another folder)") from None
 
 

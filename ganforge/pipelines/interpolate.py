@@ -16,6 +16,7 @@ import torch
 from PIL import Image
 from torch import nn
 
+from ganforge import atomic
 from ganforge.errors import GanforgeError
 from ganforge.pipelines.base import Pipeline
 from ganforge.provenance import gif_comment, png_info, write_sidecar
@@ -157,8 +158,8 @@ class InterpolatePipeline(Pipeline):
             return save_gif(frames, path, record=record, **gif_options)
         if suffix == ".png":
             strip = image_grid(frames, nrow=len(frames))
-            return _atomic(path, lambda f: strip.save(f, format="PNG", pnginfo=png_info(record)))
-        written = _atomic(path, lambda f: np.save(f, to_uint8(frames)))
+            return atomic.write(path, lambda f: strip.save(f, format="PNG", pnginfo=png_info(record)))
+        written = atomic.write(path, lambda f: np.save(f, to_uint8(frames)))
         write_sidecar(written, record)
         return written
 
@@ -170,19 +171,6 @@ def to_pil(frames: torch.Tensor, scale: int = 1) -> list[Image.Image]:
     if scale != 1:
         images = [im.resize((im.width * scale, im.height * scale), Image.Resampling.NEAREST) for im in images]
     return images
-
-
-def _atomic(path: Path, write) -> Path:
-    tmp = path.with_name(f".{path.name}.tmp")
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with open(tmp, "wb") as f:
-            write(f)
-        tmp.replace(path)
-    except OSError as e:
-        tmp.unlink(missing_ok=True)
-        raise GanforgeError(f"cannot write {path}: {e.strerror or e}") from None
-    return path
 
 
 def save_gif(frames: torch.Tensor, path: str | Path, fps: float = 12.0, pingpong: bool = False,
@@ -204,4 +192,4 @@ def save_gif(frames: torch.Tensor, path: str | Path, fps: float = 12.0, pingpong
                "disposal": 1, "optimize": False, **gif_comment(record)}
     if loop:
         options["loop"] = 0  # forever; without the key the GIF plays once
-    return _atomic(Path(path), lambda f: images[0].save(f, format="GIF", **options))
+    return atomic.write(Path(path), lambda f: images[0].save(f, format="GIF", **options))

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import torch
 
+from ganforge import atomic
 from ganforge.data.molecules import canonical, from_dense
 from ganforge.errors import GanforgeError
 from ganforge.metrics.molecules import decode_all, properties
@@ -72,8 +73,7 @@ class MoleculesPipeline(Pipeline):
                 return save_samples(molecule_pictures(shown, legends), path, nrow=10, record=record)
             if suffix == ".smi":
                 lines = [comment_line(record), f"# {len(valid)} valid of {len(mols)} samples"]
-                path.write_text("\n".join(lines + [canonical(m) for m in valid]) + "\n")
-                return path
+                return atomic.write_text(path, "\n".join(lines + [canonical(m) for m in valid]) + "\n")
             if suffix == ".csv":
                 out = io.StringIO()
                 out.write(comment_line(record) + "\n")
@@ -82,8 +82,7 @@ class MoleculesPipeline(Pipeline):
                 for m in valid:
                     p = properties(m)
                     w.writerow([canonical(m), f"{p['qed']:.4f}", f"{p['logp']:.4f}", f"{p['sa']:.4f}"])
-                path.write_text(out.getvalue())
-                return path
+                return atomic.write_text(path, out.getvalue())
         except OSError as e:
             raise GanforgeError(f"cannot write {path}: {e.strerror}") from None
         raise GanforgeError(f"--out {path}: molecules are written as {', '.join(OUTPUTS)}")

@@ -16,7 +16,7 @@ import torch.nn.functional as F
 from PIL import Image, ImageOps
 from tqdm.auto import tqdm
 
-from ganforge import modeling
+from ganforge import atomic, modeling
 from ganforge.data.folder import DECODE_ERRORS, _to_mode, list_files
 from ganforge.errors import GanforgeError
 from ganforge.pipelines.base import Pipeline
@@ -164,12 +164,5 @@ def _read(path: Path, channels: int, notes: list[str]) -> torch.Tensor | None:
 
 def _write(image: np.ndarray, out: Path, record: dict | None = None) -> Path:
     """uint8 (H, W, C) -> a PNG, written whole or not at all, `record` in its text chunks."""
-    try:
-        out.parent.mkdir(parents=True, exist_ok=True)
-        tmp = out.with_name(f".{out.name}.tmp")
-        picture = Image.fromarray(image[..., 0] if image.shape[-1] == 1 else image)
-        picture.save(tmp, format="PNG", pnginfo=png_info(record))
-        tmp.replace(out)
-    except OSError as e:
-        raise GanforgeError(f"cannot write {out}: {e.strerror or e}") from None
-    return out
+    picture = Image.fromarray(image[..., 0] if image.shape[-1] == 1 else image)
+    return atomic.write(out, lambda f: picture.save(f, format="PNG", pnginfo=png_info(record)))

@@ -7,12 +7,12 @@ target, so a crash never leaves a half-written checkpoint behind.
 
 from __future__ import annotations
 
-import os
 import re
 from pathlib import Path
 
 import torch
 
+from ganforge import atomic
 from ganforge.errors import GanforgeError
 
 PATTERN = re.compile(r"step-(\d+)\.pt$")
@@ -22,27 +22,9 @@ RNG_KEYS = ("torch", "noise", "data", "cuda")
 
 
 def atomic_save(obj, path: Path) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    try:
-        with open(tmp, "wb") as f:
-            torch.save(obj, f)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)  # a full disk must not leave a large partial file
-        raise
-    fsync(path.parent)  # make the rename itself durable
-
-
-def fsync(path: Path) -> None:
-    """Flush a file, or a directory's entries (after a rename), to the disk."""
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
+    """torch.save through ganforge.atomic: a kill or a full disk (CannotWrite, one line) keeps
+    the old file and leaves no partial one."""
+    atomic.write(path, lambda f: torch.save(obj, f))
 
 
 def checkpoint_path(run_dir: Path, step: int) -> Path:
@@ -73,14 +55,22 @@ def discard_after(run_dir: Path, step: int) -> list[int]:
         p.unlink()
     metrics = run_dir / "metrics.jsonl"
     if metrics.is_file():
-        import json
-        lines = metrics.read_text().splitlines(keepends=True)
-        kept = [line for line in lines if json.loads(line).get("step", 0) <= step]
-        if len(kept) != len(lines):
-            tmp = metrics.with_name(".metrics.jsonl.tmp")
-            tmp.write_text("".join(kept))
-            tmp.replace(metrics)
+        text = metrics.read_text(errors="replace")
+        kept = "".join(f"{line}\n" for line in text.splitlines() if (at := _row_step(line)) is not None and at <= step)
+        if kept != text:
+            atomic.write_text(metrics, kept)
     return [step_of(p) for p in later]
+
+
+def _row_step(line: str) -> int | None:
+    """A metrics row's step; None for a line that is not a row (torn by a kill or a full disk)."""
+    import json
+    try:
+        row = json.loads(line)
+    except ValueError:
+        return None
+    at = row.get("step", 0) if isinstance(row, dict) else None
+    return at if isinstance(at, (int, float)) else None
 
 
 def resolve(run_dir: Path, resume: str) -> Path:

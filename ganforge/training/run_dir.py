@@ -15,6 +15,7 @@ import os
 import shutil
 from pathlib import Path
 
+from ganforge import atomic
 from ganforge.errors import GanforgeError
 from ganforge.training import checkpoint
 
@@ -33,8 +34,15 @@ def run_owner(run_dir: Path) -> str | None:
     return by if isinstance(by, str) else None
 
 
+def leftovers(run_dir: Path) -> list[Path]:
+    """The temporary files (.NAME.PID.tmp) that processes killed while writing a run left behind."""
+    found = [p for name in (MARKER, *RUN_ARTIFACTS) for p in atomic.stale(run_dir, f".{name}.*.tmp")]
+    return found + [p for sub in ("checkpoints", "samples") for p in atomic.stale(run_dir / sub, ".*.tmp")]
+
+
 def is_used(run_dir: Path) -> bool:
-    return run_dir.is_dir() and any(run_dir.iterdir())
+    """Holds anything but leftovers (a killed first run may have left only its marker's)."""
+    return run_dir.is_dir() and bool(set(run_dir.iterdir()) - set(leftovers(run_dir)))
 
 
 def check_run_dir(run_dir: Path, resume: str | None, force: bool) -> dict | None:
@@ -76,9 +84,14 @@ def prepare_run_dir(run_dir: Path, clear: bool, by: str = "train") -> None:
         for name in RUN_ARTIFACTS:
             p = run_dir / name
             shutil.rmtree(p) if p.is_dir() else p.unlink(missing_ok=True)
+    for p in leftovers(run_dir):  # never read, only in the way
+        shutil.rmtree(p, ignore_errors=True) if p.is_dir() else p.unlink(missing_ok=True)
     try:
         run_dir.mkdir(parents=True, exist_ok=True)
         from ganforge import __version__
-        (run_dir / MARKER).write_text(json.dumps({"by": by, "ganforge": __version__}) + "\n")
+        # whole or absent: a torn marker would make --force refuse the run as someone else's
+        atomic.write_text(run_dir / MARKER, json.dumps({"by": by, "ganforge": __version__}) + "\n")
     except OSError as e:
         raise GanforgeError(f"cannot write to run directory {run_dir}: {e.strerror}") from None
+    except atomic.CannotWrite as e:
+        raise GanforgeError(f"cannot write to run directory {run_dir}: {e.reason}") from None

@@ -9,6 +9,7 @@ import sys
 
 import torch
 
+from ganforge import atomic
 from ganforge.errors import GanforgeError
 
 
@@ -101,8 +102,7 @@ def write_run_info(path, device: torch.device, processes: int = 1) -> None:
             "processes": processes}
     if device.type == "cuda":
         info["gpu"] = torch.cuda.get_device_name(device)
-    with open(path, "w") as f:
-        json.dump(info, f, indent=2)
+    atomic.write_text(path, json.dumps(info, indent=2))
 
 
 def tune_allocator() -> None:

@@ -6,13 +6,17 @@ reported since the last flush, in one transfer, and hands the dict to every sink
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
+import os
 from collections import defaultdict
 from pathlib import Path
 from typing import Callable, Protocol
 
 import torch
+
+from ganforge.atomic import CannotWrite
 
 Sink = Callable[[int, dict[str, float]], None]
 
@@ -62,8 +66,18 @@ class JsonlSink:
 
     def __call__(self, step: int, row: dict[str, float]) -> None:
         clean = {k: (v if math.isfinite(v) else None) for k, v in row.items()}
-        with open(self.path, "a") as f:
-            f.write(json.dumps({"step": step, **clean}) + "\n")
+        line = memoryview((json.dumps({"step": step, **clean}) + "\n").encode())
+        fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+        try:
+            end = os.lseek(fd, 0, os.SEEK_END)
+            while line:
+                line = line[os.write(fd, line):]
+        except OSError as e:  # a full disk: no half row may stay for the next reader
+            with contextlib.suppress(OSError):
+                os.ftruncate(fd, end)
+            raise CannotWrite(self.path, e) from None
+        finally:
+            os.close(fd)
 
 
 class _Bar(Protocol):

@@ -15,7 +15,6 @@ from __future__ import annotations
 import copy
 import math
 import os
-import shutil
 import sys
 import time
 from pathlib import Path
@@ -25,7 +24,7 @@ import torch
 from torch import Tensor, nn
 from tqdm.auto import tqdm
 
-from ganforge import provenance
+from ganforge import atomic, provenance
 from ganforge.config import Config, preset_config, validate
 from ganforge.domains import DOMAINS
 from ganforge.errors import GanforgeError
@@ -190,6 +189,13 @@ class Trainer:
         try:
             with distributed.peer_failures(self.dist, hint):
                 return self._fit()
+        except atomic.CannotWrite as e:  # a full disk: what is safe, and how to go on once there is room
+            last = checkpoint.list_checkpoints(self.run_dir)
+            step = checkpoint.step_of(last[-1]) if last else 0
+            more = f" --steps {self.cfg.train.steps}" if step < self.cfg.train.steps else ""  # (it may predate --steps)
+            then = (f"the checkpoints up to step {step} are intact: make room, then resume with "
+                    f"{self._resume_command()}{more}" if last else "no checkpoint was written yet")
+            raise GanforgeError(f"{e}; {then}") from None
         finally:
             self.dist.close()
 
@@ -384,7 +390,7 @@ class Trainer:
             self.tensorboard.add_images(self.step, "samples", samples, nrow=self.game.nrow)
             for name, values in self.game.histograms().items():
                 self.tensorboard.add_histogram(self.step, name, values)
-        shutil.copyfile(path, folder / "latest.png")
+        atomic.write_bytes(folder / "latest.png", path.read_bytes())  # (a viewer never sees half a picture)
         return path
 
     def evaluate(self) -> dict[str, float]:

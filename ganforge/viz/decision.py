@@ -16,6 +16,8 @@ from matplotlib import colormaps
 from PIL import Image, ImageDraw
 from torch import nn
 
+from ganforge import atomic
+
 REAL_COLOUR = (60, 60, 60)
 FAKE_COLOUR = (235, 110, 20)
 BOUNDARY_COLOUR = (110, 110, 110)
@@ -103,9 +105,5 @@ def decision_surface(D: nn.Module, real: torch.Tensor, fake: torch.Tensor,
 def save_decision_surface(D: nn.Module, real: torch.Tensor, fake: torch.Tensor, path: str | Path,
                           extent: float | Sequence[float] | None = None, size: int = 512) -> Path:
     """decision_surface() written to a PNG atomically (e.g. RUN_DIR/decision/step-00001000.png)."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    decision_surface(D, real, fake, extent, size).save(tmp, format="PNG")
-    tmp.replace(path)
-    return path
+    picture = decision_surface(D, real, fake, extent, size)
+    return atomic.write(path, lambda f: picture.save(f, format="PNG"))

@@ -9,6 +9,8 @@ import numpy as np
 import torch
 from PIL import Image, ImageDraw
 
+from ganforge import atomic
+
 
 def to_uint8(images: torch.Tensor) -> np.ndarray:
     """(N, C, H, W) float in [-1, 1] -> (N, H, W, C) uint8."""
@@ -61,7 +63,4 @@ def save_samples(samples: torch.Tensor, path: str | Path, reference: torch.Tenso
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     picture = scatter(samples, reference) if samples.dim() == 2 else image_grid(samples, nrow)
-    tmp = path.with_name(f".{path.name}.tmp")
-    picture.save(tmp, format="PNG", pnginfo=png_info(record))
-    tmp.replace(path)
-    return path
+    return atomic.write(path, lambda f: picture.save(f, format="PNG", pnginfo=png_info(record)))

@@ -15,6 +15,8 @@ import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
+from ganforge import atomic
+
 # (panel title, stat-name prefix): a stat goes to the first panel whose prefix matches
 GROUPS = (
     ("Discriminator loss", "Loss/D"),
@@ -147,8 +149,4 @@ def plot_curves(rows: list[dict] | str | Path, path: str | Path, smoothing: floa
     """Write the curves of `rows` (or of a metrics.jsonl path) to a PNG at `path`, atomically."""
     if not isinstance(rows, list):
         rows = read_rows(rows)
-    path = Path(path)
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_bytes(curves_png(rows, smoothing))
-    tmp.replace(path)
-    return path
+    return atomic.write_bytes(path, curves_png(rows, smoothing))

@@ -19,6 +19,7 @@ from pathlib import Path
 import yaml
 from PIL import Image
 
+from ganforge import atomic
 from ganforge.errors import GanforgeError
 from ganforge.viz import plots
 from ganforge.viz.timelapse import build_timelapse, sample_frames
@@ -200,10 +201,8 @@ def _pictures_section(run_dir: Path) -> str:
 def _curves_section(run_dir: Path, rows: list[dict]) -> str:
     png = plots.curves_png(rows)
     try:  # also beside the report, for slides
-        tmp = run_dir / ".curves.png.tmp"
-        tmp.write_bytes(png)
-        tmp.replace(run_dir / "curves.png")
-    except OSError:
+        atomic.write_bytes(run_dir / "curves.png", png)
+    except (OSError, atomic.CannotWrite):
         pass
     body = f'<img src="{_data_uri(png, "image/png")}" alt="loss and metric curves">'
     train = [r for r in rows if isinstance(r.get("step"), int) and "evaluate" not in r]
@@ -334,12 +333,4 @@ def write_report(run_dir: str | Path) -> Path:
     d = check_run_dir(run_dir)
     _check_writable(d)
     page = render(d)
-    out = d / "report.html"
-    tmp = d / ".report.html.tmp"
-    try:
-        tmp.write_text(page, encoding="utf-8")
-        tmp.replace(out)
-    except OSError as e:
-        tmp.unlink(missing_ok=True)
-        raise GanforgeError(f"cannot write {out}: {e.strerror or e}") from None
-    return out
+    return atomic.write_text(d / "report.html", page)

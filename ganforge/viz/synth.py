@@ -13,6 +13,7 @@ from typing import BinaryIO
 import numpy as np
 import torch
 
+from ganforge import atomic
 from ganforge.data.midi import VELOCITY, Score, concatenate
 from ganforge.errors import GanforgeError
 
@@ -70,13 +71,4 @@ def write_wav(rolls: torch.Tensor, path: str | Path | BinaryIO, score: Score, sa
     if not isinstance(path, (str, Path)):
         path.write(data)
         return path
-    path = Path(path)
-    tmp = path.with_name(f".{path.name}.tmp")
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp.write_bytes(data)
-        tmp.replace(path)
-    except OSError as e:
-        tmp.unlink(missing_ok=True)
-        raise GanforgeError(f"cannot write {path}: {e.strerror}") from None
-    return path
+    return atomic.write_bytes(Path(path), data)

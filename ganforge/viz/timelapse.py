@@ -7,6 +7,7 @@ from pathlib import Path
 
 from PIL import Image, ImageDraw, ImageFont
 
+from ganforge import atomic
 from ganforge.errors import GanforgeError
 
 STEP_FILE = re.compile(r"step-(\d+)\.png$")
@@ -91,15 +92,8 @@ def build_timelapse(run_dir: str | Path, out: str | Path | None = None, *, folde
         raise GanforgeError(f"none of the sample pictures in {run_dir / folder} could be read")
     out = Path(out) if out is not None else run_dir / "timelapse.gif"
     durations = [frame_ms] * (len(frames) - 1) + [hold_ms]
-    tmp = out.with_name(f".{out.name}.tmp")
-    try:
-        frames[0].save(tmp, format="GIF", save_all=True, append_images=frames[1:], duration=durations,
-                       loop=0, optimize=False, disposal=1)
-        tmp.replace(out)
-    except OSError as e:
-        tmp.unlink(missing_ok=True)
-        raise GanforgeError(f"cannot write {out}: {e.strerror or e}") from None
-    return out
+    return atomic.write(out, lambda f: frames[0].save(f, format="GIF", save_all=True, append_images=frames[1:],
+                                                      duration=durations, loop=0, optimize=False, disposal=1))
 
 
 def frame_count(gif: str | Path) -> int:
