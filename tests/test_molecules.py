@@ -206,3 +206,11 @@ def test_the_rewarded_game_takes_r1(molecule_run, tmp_path, helpers):
                           train={"steps": 4, "eval_every": 0, "sample_every": 4, "checkpoint_every": 4})
     helpers.train_run(cfg, tmp_path / "r1")
     assert any("Loss/D/r1" in r for r in helpers.read_metrics(tmp_path / "r1"))
+
+
+def test_a_collapsed_batch_gives_d_finite_gradients():
+    D = Discriminator(9, 5, 16)
+    x = Generator(8, atoms=9, atom_types=5, width=16)(torch.randn(1, 8)).detach().expand(6, -1, -1).clone()
+    x.requires_grad_(True)
+    D(x).sum().backward()  # identical graphs: their spread is 0, where sqrt's gradient is infinite
+    assert torch.isfinite(x.grad).all() and all(torch.isfinite(p.grad).all() for p in D.parameters())

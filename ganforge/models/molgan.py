@@ -112,5 +112,6 @@ class Discriminator(nn.Module):
     def forward(self, x: Tensor, c: Tensor | None = None) -> Tensor:
         f = self.features(x)                                                 # (B, width)
         if self.minibatch_std:  # how much the batch's graphs differ, feature by feature: a collapsed batch shows it
-            f = torch.cat([f, f.std(0, correction=0).expand_as(f)], 1)
+            spread = (f.var(0, correction=0) + 1e-8).sqrt()  # + eps: the gradient of sqrt at 0 is infinite
+            f = torch.cat([f, spread.expand_as(f)], 1)
         return self.out(self.mlp(f)).squeeze(1)
