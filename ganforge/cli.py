@@ -172,6 +172,8 @@ def _parser() -> argparse.ArgumentParser:
     t.add_argument("--feature-matching", type=float, metavar="W",
                    help="feature matching in G's loss (D's mean features of real vs generated), its weight "
                         "(0 = off; molgan's D only)")
+    t.add_argument("--drift", type=float, metavar="EPS",
+                   help="ProGAN's drift term EPS * E[D(x)^2] on D's real outputs (0 = off; ProGAN: 0.001)")
     t.add_argument("--mode-seeking", type=float, metavar="W",
                    help="MSGAN's mode-seeking term against collapse, its weight in G's loss (0 = off; the paper: 1)")
     t.add_argument("--diffaugment", nargs="?", const="color,translation,cutout", metavar="POLICY",
@@ -327,7 +329,7 @@ OVERRIDES = {  # CLI flag -> (config section, field)
     "conditioning": ("model", "conditioning"),
     "loss": ("loss", "name"), "n_critic": ("loss", "n_critic"), "gp_weight": ("loss", "gp_weight"),
     "r1_gamma": ("loss", "r1_gamma"), "mode_seeking": ("loss", "mode_seeking"),
-    "feature_matching": ("loss", "feature_matching"), "lr_g": ("optim", "lr_g"), "lr_d": ("optim", "lr_d"),
+    "feature_matching": ("loss", "feature_matching"), "drift": ("loss", "drift"), "lr_g": ("optim", "lr_g"), "lr_d": ("optim", "lr_d"),
     "steps": ("train", "steps"), "minutes": ("train", "minutes"), "batch_size": ("train", "batch_size"), "seed": ("train", "seed"),
     "sample_every": ("train", "sample_every"), "checkpoint_every": ("train", "checkpoint_every"),
     "eval_every": ("train", "eval_every"), "device": ("train", "device"),

@@ -214,3 +214,16 @@ def test_a_collapsed_batch_gives_d_finite_gradients():
     x.requires_grad_(True)
     D(x).sum().backward()  # identical graphs: their spread is 0, where sqrt's gradient is infinite
     assert torch.isfinite(x.grad).all() and all(torch.isfinite(p.grad).all() for p in D.parameters())
+
+
+def test_the_drift_term_holds_the_critic_near_zero(molecule_run, tmp_path, helpers):
+    smiles, _, _ = molecule_run
+    logits = {}
+    for drift in (0.0, 1.0):
+        cfg = molecule_config(smiles, loss={"drift": drift}, train={"steps": 40, "eval_every": 0, "sample_every": 40,
+                                                                    "checkpoint_every": 40, "log_every": 1})
+        helpers.train_run(cfg, tmp_path / f"drift-{drift:g}")
+        rows = [r for r in helpers.read_metrics(tmp_path / f"drift-{drift:g}") if "Loss/D/real" in r]
+        logits[drift] = abs(rows[-1]["Loss/D/real"])
+        assert ("Loss/D/drift" in rows[-1]) == bool(drift)
+    assert logits[1.0] < logits[0.0]

@@ -4,8 +4,8 @@ One step = the phases in order, each `Phase.updates_at(step)` times:
   D      n_critic discriminator updates on real and fresh fake batches (+ WGAN-GP, clipping)
   D_reg  lazy R1 on real data once per r1_interval D updates (when r1_gamma > 0)
   G      one generator update through the (frozen) discriminator
-Every objective, WGAN-GP, R1, ACGAN, mode seeking, feature matching, DiffAugment and
-reuse_fakes live here. For every kind of data alike: what differs is the domain's
+Every objective, WGAN-GP, R1, ProGAN's drift term, ACGAN, mode seeking, feature matching,
+DiffAugment and reuse_fakes live here. For every kind of data alike: what differs is the domain's
 (ganforge/domains/).
 """
 
@@ -113,6 +113,10 @@ class GenerationGame(Game):
                 gp = gradient_penalty(self.d_seen, real.float(), fake.float(), c, alpha=alpha)
             report("Loss/D/gp", gp)
             loss = loss + self.ctx.cfg.loss.gp_weight * gp
+        if self.ctx.cfg.loss.drift:  # ProGAN's drift term: keeps a critic's outputs near 0 (WGAN fixes no offset)
+            drift = real_logits.float().pow(2).mean()
+            report("Loss/D/drift", drift)
+            loss = loss + self.ctx.cfg.loss.drift * drift
         report("Loss/D", loss)
         return loss
 
