@@ -49,6 +49,9 @@ class DataConfig:
     transpose: bool = False          # music: move each phrase to a random key at every batch
     atoms: str = "C,N,O,F"           # molecules: the atom types a graph's nodes may be (N+ is a charged N)
     max_atoms: int = 9               # molecules: atoms a graph has room for (larger molecules are skipped)
+    sample_rate: int = 16000         # audio: samples a second the clips are resampled to
+    length: int = 16384              # audio: samples in a clip (WaveGAN: 16 * 4^k, 16384 = 1.024 s at 16 kHz)
+    clips_per_word: int = 500        # audio, spoken-digits: clips synthesised of each word (10 words)
 
 
 @dataclass

@@ -86,7 +86,8 @@ class Game:
         d = cfg.data
         return load_data(d.source, d.resolution, d.channels, cache_dir=cache_dir,
                          bars=d.bars, tracks=d.tracks, transpose=d.transpose,
-                         atoms=d.atoms, max_atoms=d.max_atoms)
+                         atoms=d.atoms, max_atoms=d.max_atoms, sample_rate=d.sample_rate, length=d.length,
+                         clips_per_word=d.clips_per_word)
 
     # -- networks: build them, then receive the forms the training step calls (DDP, compiled)
     def networks(self) -> tuple[nn.Module, nn.Module]:

@@ -1,0 +1,70 @@
+"""Audio: clips of raw samples (float32 (N, 1, length) in [-1, 1]; ganforge/data/audio.py).
+Sample pictures are each fixed-z clip's waveform above its log-magnitude spectrogram
+(viz/spectrogram.py), with the same clips as sound beside them: step-N.wav, and
+samples/latest.wav (the clips one after another, with provenance), which report.html plays."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch import Tensor, nn
+
+from ganforge import provenance
+from ganforge.viz.grid import save_samples
+from ganforge.viz.sound import write_wav
+from ganforge.viz.spectrogram import clip_pictures
+
+GAP = 0.25          # seconds of silence between clips played one after another
+PER_ROW = 5         # clips a row in a sample picture
+
+
+def concatenate(clips: Tensor, sample_rate: int, gap: float = GAP) -> np.ndarray:
+    """Clips (N, 1, L) -> float32 (N * (L + gap),): one after another, `gap` seconds apart."""
+    x = clips.detach().float().cpu().flatten(1).numpy()
+    silence = np.zeros((len(x), int(gap * sample_rate)), np.float32)
+    return np.concatenate([x, silence], axis=1).reshape(-1)
+
+
+class AudioDomain:
+    kind = "audio"
+    images = False          # (B, 1, L): no NHWC layout
+    picture_count = 10      # fixed-z clips in a sample picture (a conditional model: one of each digit)
+    probe_count = 64        # fixed-z samples the collapse alarm compares with real ones
+
+    def __init__(self, data):
+        self.data = data
+        self.sample_rate = data.sample_rate
+        self.seed: int | None = None  # the run's seed, for the sample sounds' provenance
+
+    def real_sample(self, n: int, generator: torch.Generator) -> Tensor:
+        """n real clips (n, 1, L), a seeded random subset."""
+        x = self.data.x
+        return x[torch.randperm(len(x), generator=generator)[:n]]
+
+    def scale(self) -> float:
+        return 1.0
+
+    def info(self) -> dict:
+        """What writing the clips needs, kept in the exported model's config.json."""
+        return {"sample_rate": self.sample_rate, "length": int(self.data.x.shape[-1])}
+
+    def save_picture(self, samples: Tensor, path: Path, nrow: int | None = None,
+                     critic: nn.Module | None = None) -> Tensor:
+        """step-N.png (waveforms over spectrograms, 5 a row), step-N.wav and latest.wav of the
+        same clips; returns the pictures (for TensorBoard)."""
+        pictures = clip_pictures(samples)
+        save_samples(pictures, path, nrow=PER_ROW)
+        step = path.stem.removeprefix("step-").lstrip("0") or "0"  # samples/step-00000500.png: as the PNG's record
+        record = provenance.record(f"training run {path.parent.parent.name}, step {step}", "training sample",
+                                   created=False, seed=self.seed)
+        sound = write_wav(concatenate(samples, self.sample_rate), self.sample_rate, path.with_suffix(".wav"), record)
+        shutil.copyfile(sound, path.parent / "latest.wav")
+        return pictures
+
+    def evaluation(self, cfg, run_dir: Path | None = None):
+        """Nothing is measured during training yet (no audio classifier ships)."""
+        self.seed = cfg.train.seed
+        return None
