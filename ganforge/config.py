@@ -56,7 +56,7 @@ class DataConfig:
 
 @dataclass
 class ModelConfig:
-    family: str = "auto"             # toy, mlp, dcgan, resnet, musegan, molgan; auto: by the data's kind
+    family: str = "auto"             # toy, mlp, dcgan, resnet, musegan, molgan, wavegan; auto: by the data's kind
     z_dim: int = 64                  # latent size
     width: int = 128                 # hidden units (toy, mlp) or base channels (dcgan, resnet)
     depth: int = 2                   # hidden layers (toy)
@@ -68,6 +68,7 @@ class ModelConfig:
     d_layers: int = 3                # PatchGAN: stride-2 layers (3: 70x70 patches)
     multitrack: str = "hybrid"       # MuseGAN: jamming, composer or hybrid (how tracks share the latent)
     straight_through: bool = False   # MolGAN: G outputs one-hot graphs (straight-through gradients), not softmax
+    phase_shuffle: int = 2           # WaveGAN: D shifts its features by up to n samples between layers (0: none)
 
 
 @dataclass
@@ -377,6 +378,16 @@ def _molgan(**game: Any) -> dict[str, Any]:
                       "checkpoint_every": 1000, "eval_every": 1000, "eval_samples": 2000}}
 
 
+def _wavegan(source: str, width: int, batch_size: int, **train: Any) -> dict[str, Any]:
+    # WaveGAN's training (Donahue et al. 2019): WGAN-GP with 5 critic steps a generator step and
+    # Adam (1e-4, 0.5, 0.9), 16,384-sample clips at 16 kHz, phase shuffle n = 2 in D, z of 100
+    return {"data": {"source": source, "sample_rate": 16000, "length": 16384},
+            "model": {"family": "wavegan", "z_dim": 100, "width": width, "phase_shuffle": 2},
+            "loss": {"name": "wgan-gp", "n_critic": 5},
+            "optim": {"lr_g": 1e-4, "lr_d": 1e-4, "beta1": 0.5, "beta2": 0.9},
+            "train": {"batch_size": batch_size, "sample_every": 250, "checkpoint_every": 500, **train}}
+
+
 PRESETS: dict[str, Preset] = {
     "ring8": Preset("8 Gaussians on the unit circle (std 0.01), toy MLP GAN, about a minute on 2 CPU cores",
                     _toy("ring8", r1_gamma=0.01, r1_interval=16, steps=4000)),
@@ -433,6 +444,15 @@ PRESETS: dict[str, Preset] = {
     "qm9-molgan-qed": Preset("MolGAN on QM9 with its reward network steering G to drug-like molecules (QED, "
                              "lambda 0.5); at most 30 minutes on 2 CPU cores",
                              _molgan(name="rewarded", reward="qed", reward_weight=0.5)),
+    # Audio (ganforge/domains/audio.py): WaveGAN. On 2 CPU cores a step of the paper's model
+    # (d = 64, batch 64) takes about a minute: digits-wavegan is an eighth as wide, batch 32,
+    # and stops after 30 minutes (~0.8 s a step: some 2,000 steps; the paper trained ~100x more)
+    "digits-wavegan": Preset("WaveGAN on spoken digits (espeak-ng, zero..nine, 1 s at 16 kHz) at an eighth of the "
+                             "paper's width; stops after 30 minutes on 2 CPU cores (resume to go on)",
+                             _wavegan("spoken-digits", width=8, batch_size=32, steps=20000, minutes=30.0)),
+    "folder-wavegan": Preset("WaveGAN on your folder of WAV files (--data PATH; sub-folders: classes) as 1 s clips "
+                             "at 16 kHz, half the paper's width (a GPU's work: on 2 CPU cores ~5 s a step)",
+                             _wavegan("", width=32, batch_size=64, steps=20000)),
     # The translation games (ganforge/games/translation.py, cycle.py), with the papers' losses
     # and weights: pix2pix GAN + 100 L1, Adam 2e-4 / 0.5; CycleGAN LSGAN + 10 cycle + 5 identity,
     # a pool of 50, the rate decayed linearly over the second half.

@@ -12,12 +12,12 @@ Debian's espeak-ng package: `apt install espeak-ng`.
 
 from __future__ import annotations
 
-import multiprocessing
 import os
 import shutil
+import struct
 import subprocess
-from concurrent.futures import ProcessPoolExecutor
-from dataclasses import astuple, dataclass
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 
 import numpy as np
 from tqdm.auto import tqdm
@@ -86,38 +86,32 @@ def speak(recipe: Recipe, sample_rate: int, length: int, program: str | None = N
         done = subprocess.run(command, capture_output=True, timeout=30, check=True)
     except (subprocess.SubprocessError, OSError) as e:
         return f"espeak-ng failed ({type(e).__name__})"
-    clip = wav.decode(done.stdout, sample_rate, length)
+    clip = wav.decode(_sized(done.stdout), sample_rate, length)
     if isinstance(clip, str):
         return clip
     return clip * (recipe.level / max(float(np.abs(clip).max()), 1e-9))
 
 
-def _speak_chunk(task: tuple[list[tuple], int, int, str]) -> list[np.ndarray | str]:
-    rows, sample_rate, length, program = task
-    return [speak(Recipe(*row), sample_rate, length, program) for row in rows]
+def _sized(stream: bytes) -> bytes:
+    """A streamed WAV (espeak-ng --stdout cannot seek back to write its sizes) with its RIFF and
+    data sizes filled in, so that it reads as a complete file."""
+    if stream[:4] != b"RIFF" or stream[36:40] != b"data":  # (not espeak-ng's 44-byte header: as it is)
+        return stream
+    return b"RIFF" + struct.pack("<I", len(stream) - 8) + stream[8:40] + struct.pack("<I", len(stream) - 44) + stream[44:]
 
 
-def speak_all(plan: list[Recipe], sample_rate: int, length: int, workers: int | None = None,
-              chunk: int = 64) -> list[np.ndarray | str]:
-    """Every recipe's clip (or the reason it failed), in order, made in worker processes with
-    a progress bar (each clip is one espeak-ng process: the workers keep both cores busy)."""
+def speak_all(plan: list[Recipe], sample_rate: int, length: int, workers: int | None = None) -> list[np.ndarray | str]:
+    """Every recipe's clip (or the reason it failed), in order, with a progress bar. Each clip
+    is its own espeak-ng process, so `workers` threads (default: one a core) keep that many
+    synthesising at once: no worker interpreters to start, and no `if __name__ == "__main__"`
+    needed in a script that loads the data, as spawned Python workers would need."""
     program = executable()
-    tasks = [([astuple(r) for r in plan[i:i + chunk]], sample_rate, length, program)
-             for i in range(0, len(plan), chunk)]
-    workers = min(workers or os.cpu_count() or 1, MAX_WORKERS, len(tasks))
+    workers = min(workers or os.cpu_count() or 1, MAX_WORKERS)
     bar = tqdm(total=len(plan), desc="synthesising spoken digits (espeak-ng)", unit="clip", leave=False,
                disable=len(plan) < 200)
-    with bar:
-        if workers <= 1:
-            return _collect(map(_speak_chunk, tasks), bar)
-        # spawn, not fork: the parent may hold torch's thread pool
-        with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as pool:
-            return _collect(pool.map(_speak_chunk, tasks), bar)
-
-
-def _collect(results, bar) -> list[np.ndarray | str]:
-    out: list[np.ndarray | str] = []
-    for clips in results:
-        out += clips
-        bar.update(len(clips))
-    return out
+    with bar, ThreadPoolExecutor(workers) as pool:
+        out = []
+        for clip in pool.map(lambda r: speak(r, sample_rate, length, program), plan):
+            out.append(clip)
+            bar.update()
+        return out

@@ -15,6 +15,12 @@ import warnings
 from pathlib import Path
 
 import numpy as np
+from scipy.io import wavfile
+
+# scipy warns of what it skips (unknown chunks; a streamed WAV's missing size, as espeak-ng
+# --stdout writes): not worth a line per file. A filter of this module's calls only, as
+# catch_warnings() is not safe in the threads that decode folders.
+warnings.filterwarnings("ignore", category=wavfile.WavFileWarning, module=__name__)
 
 SILENCE_DB = -60.0          # a clip whose peak is below this (dBFS) is silent
 TRIM_DB = -40.0             # leading/trailing samples this far below the peak are silence to trim
@@ -27,9 +33,7 @@ def decode(data: bytes | Path, sample_rate: int, length: int) -> np.ndarray | st
     try:
         if isinstance(data, Path) and data.stat().st_size > MAX_FILE_BYTES:
             return f"larger than {MAX_FILE_BYTES >> 20} MB"
-        with warnings.catch_warnings():  # (streamed WAVs, e.g. espeak-ng --stdout, have no data size)
-            warnings.simplefilter("ignore")
-            rate, samples = _read(data)
+        rate, samples = _read(data)
     except (ValueError, OSError, EOFError, IndexError, TypeError) as e:  # scipy's many ways to say "not a WAV"
         return f"not a readable WAV file ({' '.join(str(e).split())[:100] or type(e).__name__})"
     if samples.size == 0:
@@ -47,7 +51,6 @@ def decode(data: bytes | Path, sample_rate: int, length: int) -> np.ndarray | st
 
 
 def _read(data: bytes | Path) -> tuple[int, np.ndarray]:
-    from scipy.io import wavfile
     return wavfile.read(io.BytesIO(data) if isinstance(data, bytes) else str(data))
 
 

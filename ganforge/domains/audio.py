@@ -8,24 +8,15 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-import numpy as np
 import torch
 from torch import Tensor, nn
 
 from ganforge import provenance
 from ganforge.viz.grid import save_samples
-from ganforge.viz.sound import write_wav
+from ganforge.viz.sound import one_after_another, write_wav
 from ganforge.viz.spectrogram import clip_pictures
 
-GAP = 0.25          # seconds of silence between clips played one after another
 PER_ROW = 5         # clips a row in a sample picture
-
-
-def concatenate(clips: Tensor, sample_rate: int, gap: float = GAP) -> np.ndarray:
-    """Clips (N, 1, L) -> float32 (N * (L + gap),): one after another, `gap` seconds apart."""
-    x = clips.detach().float().cpu().flatten(1).numpy()
-    silence = np.zeros((len(x), int(gap * sample_rate)), np.float32)
-    return np.concatenate([x, silence], axis=1).reshape(-1)
 
 
 class AudioDomain:
@@ -60,7 +51,7 @@ class AudioDomain:
         step = path.stem.removeprefix("step-").lstrip("0") or "0"  # samples/step-00000500.png: as the PNG's record
         record = provenance.record(f"training run {path.parent.parent.name}, step {step}", "training sample",
                                    created=False, seed=self.seed)
-        sound = write_wav(concatenate(samples, self.sample_rate), self.sample_rate, path.with_suffix(".wav"), record)
+        sound = write_wav(one_after_another(samples, self.sample_rate), self.sample_rate, path.with_suffix(".wav"), record)
         shutil.copyfile(sound, path.parent / "latest.wav")
         return pictures
 

@@ -118,4 +118,4 @@ def _wavegan(cfg: Config, shape: tuple[int, ...], c_dim: int) -> tuple[nn.Module
         raise GanforgeError(f"wavegan makes clips of {', '.join(map(str, wavegan.LENGTHS))} samples (16 * 4^k), "
                             f"not {length}: set --length")
     return (wavegan.Generator(m.z_dim, length, channels, m.width, c_dim),
-            wavegan.Discriminator(length, channels, m.width, c_dim, m.conditioning, spectral_norm=m.spectral_norm))
+            wavegan.Discriminator(length, channels, m.width, c_dim, m.conditioning, m.phase_shuffle, m.spectral_norm))

@@ -12,6 +12,17 @@ import numpy as np
 
 from ganforge.errors import GanforgeError
 
+GAP = 0.25  # seconds of silence after each clip played one after another
+
+
+def one_after_another(clips, sample_rate: int, gap: float = GAP) -> np.ndarray:
+    """Clips (N, 1, L) (a tensor or array) -> float32 (N * (L + gap * rate),): each followed by
+    `gap` seconds of silence, so that they can be told apart by ear."""
+    if hasattr(clips, "detach"):  # a tensor
+        clips = clips.detach().float().cpu().numpy()
+    x = np.asarray(clips, np.float32).reshape(len(clips), -1)
+    return np.concatenate([x, np.zeros((len(x), int(gap * sample_rate)), np.float32)], axis=1).reshape(-1)
+
 
 def wav_bytes(samples: np.ndarray, sample_rate: int, record: dict | None = None) -> bytes:
     """float samples (n,) in [-1, 1] -> a 16-bit mono WAV file's bytes (with `record`)."""
