@@ -196,3 +196,21 @@ def test_wavegan_presets_are_the_papers_training():
     assert preset_config("digits-wavegan").train.minutes == 30
     assert "30 minutes on 2 CPU cores" in PRESETS["digits-wavegan"].description
     assert preset_config("folder-wavegan").data.source == ""
+
+
+def test_the_image_lab_shows_spectrograms_and_plays_the_first_clip(audio_run):
+    from ganforge.playground.imagelab import ImageLab
+    run, _ = audio_run
+    lab = ImageLab(run.parent)
+    opened = lab.open(run.name)
+    assert opened["clips"] and not opened["points"] and opened["c_dim"] == 10
+    assert opened["image"].startswith("data:image/png") and (opened["rows"], opened["cols"]) == (4, 2)  # 8 clips
+    assert opened["audio"].startswith("data:audio/wav;base64,")
+    import base64
+    import io
+    rate, sound = wavfile.read(io.BytesIO(base64.b64decode(opened["audio"].split(",")[1])))
+    assert rate == RATE and len(sound) == LENGTH + RATE // 4                       # the first clip
+    walk = lab.interpolate(0, 5, 4)
+    assert walk["image"].startswith("data:image/png")
+    with pytest.raises(GanforgeError, match="below 8"):
+        lab.interpolate(0, 9, 4)
