@@ -35,7 +35,8 @@ EXAMPLES = {
   ganforge train --preset folder-cycle --data ./summer --data-b ./winter
   ganforge train --preset digits-wavegan             # WaveGAN on spoken digits (espeak-ng), 30 minutes
   ganforge train --preset digits-wavegan --conditional --out runs/digits-cwavegan   # generate --class 7
-  ganforge train --preset folder-wavegan --data ./my-sounds   # your WAV files, 1 s clips at 16 kHz""",
+  ganforge train --preset folder-wavegan --data ./my-sounds   # your WAV files, 1 s clips at 16 kHz
+  ganforge train --preset digits-specgan             # SpecGAN: a DCGAN on their spectrograms""",
     "translate": """examples:
   ganforge translate runs/edges2fashion sketch.png --out out/          # out/sketch.png
   ganforge translate runs/facades ./photos --out out/                  # every image in a folder
@@ -163,12 +164,15 @@ def _parser() -> argparse.ArgumentParser:
     t.add_argument("--sample-rate", type=int, help="audio: samples a second clips are resampled to (default 16000)")
     t.add_argument("--clips-per-word", type=int, help="audio, spoken-digits: clips synthesised of each word "
                                                       "(default 500: 5,000 clips)")
+    t.add_argument("--representation", choices=("auto", "waveform", "spectrogram"),
+                   help="audio: what the models learn: waveforms (wavegan) or SpecGAN's spectrograms "
+                        "(default auto: spectrograms for --model specgan)")
     t.add_argument("--phase-shuffle", type=int, metavar="N",
                    help="wavegan: D shifts its features by up to N samples between layers (default 2; 0: none)")
     t.add_argument("--resolution", type=_resolution, metavar="SIDE|WxH",
                    help="image size: a side in pixels (64) or WIDTHxHEIGHT (64x48)")
     t.add_argument("--channels", type=int, choices=(1, 3), help="image channels")
-    t.add_argument("--model", help="model family: toy, mlp, dcgan, resnet, musegan, molgan, wavegan (default: toy for "
+    t.add_argument("--model", help="model family: toy, mlp, dcgan, resnet, musegan, molgan, wavegan, specgan (default: toy for "
                                    "points, dcgan for images, musegan for music, molgan for molecules, wavegan for "
                                    "audio); "
                                    "pix2pix: unet (default) or resnet-translator")
@@ -337,6 +341,7 @@ OVERRIDES = {  # CLI flag -> (config section, field)
     "straight_through": ("model", "straight_through"), "reward": ("game", "reward"),
     "reward_weight": ("game", "reward_weight"), "length": ("data", "length"), "sample_rate": ("data", "sample_rate"),
     "clips_per_word": ("data", "clips_per_word"), "phase_shuffle": ("model", "phase_shuffle"),
+    "representation": ("data", "representation"),
     "data": ("data", "source"), "resolution": ("data", "resolution"), "channels": ("data", "channels"),
     "model": ("model", "family"), "z_dim": ("model", "z_dim"), "width": ("model", "width"),
     "spectral_norm": ("model", "spectral_norm"), "conditional": ("model", "conditional"),
@@ -441,7 +446,7 @@ def cmd_generate(args: argparse.Namespace) -> int:
         return _compose(args)
     if modeling.family(args.model) == "molgan":
         return _molecules(args)
-    if modeling.family(args.model) == "wavegan":
+    if modeling.family(args.model) in ("wavegan", "specgan"):
         return _audio(args)
     args.n = 64 if args.n is None else args.n
     if args.interpolate is not None:

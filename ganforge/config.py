@@ -52,6 +52,7 @@ class DataConfig:
     sample_rate: int = 16000         # audio: samples a second the clips are resampled to
     length: int = 16384              # audio: samples in a clip (WaveGAN: 16 * 4^k, 16384 = 1.024 s at 16 kHz)
     clips_per_word: int = 500        # audio, spoken-digits: clips synthesised of each word (10 words)
+    representation: str = "auto"     # audio: waveform or spectrogram (SpecGAN's); auto: spectrogram for specgan
 
 
 @dataclass
@@ -230,6 +231,10 @@ def validate(cfg: Config) -> Config:
         from ganforge.diffaugment import parse_policy
         parse_policy(cfg.train.diffaugment)  # unknown names: a one-line error listing the valid ones
     from ganforge.models.musegan import MODES
+    from ganforge.data.audio import REPRESENTATIONS
+    if cfg.data.representation not in REPRESENTATIONS:
+        raise GanforgeError(f"unknown audio representation '{cfg.data.representation}' (expected one of: "
+                            f"{', '.join(REPRESENTATIONS)})")
     if cfg.model.multitrack not in MODES:
         raise GanforgeError(f"unknown multitrack model '{cfg.model.multitrack}' (expected one of: {', '.join(MODES)})")
     if cfg.train.channels_last not in ("auto", "on", "off"):
@@ -254,7 +259,8 @@ def validate(cfg: Config) -> Config:
 SIZE_LIMITS = {"train.batch_size": 2**16, "model.z_dim": 2**16, "model.width": 2**14, "model.depth": 64,
                "model.d_layers": 16, "model.blocks": 64, "data.bars": 1024, "data.tracks": 64,
                "game.pool_size": 2**16, "train.eval_samples": 10**7, "loss.n_critic": 1000,
-               "train.threads": 4096}
+               "train.threads": 4096, "model.phase_shuffle": 64, "data.clips_per_word": 100_000,
+               "data.length": 1 << 20, "data.sample_rate": 192_000}
 
 
 def _check_numbers(cfg: Config) -> None:
@@ -265,7 +271,8 @@ def _check_numbers(cfg: Config) -> None:
                 "loss.n_critic": cfg.loss.n_critic, "loss.r1_interval": cfg.loss.r1_interval,
                 "train.sample_every": cfg.train.sample_every,
                 "train.checkpoint_every": cfg.train.checkpoint_every,
-                "train.log_every": cfg.train.log_every}
+                "train.log_every": cfg.train.log_every, "data.length": cfg.data.length,
+                "data.sample_rate": cfg.data.sample_rate, "data.clips_per_word": cfg.data.clips_per_word}
     for name, v in positive.items():
         if not isinstance(v, int) or v < 1:
             raise GanforgeError(f"option {name} must be a positive integer, got {v!r}")
@@ -276,7 +283,7 @@ def _check_numbers(cfg: Config) -> None:
             raise GanforgeError(f"option {name} must be at most {most:,}, got {str(v)[:40]}")
     for name, v in {"train.eval_every": cfg.train.eval_every, "train.threads": cfg.train.threads,
                     "model.blocks": cfg.model.blocks, "game.pool_size": cfg.game.pool_size,
-                    "data.tracks": cfg.data.tracks}.items():
+                    "data.tracks": cfg.data.tracks, "model.phase_shuffle": cfg.model.phase_shuffle}.items():
         if not isinstance(v, int) or v < 0:
             raise GanforgeError(f"option {name} must be an integer >= 0, got {v!r}")
     if not isinstance(cfg.data.holdout, int) or cfg.data.holdout < -1:
@@ -388,6 +395,14 @@ def _wavegan(source: str, width: int, batch_size: int, **train: Any) -> dict[str
             "train": {"batch_size": batch_size, "sample_every": 250, "checkpoint_every": 500, **train}}
 
 
+def _specgan(source: str, width: int, batch_size: int, **train: Any) -> dict[str, Any]:
+    # SpecGAN's training: WaveGAN's (the paper trains both alike), on the clips' spectrograms
+    cfg = _wavegan(source, width, batch_size, **train)
+    cfg["data"]["representation"] = "spectrogram"
+    cfg["model"] = {"family": "specgan", "z_dim": 100, "width": width}
+    return cfg
+
+
 PRESETS: dict[str, Preset] = {
     "ring8": Preset("8 Gaussians on the unit circle (std 0.01), toy MLP GAN, about a minute on 2 CPU cores",
                     _toy("ring8", r1_gamma=0.01, r1_interval=16, steps=4000)),
@@ -450,6 +465,10 @@ PRESETS: dict[str, Preset] = {
     "digits-wavegan": Preset("WaveGAN on spoken digits (espeak-ng, zero..nine, 1 s at 16 kHz) at an eighth of the "
                              "paper's width; stops after 30 minutes on 2 CPU cores (resume to go on)",
                              _wavegan("spoken-digits", width=8, batch_size=32, steps=20000, minutes=30.0)),
+    "digits-specgan": Preset("SpecGAN on spoken digits (a DCGAN on their 128x128 log-magnitude spectrograms, "
+                             "Griffin-Lim back to sound) at an eighth of the paper's width; stops after 30 minutes "
+                             "on 2 CPU cores", _specgan("spoken-digits", width=8, batch_size=32, steps=20000,
+                                                        minutes=30.0)),
     "folder-wavegan": Preset("WaveGAN on your folder of WAV files (--data PATH; sub-folders: classes) as 1 s clips "
                              "at 16 kHz, half the paper's width (a GPU's work: on 2 CPU cores ~5 s a step)",
                              _wavegan("", width=32, batch_size=64, steps=20000)),

@@ -88,7 +88,8 @@ def _load_path(source: str, resolution: Resolution | None, channels: int | None,
 def load_data(source: str, resolution: Resolution | None = None, channels: int | None = None,
               split: str = "train", cache_dir: str | Path | None = None, *, bars: int = 4, tracks: int = 0,
               transpose: bool = False, atoms: str = "C,N,O,F", max_atoms: int = 9, sample_rate: int = 16_000,
-              length: int = 16_384, clips_per_word: int = 500) -> Dataset | ToyDistribution:
+              length: int = 16_384, clips_per_word: int = 500,
+              representation: str = "waveform") -> Dataset | ToyDistribution:
     """Load a registered dataset (see ``DATASETS``) or a path.
 
     For images, ``resolution`` (a side, "WIDTHxHEIGHT" or (h, w); see ganforge.resolution)
@@ -101,7 +102,7 @@ def load_data(source: str, resolution: Resolution | None = None, channels: int |
     Music comes as phrases of `bars` bars; `tracks` and `transpose`: see load_music.
     Molecules come as graphs of at most `max_atoms` atoms of the types `atoms`: see load_molecules.
     Audio comes as clips of `length` samples at `sample_rate` (spoken-digits: `clips_per_word`
-    clips of each word): see load_audio.
+    clips of each word), or as their spectrograms (`representation`): see load_audio.
     """
     _check(resolution, channels)
     if source in TOYS:
@@ -111,7 +112,7 @@ def load_data(source: str, resolution: Resolution | None = None, channels: int |
     if source in MOLECULE_SOURCES or is_molecule_file(source):
         return load_molecules(source, atoms, max_atoms, cache_dir)
     if source in AUDIO_SOURCES or has_wav(source):
-        return load_audio(source, sample_rate, length, clips_per_word, cache_dir)
+        return load_audio(source, sample_rate, length, clips_per_word, cache_dir, representation)
     if source == "digits":
         data = load_digits()
     elif source == "fashion-mnist":

@@ -6,6 +6,10 @@ files (any rate, bit depth and channel count; sub-folders become classes, as ima
   x float32 (N, 1, length) in [-1, 1]   mono at `sample_rate`, silence trimmed, centred
   y int64 (N,) labels (the digits: 0 is "zero"), or None for a folder without classes
 
+or, as SpecGAN learns them (representation "spectrogram"; ganforge/data/spectrogram.py), x
+float32 (N, 1, 128, 128) in [-1, 1]: their log-magnitude spectrograms normalised per frequency
+bin by the set's own statistics (kept with the dataset, and in an exported model).
+
 The clips are made (or decoded) once and cached beside the runs (`audio-<key>.npy` int16 +
 `.json`, written atomically, the manifest last, as the music and image caches are).
 """
@@ -27,17 +31,19 @@ from tqdm.auto import tqdm
 from ganforge.data import cache, espeak, wav
 from ganforge.data.dataset import Dataset
 from ganforge.data.folder import list_files
+from ganforge.data.spectrogram import SpectrogramCoder
 from ganforge.errors import GanforgeError
 
 log = logging.getLogger("ganforge")
 
-FORMAT = 1                   # bump when how clips are made or decoded changes
+FORMAT = 2                   # bump when how clips are made or decoded changes (2: noise floors)
 SAMPLE_RATE = 16_000         # WaveGAN's (and SC09's) rate
 LENGTH = 16_384              # WaveGAN's clip: 1.024 s at 16 kHz
 CLIPS_PER_WORD = 500         # spoken-digits: 5,000 clips (SC09's training set has ~1,850 a word)
 SYNTH_SEED = 0               # one fixed set: results on it compare across runs and machines
 WAV_SUFFIXES = (".wav", ".wave")
 ASTERISK = Path("/usr/share/asterisk/sounds/en/digits")
+REPRESENTATIONS = ("auto", "waveform", "spectrogram")  # auto: spectrogram for --model specgan
 AUDIO_SOURCES = {
     "spoken-digits": "the words zero..nine spoken by espeak-ng's English voices at random speeds and pitches, "
                      "1x16384 at 16 kHz, 10 classes (Debian espeak-ng; an SC09-like set)",
@@ -49,9 +55,16 @@ PROGRESS_MIN_FILES = 200
 
 @dataclass(eq=False)
 class AudioDataset(Dataset):
-    """Clips: x float32 (N, 1, length) in [-1, 1]; see the module's docstring."""
+    """Clips: x float32 (N, 1, length) or spectrograms (N, 1, 128, 128) in [-1, 1]; see the
+    module's docstring."""
     sample_rate: int = SAMPLE_RATE
+    length: int = LENGTH                              # samples a clip
     skipped: list[list[str]] = field(default_factory=list)  # [file or recipe, reason]
+    coder: SpectrogramCoder | None = None             # spectrograms: the statistics they were normalised by
+
+    @property
+    def representation(self) -> str:
+        return "waveform" if self.coder is None else "spectrogram"
 
 
 @dataclass
@@ -74,15 +87,26 @@ class Clips:
 
 
 def load_audio(source: str, sample_rate: int = SAMPLE_RATE, length: int = LENGTH,
-               clips_per_word: int = CLIPS_PER_WORD, cache_dir: str | Path | None = None) -> AudioDataset:
+               clips_per_word: int = CLIPS_PER_WORD, cache_dir: str | Path | None = None,
+               representation: str = "waveform") -> AudioDataset:
     """A registered source (AUDIO_SOURCES) or a folder of WAV files, as clips of `length`
-    samples at `sample_rate`."""
-    _check(sample_rate, length, clips_per_word)
+    samples at `sample_rate` ("waveform"), or their SpecGAN spectrograms ("spectrogram")."""
+    _check(sample_rate, length, clips_per_word, representation)
     clips = _cached(source, sample_rate, length, clips_per_word, Path(cache_dir) if cache_dir is not None else None)
     _summarise(source, clips)
     x = torch.from_numpy(clips.x.astype(np.float32) / 32767)[:, None]   # (N, 1, length)
     y = torch.tensor(clips.labels, dtype=torch.int64) if clips.labels is not None else None
-    return AudioDataset(source, "audio", x, y, clips.class_names, sample_rate=sample_rate, skipped=clips.skipped)
+    coder = SpectrogramCoder.fit(x) if representation == "spectrogram" else None
+    x = coder.encode(x) if coder is not None else x                       # (N, 1, 128, 128)
+    return AudioDataset(source, "audio", x, y, clips.class_names, sample_rate=sample_rate, length=length,
+                        skipped=clips.skipped, coder=coder)
+
+
+def representation_for(representation: str, family: str) -> str:
+    """data.representation "auto": spectrograms for SpecGAN, waveforms for every other family."""
+    if representation != "auto":
+        return representation
+    return "spectrogram" if family == "specgan" else "waveform"
 
 
 def has_wav(source: str) -> bool:
@@ -91,7 +115,10 @@ def has_wav(source: str) -> bool:
     return path.is_dir() and any(p.suffix.lower() in WAV_SUFFIXES for p in list_files(path))
 
 
-def _check(sample_rate: int, length: int, clips_per_word: int) -> None:
+def _check(sample_rate: int, length: int, clips_per_word: int, representation: str) -> None:
+    if representation not in REPRESENTATIONS[1:]:
+        raise GanforgeError(f"unknown audio representation {representation!r} (expected one of: "
+                            f"{', '.join(REPRESENTATIONS)})")
     if not isinstance(sample_rate, int) or not 1000 <= sample_rate <= 192_000:
         raise GanforgeError(f"option data.sample_rate must be an integer in 1000..192000 Hz, got {sample_rate!r}")
     if not isinstance(length, int) or not 64 <= length <= 1 << 20:

@@ -2,10 +2,12 @@
 from the Speech Commands data, which cannot be downloaded here), made offline.
 
 Each clip is drawn, from one seed, as a recipe: a word, one of espeak-ng's English voices
-(accents) with one of its voice variants (timbres, male and female), a speed and a pitch, and
-a level. espeak-ng speaks it (~10 ms) at 22,050 Hz; it is resampled to the dataset's rate,
-its silence trimmed and centred in the clip's length (ganforge/data/wav.py). The same seed
-gives the same recipes and, with the same espeak-ng, the same clips.
+(accents) with one of its voice variants (timbres, male and female), a speed and a pitch, a
+level and a background noise floor. espeak-ng speaks it (~10 ms) at 22,050 Hz; it is
+resampled to the dataset's rate, its silence trimmed and centred in the clip's length
+(ganforge/data/wav.py), then brought to its level over seeded white noise (a recording is
+never digital silence: SC09's have room noise). The same seed gives the same recipes and,
+with the same espeak-ng, the same clips.
 
 Debian's espeak-ng package: `apt install espeak-ng`.
 """
@@ -37,6 +39,7 @@ VARIANTS = ("", "m1", "m2", "m3", "m4", "m5", "m6", "m7", "m8", "f1", "f2", "f3"
 SPEEDS = (120, 220)         # words a minute (espeak-ng's default: 175)
 PITCHES = (15, 85)          # espeak-ng's 0..99 scale (default 50)
 LEVELS = (0.35, 0.95)       # the clip's peak: recordings are not all equally loud
+NOISE_DB = (-65.0, -40.0)   # the noise floor's level under the clip's peak (white noise, dB)
 MAX_WORKERS = 8
 INSTALL = "spoken digits need espeak-ng: apt install espeak-ng (Debian/Ubuntu; brew install espeak-ng on macOS)"
 
@@ -49,6 +52,8 @@ class Recipe:
     speed: int
     pitch: int
     level: float
+    noise_db: float
+    seed: int            # of its noise
 
 
 def executable() -> str:
@@ -73,7 +78,8 @@ def recipes(per_word: int, seed: int) -> list[Recipe]:
         for _ in range(per_word):
             out.append(Recipe(word, VOICES[rng.integers(len(VOICES))], VARIANTS[rng.integers(len(VARIANTS))],
                               int(rng.integers(SPEEDS[0], SPEEDS[1] + 1)), int(rng.integers(PITCHES[0], PITCHES[1] + 1)),
-                              round(float(rng.uniform(*LEVELS)), 3)))
+                              round(float(rng.uniform(*LEVELS)), 3), round(float(rng.uniform(*NOISE_DB)), 1),
+                              int(rng.integers(2**31))))
     return out
 
 
@@ -89,7 +95,9 @@ def speak(recipe: Recipe, sample_rate: int, length: int, program: str | None = N
     clip = wav.decode(_sized(done.stdout), sample_rate, length)
     if isinstance(clip, str):
         return clip
-    return clip * (recipe.level / max(float(np.abs(clip).max()), 1e-9))
+    noise = np.random.default_rng(recipe.seed).standard_normal(length).astype(np.float32) * 10 ** (recipe.noise_db / 20)
+    clip = clip / max(float(np.abs(clip).max()), 1e-9) + noise
+    return (clip * (recipe.level / float(np.abs(clip).max()))).astype(np.float32)  # its peak at its level
 
 
 def _sized(stream: bytes) -> bytes:

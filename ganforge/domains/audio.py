@@ -1,7 +1,9 @@
-"""Audio: clips of raw samples (float32 (N, 1, length) in [-1, 1]; ganforge/data/audio.py).
-Sample pictures are each fixed-z clip's waveform above its log-magnitude spectrogram
-(viz/spectrogram.py), with the same clips as sound beside them: step-N.wav, and
-samples/latest.wav (the clips one after another, with provenance), which report.html plays."""
+"""Audio: clips of raw samples (float32 (N, 1, length) in [-1, 1]; ganforge/data/audio.py), or
+SpecGAN's normalised spectrograms of them (N, 1, 128, 128), turned into sound by Griffin-Lim
+(ganforge/data/spectrogram.py). Sample pictures are each fixed-z clip's waveform above its
+log-magnitude spectrogram (viz/spectrogram.py), with the same clips as sound beside them:
+step-N.wav, and samples/latest.wav (the clips one after another, with provenance), which
+report.html plays."""
 
 from __future__ import annotations
 
@@ -39,13 +41,23 @@ class AudioDomain:
         return 1.0
 
     def info(self) -> dict:
-        """What writing the clips needs, kept in the exported model's config.json."""
-        return {"sample_rate": self.sample_rate, "length": int(self.data.x.shape[-1])}
+        """What writing the clips needs, kept in the exported model's config.json (spectrograms:
+        the statistics that turn them back into sound)."""
+        coder = self.data.coder
+        spectrogram = {"spectrogram": coder.info()} if coder is not None else {}
+        return {"sample_rate": self.sample_rate, "length": self.data.length,
+                "representation": self.data.representation, **spectrogram}
+
+    def clips(self, samples: Tensor) -> Tensor:
+        """What G makes -> the sound of it, (N, 1, length): spectrograms inverted by Griffin-Lim."""
+        coder = self.data.coder
+        return samples.detach().float().cpu() if coder is None else coder.decode(samples)
 
     def save_picture(self, samples: Tensor, path: Path, nrow: int | None = None,
                      critic: nn.Module | None = None) -> Tensor:
         """step-N.png (waveforms over spectrograms, 5 a row), step-N.wav and latest.wav of the
         same clips; returns the pictures (for TensorBoard)."""
+        samples = self.clips(samples)
         pictures = clip_pictures(samples)
         save_samples(pictures, path, nrow=PER_ROW)
         step = path.stem.removeprefix("step-").lstrip("0") or "0"  # samples/step-00000500.png: as the PNG's record

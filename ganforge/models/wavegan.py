@@ -45,6 +45,7 @@ class Generator(nn.Module):
     """z (B, z_dim) [, labels (B,)] -> clips (B, 1, length) in [-1, 1]."""
 
     kind = "audio"  # pipelines: written by AudioPipeline (`ganforge generate RUN --out clips/`)
+    representation = "waveform"
 
     def __init__(self, z_dim: int = 100, length: int = 16384, channels: int = 1, width: int = 64, c_dim: int = 0):
         super().__init__()

@@ -1,6 +1,7 @@
-"""Making sound with a trained WaveGAN: n seeded clips (of one class, for a conditional
-model), out as a folder of WAV files (one a clip), one WAV of the clips one after another,
-their spectrogram pictures, or the raw samples; every file with its provenance."""
+"""Making sound with a trained WaveGAN or SpecGAN: n seeded clips (of one class, for a
+conditional model; SpecGAN's spectrograms inverted by Griffin-Lim), out as a folder of WAV
+files (one a clip), one WAV of the clips one after another, their spectrogram pictures, or
+the raw samples; every file with its provenance."""
 
 from __future__ import annotations
 
@@ -21,6 +22,15 @@ OUTPUTS = ("a folder (one .wav a clip)", ".wav (the clips one after another)", "
            ".npy (float32 samples)")
 SAMPLERS = ("plain", "truncation")  # DRS and MH calibrate D on held-out images and points, not clips
 PER_ROW = 5                         # spectrograms a row in a .png
+
+
+def sound(G, made: torch.Tensor, seed: int = 0) -> torch.Tensor:
+    """What an audio G made -> clips (N, 1, length) on the CPU: WaveGAN's as they are, SpecGAN's
+    spectrograms through Griffin-Lim (seeded phases) with the statistics in its config.json."""
+    if getattr(G, "representation", "waveform") != "spectrogram":
+        return made.detach().float().cpu()
+    from ganforge.data.spectrogram import SpectrogramCoder
+    return SpectrogramCoder.from_info((getattr(G, "data_info", None) or {}).get("spectrogram")).decode(made, seed=seed)
 
 
 class AudioPipeline(GeneratePipeline):
@@ -49,8 +59,9 @@ class AudioPipeline(GeneratePipeline):
         if sampler not in SAMPLERS:
             raise GanforgeError(f"audio models sample with {' or '.join(SAMPLERS)} (--sampler), not {sampler}")
         self.labels = self._labels(n, classes)
-        return super().__call__(n, seed=seed, batch_size=batch_size, classes=self.labels, sampler=sampler,
-                                truncation=truncation).float().cpu()
+        made = super().__call__(n, seed=seed, batch_size=batch_size, classes=self.labels, sampler=sampler,
+                                truncation=truncation)
+        return sound(self.G, made, seed)
 
     def save(self, clips: torch.Tensor, path: str | Path, record: dict | None = None, **_) -> Path:
         """A path without a suffix: a folder of WAV files, one a clip (000-seven.wav ...);

@@ -17,6 +17,7 @@ from PIL import Image
 from ganforge import modeling
 from ganforge.errors import GanforgeError
 from ganforge.playground import runs
+from ganforge.pipelines.audio import sound
 from ganforge.playground.messages import DIRECTIONS
 from ganforge.resolution import size as image_size
 from ganforge.viz.grid import image_grid, scatter
@@ -138,7 +139,7 @@ class ImageLab:
             return {"type": "image.grid", "image": _png(image_grid(self._drawn(self.G(z)), 4)),
                     "rows": -(-len(z) // 4), "cols": 4, "seed": self.seed}
         if self.is_audio:  # spectrograms under waveforms two a row, and the first clip to listen to
-            clips = self.G(z, self._clip_labels(torch.arange(len(z))))
+            clips = sound(self.G, self.G(z, self._clip_labels(torch.arange(len(z)))))
             return {"type": "image.grid", "image": _png(image_grid(clip_pictures(clips), 2, pad=4)),
                     "rows": -(-len(z) // 2), "cols": 2, "seed": self.seed, "audio": self._clip_audio(clips[:1])}
         if self.G.c_dim:
@@ -219,8 +220,8 @@ class ImageLab:
         z = self._shifted()
         path = _slerp(z[a], z[b], torch.linspace(0, 1, steps))
         labels = self._clip_labels(torch.full((steps,), a))
-        return {"type": "image.interpolation", "image": _png(image_grid(clip_pictures(self.G(path, labels)), 1, pad=4)),
-                "a": a, "b": b}
+        clips = sound(self.G, self.G(path, labels))
+        return {"type": "image.interpolation", "image": _png(image_grid(clip_pictures(clips), 1, pad=4)), "a": a, "b": b}
 
     def poll(self) -> dict | None:
         """For a run: its latest sample picture and curves when they changed (else None)."""
