@@ -392,7 +392,8 @@ def _wavegan(source: str, width: int, batch_size: int, **train: Any) -> dict[str
             "model": {"family": "wavegan", "z_dim": 100, "width": width, "phase_shuffle": 2},
             "loss": {"name": "wgan-gp", "n_critic": 5},
             "optim": {"lr_g": 1e-4, "lr_d": 1e-4, "beta1": 0.5, "beta2": 0.9},
-            "train": {"batch_size": batch_size, "sample_every": 250, "checkpoint_every": 500, **train}}
+            "train": {"batch_size": batch_size, "sample_every": 250, "checkpoint_every": 500, "eval_every": 500,
+                      "eval_samples": 2000, **train}}
 
 
 def _specgan(source: str, width: int, batch_size: int, **train: Any) -> dict[str, Any]:

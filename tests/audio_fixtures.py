@@ -59,6 +59,6 @@ def audio_config(source: str = "spoken-digits", **sections: dict[str, Any]) -> C
             "loss": {"name": "wgan-gp", "n_critic": 2},
             "optim": {"lr_g": 1e-4, "lr_d": 1e-4, "beta1": 0.5, "beta2": 0.9},
             "train": {"steps": 6, "batch_size": 8, "seed": 0, "ema_half_life": 100.0, "sample_every": 3,
-                      "checkpoint_every": 3, "log_every": 2, "device": "cpu", "threads": 1}}
+                      "checkpoint_every": 3, "log_every": 2, "eval_samples": 32, "device": "cpu", "threads": 1}}
     cfg = merge(Config(), base)
     return merge(cfg, sections) if sections else cfg

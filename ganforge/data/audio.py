@@ -20,6 +20,7 @@ import hashlib
 import json
 import logging
 import os
+import sys
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -61,10 +62,16 @@ class AudioDataset(Dataset):
     length: int = LENGTH                              # samples a clip
     skipped: list[list[str]] = field(default_factory=list)  # [file or recipe, reason]
     coder: SpectrogramCoder | None = None             # spectrograms: the statistics they were normalised by
+    waveforms: torch.Tensor | None = None             # spectrograms: the clips they are of, int16 (N, length)
+    clips_per_word: int | None = None                 # spoken-digits: how many of each word were made
 
     @property
     def representation(self) -> str:
         return "waveform" if self.coder is None else "spectrogram"
+
+    def clips(self) -> torch.Tensor:
+        """The clips as sound, float32 (N, 1, length), whichever the representation."""
+        return self.x if self.waveforms is None else self.waveforms.float()[:, None] / 32767
 
 
 @dataclass
@@ -97,9 +104,11 @@ def load_audio(source: str, sample_rate: int = SAMPLE_RATE, length: int = LENGTH
     x = torch.from_numpy(clips.x.astype(np.float32) / 32767)[:, None]   # (N, 1, length)
     y = torch.tensor(clips.labels, dtype=torch.int64) if clips.labels is not None else None
     coder = SpectrogramCoder.fit(x) if representation == "spectrogram" else None
+    waveforms = torch.from_numpy(clips.x) if coder is not None else None  # (N, length) int16: measuring
     x = coder.encode(x) if coder is not None else x                       # (N, 1, 128, 128)
     return AudioDataset(source, "audio", x, y, clips.class_names, sample_rate=sample_rate, length=length,
-                        skipped=clips.skipped, coder=coder)
+                        skipped=clips.skipped, coder=coder, waveforms=waveforms,
+                        clips_per_word=clips_per_word if source == "spoken-digits" else None)
 
 
 def representation_for(representation: str, family: str) -> str:
@@ -160,7 +169,8 @@ def decode_files(listing: Listing, sample_rate: int, length: int) -> Clips:
     root, files = listing.root, listing.files
     with ThreadPoolExecutor(min(8, os.cpu_count() or 1)) as pool:
         results = tqdm(pool.map(lambda f: wav.decode(f, sample_rate, length), files), total=len(files),
-                       desc=f"decoding {root.name or root}", unit="file", disable=len(files) < PROGRESS_MIN_FILES)
+                       desc=f"decoding {root.name or root}", unit="file", disable=len(files) < PROGRESS_MIN_FILES,
+                       mininterval=0.1 if sys.stderr.isatty() else 5.0)
         decoded = list(results)
     return _clips(decoded, [f.relative_to(root).as_posix() for f in files], listing.labels, listing.class_names)
 

@@ -18,6 +18,7 @@ import os
 import shutil
 import struct
 import subprocess
+import sys
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
@@ -116,7 +117,7 @@ def speak_all(plan: list[Recipe], sample_rate: int, length: int, workers: int | 
     program = executable()
     workers = min(workers or os.cpu_count() or 1, MAX_WORKERS)
     bar = tqdm(total=len(plan), desc="synthesising spoken digits (espeak-ng)", unit="clip", leave=False,
-               disable=len(plan) < 200)
+               disable=len(plan) < 200, mininterval=0.1 if sys.stderr.isatty() else 5.0)  # (logs: a line in 5 s)
     with bar, ThreadPoolExecutor(workers) as pool:
         out = []
         for clip in pool.map(lambda r: speak(r, sample_rate, length, program), plan):

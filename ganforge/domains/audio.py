@@ -14,11 +14,13 @@ import torch
 from torch import Tensor, nn
 
 from ganforge import provenance
+from ganforge.domains.evaluation import SampledEvaluation
 from ganforge.viz.grid import save_samples
 from ganforge.viz.sound import one_after_another, write_wav
 from ganforge.viz.spectrogram import clip_pictures
 
 PER_ROW = 5         # clips a row in a sample picture
+BATCH = 256         # clips generated at once when measuring
 
 
 class AudioDomain:
@@ -45,8 +47,9 @@ class AudioDomain:
         the statistics that turn them back into sound)."""
         coder = self.data.coder
         spectrogram = {"spectrogram": coder.info()} if coder is not None else {}
+        per_word = {"clips_per_word": self.data.clips_per_word} if self.data.clips_per_word else {}
         return {"sample_rate": self.sample_rate, "length": self.data.length,
-                "representation": self.data.representation, **spectrogram}
+                "representation": self.data.representation, **per_word, **spectrogram}
 
     def clips(self, samples: Tensor) -> Tensor:
         """What G makes -> the sound of it, (N, 1, length): spectrograms inverted by Griffin-Lim."""
@@ -67,7 +70,41 @@ class AudioDomain:
         shutil.copyfile(sound, path.parent / "latest.wav")
         return pictures
 
-    def evaluation(self, cfg, run_dir: Path | None = None):
-        """Nothing is measured during training yet (no audio classifier ships)."""
-        self.seed = cfg.train.seed
-        return None
+    def evaluation(self, cfg, run_dir: Path | None = None) -> AudioEvaluation:
+        t = cfg.train
+        self.seed = t.seed
+        return AudioEvaluation(self, t.eval_every, t.eval_samples, t.seed)
+
+
+class AudioEvaluation(SampledEvaluation):
+    """IS and FID in the spoken-digit classifier's features (metrics/audio.py) of `n` generated
+    clips (seeded z; a conditional model's classes evenly), against the training clips."""
+
+    def __init__(self, domain: AudioDomain, every: int, n: int, seed: int):
+        from ganforge.metrics.audio import clip_features, reference_metrics
+        from ganforge.metrics.speech_classifier import load_speech_classifier
+        self.domain, self.every, self.n, self.seed = domain, every, n, seed
+        self.classifier = load_speech_classifier()
+        self.real, logits = clip_features(self.classifier, domain.data.clips(), domain.sample_rate)
+        self.reference = reference_metrics(self.real, logits)
+
+    @torch.no_grad()
+    def _measure(self, G: nn.Module) -> dict[str, float]:
+        from ganforge.metrics.audio import audio_metrics, clip_features
+        from ganforge.metrics.features import generator_labels
+        g = torch.Generator().manual_seed(self.seed + 4)
+        labels = generator_labels(self.n, G.c_dim, g) if G.c_dim else None
+        was_training = G.training
+        G.eval()
+        clips = torch.cat([self._clips(G, i, labels, g) for i in range(0, self.n, BATCH)])
+        G.train(was_training)
+        features, logits = clip_features(self.classifier, clips, self.domain.sample_rate)
+        return {**audio_metrics(features, logits, self.real, labels), **self.reference}
+
+    def _clips(self, G: nn.Module, start: int, labels: Tensor | None, g: torch.Generator) -> Tensor:
+        """Clips start .. start + BATCH of the n measured (as sound: SpecGAN's inverted)."""
+        device = next(G.parameters()).device
+        b = min(BATCH, self.n - start)
+        z = torch.randn(b, G.z_dim, generator=g).to(device)      # drawn on the CPU: the same on any device
+        c = None if labels is None else labels[start:start + b].to(device)
+        return self.domain.clips(G(z, c))
