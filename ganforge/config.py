@@ -460,9 +460,10 @@ PRESETS: dict[str, Preset] = {
     "qm9-molgan-qed": Preset("MolGAN on QM9 with its reward network steering G to drug-like molecules (QED, "
                              "lambda 0.5); at most 30 minutes on 2 CPU cores",
                              _molgan(name="rewarded", reward="qed", reward_weight=0.5)),
-    # Audio (ganforge/domains/audio.py): WaveGAN. On 2 CPU cores a step of the paper's model
-    # (d = 64, batch 64) takes about a minute: digits-wavegan is an eighth as wide, batch 32,
-    # and stops after 30 minutes (~0.8 s a step: some 2,000 steps; the paper trained ~100x more)
+    # Audio (ganforge/domains/audio.py): WaveGAN and SpecGAN. On 2 CPU cores a step of the
+    # paper's model (d = 64, batch 64) would take minutes (d = 16, batch 64: 9.6 s on one busy
+    # thread): the digits presets are an eighth as wide, batch 32 (1.9 and 1.3 s a step there),
+    # and stop after 30 minutes (~1,000-1,500 steps; the paper trained ~100x more)
     "digits-wavegan": Preset("WaveGAN on spoken digits (espeak-ng, zero..nine, 1 s at 16 kHz) at an eighth of the "
                              "paper's width; stops after 30 minutes on 2 CPU cores (resume to go on)",
                              _wavegan("spoken-digits", width=8, batch_size=32, steps=20000, minutes=30.0)),
@@ -471,7 +472,7 @@ PRESETS: dict[str, Preset] = {
                              "on 2 CPU cores", _specgan("spoken-digits", width=8, batch_size=32, steps=20000,
                                                         minutes=30.0)),
     "folder-wavegan": Preset("WaveGAN on your folder of WAV files (--data PATH; sub-folders: classes) as 1 s clips "
-                             "at 16 kHz, half the paper's width (a GPU's work: on 2 CPU cores ~5 s a step)",
+                             "at 16 kHz, half the paper's width (a GPU's work: tens of seconds a step on 2 CPU cores)",
                              _wavegan("", width=32, batch_size=64, steps=20000)),
     # The translation games (ganforge/games/translation.py, cycle.py), with the papers' losses
     # and weights: pix2pix GAN + 100 L1, Adam 2e-4 / 0.5; CycleGAN LSGAN + 10 cycle + 5 identity,

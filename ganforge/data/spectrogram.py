@@ -76,11 +76,13 @@ class SpectrogramCoder:
         s = (log_spectrum(clips) - self.mean[:, None]) / self.std[:, None]
         return (s.clamp(-CLIP, CLIP) / CLIP)[:, None]
 
-    def decode(self, x: Tensor, iterations: int = ITERATIONS, seed: int = 0) -> Tensor:
-        """Spectrograms (N, 1, BINS, FRAMES) in [-1, 1] -> clips (N, 1, LENGTH) in [-1, 1]."""
+    def decode(self, x: Tensor, iterations: int = ITERATIONS, seed: int = 0, chunk: int = 256) -> Tensor:
+        """Spectrograms (N, 1, BINS, FRAMES) in [-1, 1] -> clips (N, 1, LENGTH) in [-1, 1], `chunk`
+        at a time (Griffin-Lim's complex spectra of thousands of clips would take gigabytes)."""
         x = x.detach().float().cpu()[:, 0]
         magnitude = (torch.exp(x * CLIP * self.std[:, None] + self.mean[:, None]) - EPS).clamp(min=0)
-        return griffin_lim(magnitude, iterations, seed).clamp(-1, 1)[:, None]
+        parts = [griffin_lim(magnitude[i:i + chunk], iterations, seed + i) for i in range(0, len(x), chunk)]
+        return torch.cat(parts).clamp(-1, 1)[:, None]
 
     def info(self) -> dict:
         """The statistics as JSON (an exported model's config.json keeps them, to decode its output)."""
