@@ -33,7 +33,11 @@ EXAMPLES = {
   ganforge train --game pix2pix --data ./facades --resolution 128 --jitter --flip   # A/ + B/ or A|B images
   ganforge train --game pix2pix --data fashion-mnist --pairs downscale:4 --resolution 32
   ganforge train --preset sneaker2boot               # CycleGAN between two Fashion-MNIST classes
-  ganforge train --preset folder-cycle --data ./summer --data-b ./winter""",
+  ganforge train --preset folder-cycle --data ./summer --data-b ./winter
+  ganforge train --preset digits-wavegan             # WaveGAN on spoken digits (espeak-ng), 30 minutes
+  ganforge train --preset digits-wavegan --conditional --out runs/digits-cwavegan   # generate --class 7
+  ganforge train --preset folder-wavegan --data ./my-sounds   # your WAV files, 1 s clips at 16 kHz
+  ganforge train --preset digits-specgan             # SpecGAN: a DCGAN on their spectrograms""",
     "translate": """examples:
   ganforge translate runs/edges2fashion sketch.png --out out/          # out/sketch.png
   ganforge translate runs/facades ./photos --out out/                  # every image in a folder
@@ -50,6 +54,8 @@ EXAMPLES = {
   ganforge generate runs/ring8 --sampler drs --n 2500 --out ring.npy   # needs train --export-discriminator
   ganforge generate runs/ring8 --sampler mh --mh-steps 640 --n 2500 --out ring.npy
   ganforge generate runs/bach-chorales --n 4 --bars 16 --out piece.mid   # music: MIDI (or .wav, .png)
+  ganforge generate runs/digits-wavegan --n 10 --out clips/   # audio: one WAV a clip (or x.wav: all in one)
+  ganforge generate runs/digits-cwavegan --class 7 --n 5 --out sevens/   # a conditional model's class
 
 Samplers: plain (z ~ N(0, I)); truncation (z resampled where |z_i| > --truncation, BigGAN's
 trick: fidelity for variety); drs (discriminator rejection sampling, Azadi et al. 2019) and
@@ -129,7 +135,8 @@ def _parser() -> argparse.ArgumentParser:
     t.add_argument("--game", help="what is trained: generation (default), pix2pix (paired x -> y), cycle (unpaired "
                                   "A <-> B), rewarded (generation + a learnt reward: MolGAN)")
     t.add_argument("--data", help="dataset name (ring8, grid25, spiral, moons, digits, fashion-mnist, bach-chorales, "
-                                  "folk-melodies, qm9) or a path; a class of one: fashion-mnist:sneaker")
+                                  "folk-melodies, qm9, spoken-digits, asterisk-digits) or a path; a class of one: "
+                                  "fashion-mnist:sneaker")
     t.add_argument("--data-b", help="cycle: domain B (--data is domain A), a folder or e.g. fashion-mnist:ankle-boot")
     t.add_argument("--pairs", metavar="RECIPE", help="pix2pix: make inputs from --data: edges, gray, downscale:N, mask "
                                                      "(default: a folder of A/ + B/ or side-by-side A|B images; swap: B -> A)")
@@ -153,11 +160,22 @@ def _parser() -> argparse.ArgumentParser:
     t.add_argument("--reward", help="rewarded game: the score G is also steered to (molecules: qed, logp, sa)")
     t.add_argument("--reward-weight", type=float,
                    help="rewarded game: lambda, the reward's share of G's loss (default 0.5; 0: pure GAN)")
+    t.add_argument("--length", type=int, help="audio: samples in a clip (wavegan: 16 * 4^k; default 16384, "
+                                              "1.024 s at 16 kHz)")
+    t.add_argument("--sample-rate", type=int, help="audio: samples a second clips are resampled to (default 16000)")
+    t.add_argument("--clips-per-word", type=int, help="audio, spoken-digits: clips synthesised of each word "
+                                                      "(default 500: 5,000 clips)")
+    t.add_argument("--representation", choices=("auto", "waveform", "spectrogram"),
+                   help="audio: what the models learn: waveforms (wavegan) or SpecGAN's spectrograms "
+                        "(default auto: spectrograms for --model specgan)")
+    t.add_argument("--phase-shuffle", type=int, metavar="N",
+                   help="wavegan: D shifts its features by up to N samples between layers (default 2; 0: none)")
     t.add_argument("--resolution", type=_resolution, metavar="SIDE|WxH",
                    help="image size: a side in pixels (64) or WIDTHxHEIGHT (64x48)")
     t.add_argument("--channels", type=int, choices=(1, 3), help="image channels")
-    t.add_argument("--model", help="model family: toy, mlp, dcgan, resnet, musegan, molgan (default: toy for points, "
-                                   "dcgan for images, musegan for music, molgan for molecules); "
+    t.add_argument("--model", help="model family: toy, mlp, dcgan, resnet, musegan, molgan, wavegan, specgan (default: toy for "
+                                   "points, dcgan for images, musegan for music, molgan for molecules, wavegan for "
+                                   "audio); "
                                    "pix2pix: unet (default) or resnet-translator")
     t.add_argument("--z-dim", type=int, help="latent size")
     t.add_argument("--width", type=int, help="hidden units (toy, mlp) or base channels (dcgan)")
@@ -212,11 +230,13 @@ def _parser() -> argparse.ArgumentParser:
 
     g = command("generate", "sample from a trained model or run")
     g.add_argument("model", type=Path, help="an exported model directory or a run directory")
-    g.add_argument("--n", type=int, help="number of samples (default 64; music: 4 pieces; molecules: 1000)")
+    g.add_argument("--n", type=int, help="number of samples (default 64; music: 4 pieces; molecules: 1000; audio: 10)")
     g.add_argument("--out", type=Path, required=True, help=".png (a grid or scatter) or .npy (raw samples); music: "
                                                           ".mid, .wav, .png (piano rolls) or .npy; molecules: .smi "
                                                           "(canonical SMILES of the valid ones), .csv (with QED, "
-                                                          "logP, SA) or .png (drawn)")
+                                                          "logP, SA) or .png (drawn); audio: a folder (one .wav a "
+                                                          "clip), .wav (one after another), .png (spectrograms) "
+                                                          "or .npy")
     g.add_argument("--seed", type=int, default=0, help="seed for z (default 0)")
     g.add_argument("--batch-size", type=int, default=256, help="samples per forward pass")
     g.add_argument("--class", dest="class_index", type=int, metavar="K",
@@ -322,7 +342,9 @@ OVERRIDES = {  # CLI flag -> (config section, field)
     "bars": ("data", "bars"), "tracks": ("data", "tracks"), "transpose": ("data", "transpose"),
     "multitrack": ("model", "multitrack"), "atoms": ("data", "atoms"), "max_atoms": ("data", "max_atoms"),
     "straight_through": ("model", "straight_through"), "reward": ("game", "reward"),
-    "reward_weight": ("game", "reward_weight"),
+    "reward_weight": ("game", "reward_weight"), "length": ("data", "length"), "sample_rate": ("data", "sample_rate"),
+    "clips_per_word": ("data", "clips_per_word"), "phase_shuffle": ("model", "phase_shuffle"),
+    "representation": ("data", "representation"),
     "data": ("data", "source"), "resolution": ("data", "resolution"), "channels": ("data", "channels"),
     "model": ("model", "family"), "z_dim": ("model", "z_dim"), "width": ("model", "width"),
     "spectral_norm": ("model", "spectral_norm"), "conditional": ("model", "conditional"),
@@ -427,6 +449,8 @@ def cmd_generate(args: argparse.Namespace) -> int:
         return _compose(args)
     if modeling.family(args.model) == "molgan":
         return _molecules(args)
+    if modeling.family(args.model) in ("wavegan", "specgan"):
+        return _audio(args)
     args.n = 64 if args.n is None else args.n
     if args.interpolate is not None:
         if args.sampler or args.truncation is not None:
@@ -486,6 +510,25 @@ def _molecules(args: argparse.Namespace) -> int:
     written = pipe.save(mols, args.out)
     valid = sum(m is not None for m in mols)
     print(f"wrote {valid} valid molecules of {n} samples to {written} ({n - valid} invalid)")
+    return 0
+
+
+def _audio(args: argparse.Namespace) -> int:
+    from ganforge.pipelines.audio import OUTPUTS, AudioPipeline
+
+    if args.out.suffix.lower() not in ("", ".wav", ".png", ".npy"):
+        raise GanforgeError(f"--out {args.out}: audio is written as {', '.join(OUTPUTS)}")
+    if args.interpolate is not None:
+        raise GanforgeError("audio models take --n, --seed, --class, --batch-size and --sampler truncation "
+                            "(no --interpolate)")
+    n = 10 if args.n is None else args.n
+    pipe = AudioPipeline.from_pretrained(args.model)
+    clips = pipe(n, seed=args.seed, batch_size=args.batch_size, classes=args.class_index,
+                 sampler=args.sampler or "", truncation=args.truncation)
+    written = pipe.save(clips, args.out)
+    seconds = clips.shape[-1] / pipe.sample_rate
+    where = f"{written}/ (one WAV a clip)" if written.is_dir() else str(written)
+    print(f"wrote {n} clip(s) of {seconds:.3g} s at {pipe.sample_rate} Hz to {where}")
     return 0
 
 

@@ -50,11 +50,15 @@ class DataConfig:
     transpose: bool = False          # music: move each phrase to a random key at every batch
     atoms: str = "C,N,O,F"           # molecules: the atom types a graph's nodes may be (N+ is a charged N)
     max_atoms: int = 9               # molecules: atoms a graph has room for (larger molecules are skipped)
+    sample_rate: int = 16000         # audio: samples a second the clips are resampled to
+    length: int = 16384              # audio: samples in a clip (WaveGAN: 16 * 4^k, 16384 = 1.024 s at 16 kHz)
+    clips_per_word: int = 500        # audio, spoken-digits: clips synthesised of each word (10 words)
+    representation: str = "auto"     # audio: waveform or spectrogram (SpecGAN's); auto: spectrogram for specgan
 
 
 @dataclass
 class ModelConfig:
-    family: str = "auto"             # toy, mlp, dcgan, resnet, musegan, molgan; auto: by the data's kind
+    family: str = "auto"             # toy, mlp, dcgan, resnet, musegan, molgan, wavegan; auto: by the data's kind
     z_dim: int = 64                  # latent size
     width: int = 128                 # hidden units (toy, mlp) or base channels (dcgan, resnet)
     depth: int = 2                   # hidden layers (toy)
@@ -66,6 +70,7 @@ class ModelConfig:
     d_layers: int = 3                # PatchGAN: stride-2 layers (3: 70x70 patches)
     multitrack: str = "hybrid"       # MuseGAN: jamming, composer or hybrid (how tracks share the latent)
     straight_through: bool = False   # MolGAN: G outputs one-hot graphs (straight-through gradients), not softmax
+    phase_shuffle: int = 2           # WaveGAN: D shifts its features by up to n samples between layers (0: none)
 
 
 @dataclass
@@ -228,6 +233,10 @@ def validate(cfg: Config) -> Config:
         from ganforge.diffaugment import parse_policy
         parse_policy(cfg.train.diffaugment)  # unknown names: a one-line error listing the valid ones
     from ganforge.models.musegan import MODES
+    from ganforge.data.audio import REPRESENTATIONS
+    if cfg.data.representation not in REPRESENTATIONS:
+        raise GanforgeError(f"unknown audio representation '{cfg.data.representation}' (expected one of: "
+                            f"{', '.join(REPRESENTATIONS)})")
     if cfg.model.multitrack not in MODES:
         raise GanforgeError(f"unknown multitrack model '{cfg.model.multitrack}' (expected one of: {', '.join(MODES)})")
     if cfg.train.channels_last not in ("auto", "on", "off"):
@@ -252,7 +261,8 @@ def validate(cfg: Config) -> Config:
 SIZE_LIMITS = {"train.batch_size": 2**16, "model.z_dim": 2**16, "model.width": 2**14, "model.depth": 64,
                "model.d_layers": 16, "model.blocks": 64, "data.bars": 1024, "data.tracks": 64,
                "game.pool_size": 2**16, "train.eval_samples": 10**7, "loss.n_critic": 1000,
-               "train.threads": 4096}
+               "train.threads": 4096, "model.phase_shuffle": 64, "data.clips_per_word": 100_000,
+               "data.length": 1 << 20, "data.sample_rate": 192_000}
 
 
 def _check_numbers(cfg: Config) -> None:
@@ -263,7 +273,8 @@ def _check_numbers(cfg: Config) -> None:
                 "loss.n_critic": cfg.loss.n_critic, "loss.r1_interval": cfg.loss.r1_interval,
                 "train.sample_every": cfg.train.sample_every,
                 "train.checkpoint_every": cfg.train.checkpoint_every,
-                "train.log_every": cfg.train.log_every}
+                "train.log_every": cfg.train.log_every, "data.length": cfg.data.length,
+                "data.sample_rate": cfg.data.sample_rate, "data.clips_per_word": cfg.data.clips_per_word}
     for name, v in positive.items():
         if not isinstance(v, int) or v < 1:
             raise GanforgeError(f"option {name} must be a positive integer, got {v!r}")
@@ -274,7 +285,7 @@ def _check_numbers(cfg: Config) -> None:
             raise GanforgeError(f"option {name} must be at most {most:,}, got {str(v)[:40]}")
     for name, v in {"train.eval_every": cfg.train.eval_every, "train.threads": cfg.train.threads,
                     "model.blocks": cfg.model.blocks, "game.pool_size": cfg.game.pool_size,
-                    "data.tracks": cfg.data.tracks}.items():
+                    "data.tracks": cfg.data.tracks, "model.phase_shuffle": cfg.model.phase_shuffle}.items():
         if not isinstance(v, int) or v < 0:
             raise GanforgeError(f"option {name} must be an integer >= 0, got {v!r}")
     if not isinstance(cfg.data.holdout, int) or cfg.data.holdout < -1:
@@ -379,6 +390,25 @@ def _molgan(**game: Any) -> dict[str, Any]:
                       "checkpoint_every": 1000, "eval_every": 1000, "eval_samples": 2000}}
 
 
+def _wavegan(source: str, width: int, batch_size: int, **train: Any) -> dict[str, Any]:
+    # WaveGAN's training (Donahue et al. 2019): WGAN-GP with 5 critic steps a generator step and
+    # Adam (1e-4, 0.5, 0.9), 16,384-sample clips at 16 kHz, phase shuffle n = 2 in D, z of 100
+    return {"data": {"source": source, "sample_rate": 16000, "length": 16384},
+            "model": {"family": "wavegan", "z_dim": 100, "width": width, "phase_shuffle": 2},
+            "loss": {"name": "wgan-gp", "n_critic": 5},
+            "optim": {"lr_g": 1e-4, "lr_d": 1e-4, "beta1": 0.5, "beta2": 0.9},
+            "train": {"batch_size": batch_size, "sample_every": 250, "checkpoint_every": 500, "eval_every": 500,
+                      "eval_samples": 2000, **train}}
+
+
+def _specgan(source: str, width: int, batch_size: int, **train: Any) -> dict[str, Any]:
+    # SpecGAN's training: WaveGAN's (the paper trains both alike), on the clips' spectrograms
+    cfg = _wavegan(source, width, batch_size, **train)
+    cfg["data"]["representation"] = "spectrogram"
+    cfg["model"] = {"family": "specgan", "z_dim": 100, "width": width}
+    return cfg
+
+
 PRESETS: dict[str, Preset] = {
     "ring8": Preset("8 Gaussians on the unit circle (std 0.01), toy MLP GAN, about a minute on 2 CPU cores",
                     _toy("ring8", r1_gamma=0.01, r1_interval=16, steps=4000)),
@@ -435,6 +465,20 @@ PRESETS: dict[str, Preset] = {
     "qm9-molgan-qed": Preset("MolGAN on QM9 with its reward network steering G to drug-like molecules (QED, "
                              "lambda 0.5); at most 30 minutes on 2 CPU cores",
                              _molgan(name="rewarded", reward="qed", reward_weight=0.5)),
+    # Audio (ganforge/domains/audio.py): WaveGAN and SpecGAN. On 2 CPU cores a step of the
+    # paper's model (d = 64, batch 64) would take minutes (d = 16, batch 64: 9.6 s on one busy
+    # thread): the digits presets are an eighth as wide, batch 32 (1.9 and 1.3 s a step there),
+    # and stop after 30 minutes (~1,000-1,500 steps; the paper trained ~100x more)
+    "digits-wavegan": Preset("WaveGAN on spoken digits (espeak-ng, zero..nine, 1 s at 16 kHz) at an eighth of the "
+                             "paper's width; stops after 30 minutes on 2 CPU cores (resume to go on)",
+                             _wavegan("spoken-digits", width=8, batch_size=32, steps=20000, minutes=30.0)),
+    "digits-specgan": Preset("SpecGAN on spoken digits (a DCGAN on their 128x128 log-magnitude spectrograms, "
+                             "Griffin-Lim back to sound) at an eighth of the paper's width; stops after 30 minutes "
+                             "on 2 CPU cores", _specgan("spoken-digits", width=8, batch_size=32, steps=20000,
+                                                        minutes=30.0)),
+    "folder-wavegan": Preset("WaveGAN on your folder of WAV files (--data PATH; sub-folders: classes) as 1 s clips "
+                             "at 16 kHz, half the paper's width (a GPU's work: tens of seconds a step on 2 CPU cores)",
+                             _wavegan("", width=32, batch_size=64, steps=20000)),
     # The translation games (ganforge/games/translation.py, cycle.py), with the papers' losses
     # and weights: pix2pix GAN + 100 L1, Adam 2e-4 / 0.5; CycleGAN LSGAN + 10 cycle + 5 identity,
     # a pool of 50, the rate decayed linearly over the second half.

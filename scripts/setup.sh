@@ -9,15 +9,18 @@ PYTHON=${PYTHON:-python3}
 
 apt_packages=()
 [ -d /usr/share/datasets/fashion-mnist ] || apt_packages+=(dataset-fashion-mnist)
+# Audio: espeak-ng synthesises the spoken-digits set; Asterisk's recorded digits are its real check.
+command -v espeak-ng >/dev/null || apt_packages+=(espeak-ng)
+[ -f /usr/share/asterisk/sounds/en/digits/0.wav ] || apt_packages+=(asterisk-core-sounds-en-wav)
 # The browser tests drive Debian's chromium (never a downloaded browser build).
 [ "${1:-}" = "--test" ] && ! command -v chromium >/dev/null && apt_packages+=(chromium)
 if [ ${#apt_packages[@]} -gt 0 ]; then
     if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
         echo "setup: installing Debian packages: ${apt_packages[*]}"
         apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${apt_packages[@]}" >/dev/null \
-            || echo "setup: warning: could not install ${apt_packages[*]}; Fashion-MNIST presets will ask for a path; browser tests will be skipped"
+            || echo "setup: warning: could not install ${apt_packages[*]}; Fashion-MNIST presets will ask for a path; browser tests will be skipped; spoken-digits will say what to install"
     else
-        echo "setup: note: not root; install ${apt_packages[*]} with apt for the Fashion-MNIST presets"
+        echo "setup: note: not root; install ${apt_packages[*]} with apt for the Fashion-MNIST and spoken-digits presets"
     fi
 fi
 

@@ -172,6 +172,21 @@ def molecule_run(tmp_path_factory: pytest.TempPathFactory):
     return smiles, root / "run", trainer
 
 
+@pytest.fixture(scope="session")
+def audio_run(tmp_path_factory: pytest.TempPathFactory):
+    """(run, trainer) of a tiny class-conditional WaveGAN trained on 20 spoken digits (espeak-ng,
+    audio_fixtures), shared read-only by the audio tests; skipped without espeak-ng."""
+    import sys
+    if shutil.which("espeak-ng") is None:
+        pytest.skip("Debian espeak-ng is not installed")
+    sys.path.insert(0, str(Path(__file__).parent))
+    from audio_fixtures import audio_config
+
+    root = tmp_path_factory.mktemp("audio")
+    trainer = train_run(audio_config(model={"conditional": True}), root / "run")
+    return root / "run", trainer
+
+
 @pytest.fixture
 def copy_run(trained_runs: dict[str, Path], tmp_path: Path) -> Callable[[str], Path]:
     def copy(base: str) -> Path:

@@ -1,5 +1,6 @@
 """Datasets by name or path: 2-D toys, digits, Fashion-MNIST, IDX, image folders, CSV, NumPy,
-music (the corpus's chorales and folk songs, folders of MIDI files), molecules (QM9, SMILES files).
+music (the corpus's chorales and folk songs, folders of MIDI files), molecules (QM9, SMILES files),
+audio (spoken digits synthesised by espeak-ng, Asterisk's recorded digits, folders of WAV files).
 
 ``load_data("ring8")`` returns a :class:`ToyDistribution` to sample from; everything else
 comes back as an in-memory :class:`Dataset`, images as uint8 ``(N, C, H, W)``.
@@ -11,6 +12,7 @@ import difflib
 from pathlib import Path
 
 from ganforge.data.arrays import load_array
+from ganforge.data.audio import AUDIO_SOURCES, AudioDataset, has_wav, load_audio
 from ganforge.data.dataset import Dataset, ToyDistribution
 from ganforge.data.digits import load_digits
 from ganforge.data.folder import load_image_folder
@@ -28,7 +30,7 @@ from ganforge.errors import GanforgeError
 from ganforge.resolution import Resolution
 from ganforge.resolution import size as image_size
 
-__all__ = ["DATASETS", "Dataset", "MoleculeDataset", "MusicDataset", "ToyDistribution", "load_data"]
+__all__ = ["DATASETS", "AudioDataset", "Dataset", "MoleculeDataset", "MusicDataset", "ToyDistribution", "load_data"]
 
 DATASETS: dict[str, str] = {
     "ring8": "8 Gaussians on the unit circle (std 0.01), sampled afresh each batch",
@@ -39,8 +41,9 @@ DATASETS: dict[str, str] = {
     "fashion-mnist": "Zalando's clothing images, 1x28x28, 10 classes (Debian dataset-fashion-mnist)",
     **MUSIC_SOURCES,
     **MOLECULE_SOURCES,
+    **AUDIO_SOURCES,
 }
-PATH_KINDS = ("a directory of IDX files, an image folder, a folder of MIDI files, a SMILES file (.smi, or a .csv "
+PATH_KINDS = ("a directory of IDX files, an image folder, a folder of MIDI or WAV files, a SMILES file (.smi, or a .csv "
               "with a smiles column), a .csv, .npy, .npz or IDX file")
 
 
@@ -84,7 +87,9 @@ def _load_path(source: str, resolution: Resolution | None, channels: int | None,
 
 def load_data(source: str, resolution: Resolution | None = None, channels: int | None = None,
               split: str = "train", cache_dir: str | Path | None = None, *, bars: int = 4, tracks: int = 0,
-              transpose: bool = False, atoms: str = "C,N,O,F", max_atoms: int = 9) -> Dataset | ToyDistribution:
+              transpose: bool = False, atoms: str = "C,N,O,F", max_atoms: int = 9, sample_rate: int = 16_000,
+              length: int = 16_384, clips_per_word: int = 500,
+              representation: str = "waveform") -> Dataset | ToyDistribution:
     """Load a registered dataset (see ``DATASETS``) or a path.
 
     For images, ``resolution`` (a side, "WIDTHxHEIGHT" or (h, w); see ganforge.resolution)
@@ -96,6 +101,8 @@ def load_data(source: str, resolution: Resolution | None = None, channels: int |
     unchanged folder again reads them back instead of decoding every file (music: its notes).
     Music comes as phrases of `bars` bars; `tracks` and `transpose`: see load_music.
     Molecules come as graphs of at most `max_atoms` atoms of the types `atoms`: see load_molecules.
+    Audio comes as clips of `length` samples at `sample_rate` (spoken-digits: `clips_per_word`
+    clips of each word), or as their spectrograms (`representation`): see load_audio.
     """
     _check(resolution, channels)
     if source in TOYS:
@@ -104,6 +111,8 @@ def load_data(source: str, resolution: Resolution | None = None, channels: int |
         return load_music(source, bars, tracks, transpose, cache_dir)
     if source in MOLECULE_SOURCES or is_molecule_file(source):
         return load_molecules(source, atoms, max_atoms, cache_dir)
+    if source in AUDIO_SOURCES or has_wav(source):
+        return load_audio(source, sample_rate, length, clips_per_word, cache_dir, representation)
     if source == "digits":
         data = load_digits()
     elif source == "fashion-mnist":

@@ -1,9 +1,10 @@
 """What the data is: how a sample is drawn in a picture, probed for the collapse alarm and
 measured. One file per domain; `domain_for(data)` picks one by the data's `kind`, so the
-training loop never branches on it. (Audio, text and video come next.)"""
+training loop never branches on it. (Text and video come next.)"""
 
 from __future__ import annotations
 
+from ganforge.domains.audio import AudioDomain
 from ganforge.domains.images import ImagesDomain
 from ganforge.domains.molecules import MoleculesDomain
 from ganforge.domains.music import MusicDomain
@@ -11,6 +12,7 @@ from ganforge.domains.points import PointsDomain
 from ganforge.errors import GanforgeError
 
 DOMAINS = {"points": PointsDomain, "images": ImagesDomain, "music": MusicDomain, "molecules": MoleculesDomain,
+           "audio": AudioDomain,
            "pairs": ImagesDomain, "unpaired": ImagesDomain}  # the translation games' data are images too
 
 

@@ -83,10 +83,13 @@ class Game:
     def load_data(cfg: Config, cache_dir: Path | None = None):
         """The game's training data, from cfg.data (one dataset here; pairs, two domains...)."""
         from ganforge.data import load_data
+        from ganforge.data.audio import representation_for
         d = cfg.data
         return load_data(d.source, d.resolution, d.channels, cache_dir=cache_dir,
                          bars=d.bars, tracks=d.tracks, transpose=d.transpose,
-                         atoms=d.atoms, max_atoms=d.max_atoms)
+                         atoms=d.atoms, max_atoms=d.max_atoms, sample_rate=d.sample_rate, length=d.length,
+                         clips_per_word=d.clips_per_word,
+                         representation=representation_for(d.representation, cfg.model.family))
 
     # -- networks: build them, then receive the forms the training step calls (DDP, compiled)
     def networks(self) -> tuple[nn.Module, nn.Module]:

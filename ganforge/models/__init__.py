@@ -13,18 +13,32 @@ from typing import TYPE_CHECKING
 from torch import nn
 
 from ganforge.errors import GanforgeError
-from ganforge.models import dcgan, mlp, molgan, musegan, patchgan, resnet, resnet_translator, toy, translator_pair, unet
+from ganforge.models import (
+    dcgan,
+    mlp,
+    molgan,
+    musegan,
+    patchgan,
+    resnet,
+    resnet_translator,
+    specgan,
+    toy,
+    translator_pair,
+    unet,
+    wavegan,
+)
 from ganforge.models.layers import CONDITIONING, PLANS, plan
 from ganforge.resolution import describe, hparam
 
 if TYPE_CHECKING:
     from ganforge.config import Config
 
-FAMILIES = {"toy": toy, "mlp": mlp, "dcgan": dcgan, "resnet": resnet, "musegan": musegan, "molgan": molgan}
+FAMILIES = {"toy": toy, "mlp": mlp, "dcgan": dcgan, "resnet": resnet, "musegan": musegan, "molgan": molgan,
+            "wavegan": wavegan, "specgan": specgan}
 FAMILY_KINDS = {"toy": "points", "mlp": "images", "dcgan": "images", "resnet": "images", "musegan": "music",
-                "molgan": "molecules"}
+                "molgan": "molecules", "wavegan": "audio", "specgan": "audio"}
 PLANNED = ("dcgan", "resnet")  # families that double a base map: only some sizes (layers.plan)
-AUTO = {"points": "toy", "images": "dcgan", "music": "musegan", "molecules": "molgan"}  # family "auto" by the data's kind
+AUTO = {"points": "toy", "images": "dcgan", "music": "musegan", "molecules": "molgan", "audio": "wavegan"}  # family "auto" by the data's kind
 # image-to-image generators, x -> y (pix2pix's U-Net, CycleGAN's ResNet and its A <-> B pair)
 TRANSLATORS = {"unet": unet, "resnet-translator": resnet_translator, "translator-pair": translator_pair}
 # discriminators of images given images, patch logits (B, 1, h, w) for the translation games
@@ -33,10 +47,12 @@ DISCRIMINATORS = {"patchgan": patchgan}
 
 def build_models(cfg: Config, kind: str, shape: tuple[int, ...], num_classes: int,
                  scale: float = 1.0) -> tuple[nn.Module, nn.Module]:
-    """Build (G, D) for data of `kind` ("points", "images", "music", "molecules") and sample `shape`; points of
+    """Build (G, D) for data of `kind` ("points", "images", "music", "molecules", "audio") and sample `shape`; points of
     spread `scale` (their std) are learnt in unit-scale coordinates."""
     m = cfg.model
     family = m.family if m.family != "auto" else AUTO[kind]
+    if m.family == "auto" and kind == "audio" and len(shape) == 3:
+        family = "specgan"  # audio as spectrograms (--representation spectrogram): SpecGAN's
     if FAMILY_KINDS[family] != kind:
         fits = [f for f, k in FAMILY_KINDS.items() if k == kind]
         raise GanforgeError(f"model '{family}' makes {FAMILY_KINDS[family]} but data "
@@ -50,6 +66,8 @@ def build_models(cfg: Config, kind: str, shape: tuple[int, ...], num_classes: in
         raise GanforgeError(f"a conditional model needs labels, and data '{cfg.data.source}' has none")
     if m.conditioning not in CONDITIONING:
         raise GanforgeError(f"unknown conditioning '{m.conditioning}' (expected one of: {', '.join(CONDITIONING)})")
+    if kind == "audio":
+        return _audio_models(cfg, family, shape, c_dim)
     if kind == "points":
         if c_dim and m.conditioning != "concat":
             raise GanforgeError(f"the toy model conditions by concatenation only, not '{m.conditioning}'")
@@ -93,3 +111,25 @@ def _molgan(cfg: Config, shape: tuple[int, ...]) -> tuple[nn.Module, nn.Module]:
     atom_types = shape[1] - atoms * molgan.EDGE_TYPES
     return (molgan.Generator(m.z_dim, atoms, atom_types, m.width, straight_through=m.straight_through),
             molgan.Discriminator(atoms, atom_types, m.width))
+
+
+def _audio_models(cfg: Config, family: str, shape: tuple[int, ...], c_dim: int) -> tuple[nn.Module, nn.Module]:
+    """WaveGAN's G and D for clips of `shape` (channels, length), SpecGAN's for their
+    spectrograms (1, 128, 128)."""
+    m = cfg.model
+    spectrogram = len(shape) == 3
+    if family == "wavegan" and spectrogram:
+        raise GanforgeError("wavegan learns waveforms, and these clips are spectrograms (--representation "
+                            "spectrogram): use --model specgan, or --representation waveform")
+    if family == "specgan":
+        if not spectrogram:
+            raise GanforgeError("specgan learns spectrograms, and these clips are waveforms (--representation "
+                                "waveform): use --representation spectrogram (or auto), or --model wavegan")
+        return (specgan.Generator(m.z_dim, m.width, c_dim),
+                specgan.Discriminator(m.width, c_dim, m.conditioning, m.spectral_norm))
+    channels, length = shape
+    if length not in wavegan.LENGTHS:
+        raise GanforgeError(f"wavegan makes clips of {', '.join(map(str, wavegan.LENGTHS))} samples (16 * 4^k), "
+                            f"not {length}: set --length")
+    return (wavegan.Generator(m.z_dim, length, channels, m.width, c_dim),
+            wavegan.Discriminator(length, channels, m.width, c_dim, m.conditioning, m.phase_shuffle, m.spectral_norm))

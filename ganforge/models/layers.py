@@ -98,8 +98,9 @@ class DiscriminatorHead(nn.Module):
 
 
 def concat_label_planes(x: torch.Tensor, c: torch.Tensor | None, c_dim: int) -> torch.Tensor:
-    """cGAN-style D input: images (B, C, H, W) + the one-hot label as c_dim constant planes."""
-    planes = one_hot(c, c_dim, x.shape[0])[:, :, None, None]
+    """cGAN-style D input: images (B, C, H, W) + the one-hot label as c_dim constant planes
+    (clips (B, C, L): as c_dim constant channels)."""
+    planes = one_hot(c, c_dim, x.shape[0]).view(x.shape[0], c_dim, *[1] * (x.dim() - 2))
     return torch.cat([x, planes.expand(-1, -1, *x.shape[2:])], dim=1)  # (B, C + c_dim, H, W)
 
 

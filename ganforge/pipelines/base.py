@@ -19,6 +19,9 @@ class Pipeline:
         if getattr(generator, "kind", None) == "music" and type(self).__name__ != "ComposePipeline":
             raise GanforgeError("this model writes music: use `ganforge generate MODEL --out piece.mid` "
                                 "(or ComposePipeline)")
+        if getattr(generator, "kind", None) == "audio" and type(self).__name__ != "AudioPipeline":
+            raise GanforgeError("this model makes sound: use `ganforge generate MODEL --out clips/` (a folder of "
+                                "WAV files, or --out x.wav; or AudioPipeline)")
         if getattr(generator, "kind", None) == "molecules" and type(self).__name__ != "MoleculesPipeline":
             raise GanforgeError("this model makes molecules: use `ganforge generate MODEL --out mols.smi` "
                                 "(or MoleculesPipeline)")

@@ -17,16 +17,19 @@ from PIL import Image
 from ganforge import modeling
 from ganforge.errors import GanforgeError
 from ganforge.playground import runs
+from ganforge.pipelines.audio import sound
 from ganforge.playground.messages import DIRECTIONS
 from ganforge.resolution import size as image_size
 from ganforge.viz.grid import image_grid, scatter
 from ganforge.viz.pianoroll import roll_pictures
+from ganforge.viz.spectrogram import clip_pictures
 
 MAX_CLASS_ROWS = 10    # per-class rows shown for a conditional model
 POINT_SAMPLES = 1000   # a point model's scatter
 UPSCALE_TO = 48        # small images are enlarged (nearest) to at least this many pixels
 MUSIC_PHRASES = 8      # piano rolls in a music model's grid
 MOLECULES_SHOWN = 16   # drawn molecules in a molecule model's grid (RDKit draws ~5 ms each)
+AUDIO_CLIPS = 8        # spectrograms in an audio model's grid
 
 
 def _png(picture: Image.Image) -> str:
@@ -82,8 +85,13 @@ class ImageLab:
         return getattr(self.G, "kind", None) == "molecules"
 
     @property
+    def is_audio(self) -> bool:
+        return getattr(self.G, "kind", None) == "audio"
+
+    @property
     def is_points(self) -> bool:
-        return self.G is not None and self.G.resolution == 0 and not self.is_music and not self.is_molecules
+        return (self.G is not None and self.G.resolution == 0 and not self.is_music and not self.is_molecules
+                and not self.is_audio)
 
     def _model_info(self) -> dict:
         if self.G is None:
@@ -91,6 +99,7 @@ class ImageLab:
         names = (getattr(self.G, "data_info", {}) or {}).get("class_names")
         return {"has_model": True, "z_dim": self.G.z_dim, "c_dim": self.G.c_dim, "resolution": self.G.resolution,
                 "points": self.is_points, "music": self.is_music, "molecules": self.is_molecules,
+                "clips": self.is_audio,  # (an audio model; "audio" is the player's sound in grid messages)
                 "class_names": names if isinstance(names, list) else None, "directions": DIRECTIONS}
 
     def _need_model(self) -> None:
@@ -102,6 +111,7 @@ class ImageLab:
         self._need_model()
         self.seed, self.n = seed, n
         n = min(n, MUSIC_PHRASES) if self.is_music else min(n, MOLECULES_SHOWN) if self.is_molecules else n
+        n = min(n, AUDIO_CLIPS) if self.is_audio else n
         self.z = torch.randn(POINT_SAMPLES if self.is_points else n, self.G.z_dim,
                              generator=torch.Generator().manual_seed(seed))
         return self._grid_message()
@@ -128,6 +138,10 @@ class ImageLab:
         if self.is_molecules:  # drawn, four a row, each with its QED
             return {"type": "image.grid", "image": _png(image_grid(self._drawn(self.G(z)), 4)),
                     "rows": -(-len(z) // 4), "cols": 4, "seed": self.seed}
+        if self.is_audio:  # spectrograms under waveforms two a row, and the first clip to listen to
+            clips = sound(self.G, self.G(z, self._clip_labels(torch.arange(len(z)))))
+            return {"type": "image.grid", "image": _png(image_grid(clip_pictures(clips), 2, pad=4)),
+                    "rows": -(-len(z) // 2), "cols": 2, "seed": self.seed, "audio": self._clip_audio(clips[:1])}
         if self.G.c_dim:
             rows = min(self.G.c_dim, MAX_CLASS_ROWS)
             cols = max(1, min(len(z), 64 // rows))
@@ -159,6 +173,16 @@ class ImageLab:
             return None
         return "data:audio/wav;base64," + base64.b64encode(buf.getvalue()).decode("ascii")
 
+    def _clip_labels(self, cells: torch.Tensor) -> torch.Tensor | None:
+        """A conditional audio model's class of each grid cell: they cycle through the classes."""
+        return cells % self.G.c_dim if self.G.c_dim else None
+
+    def _clip_audio(self, clips: torch.Tensor) -> str:
+        """Clips as a WAV data URL, for the page's player."""
+        from ganforge.viz.sound import one_after_another, wav_bytes
+        rate = int((getattr(self.G, "data_info", None) or {}).get("sample_rate", 16_000))
+        return "data:audio/wav;base64," + base64.b64encode(wav_bytes(one_after_another(clips, rate), rate)).decode("ascii")
+
     def _enlarge(self, picture: Image.Image) -> Image.Image:
         side = max(image_size(self.G.resolution))  # a side, or [h, w]
         factor = max(1, math.ceil(UPSCALE_TO / side))
@@ -170,6 +194,8 @@ class ImageLab:
         self._need_model()
         if self.is_points:
             raise GanforgeError("interpolation is for image models; a point model shows a scatter")
+        if self.is_audio:
+            return self._interpolate_clips(a, b, steps)
         cols = len(self.z) if not self.G.c_dim else min(len(self.z), 64 // min(self.G.c_dim, MAX_CLASS_ROWS))
         cells = cols * (min(self.G.c_dim, MAX_CLASS_ROWS) if self.G.c_dim else 1)
         if not (a < cells and b < cells):
@@ -186,6 +212,16 @@ class ImageLab:
                     "a": a, "b": b}
         picture = self._enlarge(image_grid(self.G(path, c), steps))
         return {"type": "image.interpolation", "image": _png(picture), "a": a, "b": b}
+
+    def _interpolate_clips(self, a: int, b: int, steps: int) -> dict:
+        """A column of `steps` clips from grid cell a to b (in a's class)."""
+        if not (a < len(self.z) and b < len(self.z)):
+            raise GanforgeError(f"cells a and b must be below {len(self.z)} (the grid shown)")
+        z = self._shifted()
+        path = _slerp(z[a], z[b], torch.linspace(0, 1, steps))
+        labels = self._clip_labels(torch.full((steps,), a))
+        clips = sound(self.G, self.G(path, labels))
+        return {"type": "image.interpolation", "image": _png(image_grid(clip_pictures(clips), 1, pad=4)), "a": a, "b": b}
 
     def poll(self) -> dict | None:
         """For a run: its latest sample picture and curves when they changed (else None)."""

@@ -162,7 +162,7 @@ def _alarms_section(alarms: list[dict]) -> str:
 
 
 def _kind(run_dir: Path) -> str | None:
-    """"images", "points" or "music", from the exported model's config (None before the export)."""
+    """"images", "points", "music", "audio"..., from the exported model's config (None before the export)."""
     info = _read_json(run_dir / "model" / "config.json") or {}
     data = info.get("data_info") or info.get("data") or info
     return data.get("kind") if isinstance(data, dict) else None
@@ -180,10 +180,14 @@ def _pictures_section(run_dir: Path) -> str:
             notes.append("2-D pictures: real points dark grey, generated orange; the background is the "
                          "discriminator's sigmoid(D(x)): green where it says real, pink where it says fake, "
                          "grey line at 0.5")
-    if (samples / "latest.wav").is_file():  # music: the first fixed-z phrases, one after another
+        if _kind(run_dir) == "audio":
+            notes.append("audio pictures: each clip's waveform above its log-magnitude spectrogram "
+                         "(time left to right, low frequencies at the bottom, 90 dB of range)")
+    if (samples / "latest.wav").is_file():  # music and audio: the fixed-z samples, one after another
+        beside = "WAV" if _kind(run_dir) == "audio" else "MIDI"
         figures.append('<figure><audio controls preload="none" src="samples/latest.wav"></audio>'
                        "<figcaption>listen: the first latest samples (samples/latest.wav; "
-                       "every picture's MIDI is beside it)</figcaption></figure>")
+                       f"every picture's {beside} is beside it)</figcaption></figure>")
     gif = run_dir / "timelapse.gif"
     if frames:
         try:

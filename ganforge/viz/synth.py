@@ -6,14 +6,12 @@ playback dependency is not needed to render to a file)."""
 
 from __future__ import annotations
 
-import io
 from pathlib import Path
 from typing import BinaryIO
 
 import numpy as np
 import torch
 
-from ganforge import atomic
 from ganforge.data.midi import VELOCITY, Score, concatenate
 from ganforge.errors import GanforgeError
 
@@ -61,14 +59,5 @@ def write_wav(rolls: torch.Tensor, path: str | Path | BinaryIO, score: Score, sa
               record: dict | None = None):
     """Render phrases to a 16-bit WAV file (or a binary file object); returns where. `record`
     (ganforge.provenance) goes into a LIST/INFO chunk (ICMT, ISFT)."""
-    from scipy.io import wavfile
-
-    from ganforge.provenance import wav_with_info
-    audio = (render(rolls, score, sample_rate) * 32767).astype(np.int16)
-    buf = io.BytesIO()  # in memory first: the INFO chunk is appended and the RIFF size fixed
-    wavfile.write(buf, sample_rate, audio)
-    data = wav_with_info(buf.getvalue(), record)
-    if not isinstance(path, (str, Path)):
-        path.write(data)
-        return path
-    return atomic.write_bytes(Path(path), data)
+    from ganforge.viz.sound import write_wav as write_samples
+    return write_samples(render(rolls, score, sample_rate), sample_rate, path, record)

@@ -282,9 +282,10 @@ function onImageOpened(msg) {
     const what = msg.points ? "a 2-D point model: the scatter shows 1,000 samples"
       : msg.music ? "music: piano rolls, one colour per track; the player plays the first phrase; click two to interpolate"
       : msg.molecules ? "molecules, drawn with their QED (grey: not a valid molecule); click two to interpolate"
+      : msg.clips ? "audio: each clip's waveform above its spectrogram; the player plays the first clip; click two to interpolate"
       : msg.c_dim ? `conditional on ${msg.c_dim} classes: one row per class, the same z in each column`
       : "click two samples to interpolate between them";
-    $("image-hint").textContent = `z_dim ${msg.z_dim} · ${what}` + (msg.c_dim && !msg.points ? " · click two samples to interpolate" : "");
+    $("image-hint").textContent = `z_dim ${msg.z_dim} · ${what}` + (msg.c_dim && !msg.points && !msg.clips ? " · click two samples to interpolate" : "");
     buildSliders(msg.directions || 0);
   }
   if (msg.image) onGrid(msg);
@@ -316,7 +317,7 @@ function sendDirections() { // throttled: a slider drag sends at most ~12 reques
 
 function onGrid(msg) {
   $("grid").src = msg.image;
-  const player = $("grid-audio");  // music models: the first phrase to listen to
+  const player = $("grid-audio");  // music and audio models: the first phrase or clip to listen to
   player.hidden = !msg.audio;
   if (msg.audio) player.src = msg.audio; else player.removeAttribute("src");
   state.image.rows = msg.rows; state.image.cols = msg.cols; state.image.picked = null;
