@@ -14,7 +14,7 @@ whichever ends first, on this CPU; its exported EMA generator then draws --sampl
 code samples), measured by ganforge.evaluate.evaluate_molecules: valid (sanitises,
 one piece), unique (% of valid), novel (% of valid not in QM9), and the mean QED, logP and SA
 (raw units: QED 0..1, SA 1 easy..10 hard) of the valid ones. The data row is as many QM9
-molecules through the same decoding.
+molecules through the same decoding. MolGAN's own figures are quoted in benchmarks/README.md.
 """
 
 from __future__ import annotations
@@ -30,10 +30,6 @@ from pathlib import Path
 from ganforge.config import merge, preset_config
 
 COLUMNS = ("valid", "unique", "novel", "qed", "logp", "sa")
-# MolGAN's Table 2 (QM9; its lambda weighs the WGAN term: its lambda = 1 - ours) and Table 3:
-# see PAPER_NOTE for where the figures come from.
-PAPER: dict[str, dict[str, float]] = {}
-PAPER_NOTE = ""
 
 
 def config(weight: float, minutes: float, steps: int | None, seed: int, quick: bool):
@@ -127,7 +123,7 @@ def main() -> None:
             rows[name] = {k: result[k] for k in COLUMNS}
             data = {k: result[f"data/{k}"] for k in COLUMNS}
             cost[name] = f"{steps:,} steps, {minutes:.1f} min"
-    table = {"QM9 (data)": data or {}, **rows, **PAPER}
+    table = {"QM9 (data)": data or {}, **rows}
     print(f"\nMolGAN's metrics of {samples:,} molecules (valid, unique, novel in %; mean QED, logP, SA of the valid)")
     print(f"| row | {' | '.join(COLUMNS)} | training |")
     print("|---|" + "---:|" * len(COLUMNS) + "---|")
@@ -135,8 +131,6 @@ def main() -> None:
         cells = [("n/a" if m.get(k) is None or (isinstance(m.get(k), float) and math.isnan(m[k])) else
                   f"{m[k]:.1f}" if k in ("valid", "unique", "novel") else f"{m[k]:.3f}") for k in COLUMNS]
         print(f"| {name} | {' | '.join(cells)} | {cost.get(name, '')} |")
-    if PAPER_NOTE:
-        print(PAPER_NOTE)
 
 
 if __name__ == "__main__":

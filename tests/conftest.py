@@ -195,6 +195,23 @@ def copy_run(trained_runs: dict[str, Path], tmp_path: Path) -> Callable[[str], P
 
 
 @pytest.fixture
+def cli(capsys):
+    """`ganforge ARGS...` in this process (the commands' own code, without a new interpreter):
+    its exit code and what it printed."""
+    from ganforge.cli import main
+
+    def run(*argv: str) -> SimpleNamespace:
+        capsys.readouterr()
+        try:
+            code = main(list(argv))
+        except SystemExit as e:  # argparse's own errors
+            code = e.code
+        out, err = capsys.readouterr()
+        return SimpleNamespace(returncode=code, stdout=out, stderr=err)
+    return run
+
+
+@pytest.fixture
 def helpers() -> SimpleNamespace:
     """The plain helpers above, for tests (conftest is not imported directly)."""
     return SimpleNamespace(tiny_config=tiny_config, train_run=train_run, flatten=flatten,

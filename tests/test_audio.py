@@ -27,23 +27,6 @@ from audio_fixtures import LENGTH, RATE, audio_config, tone  # noqa: E402
 # audio_run (a tiny conditional WaveGAN trained on 20 spoken digits) is in conftest.py
 
 
-@pytest.fixture
-def cli(capsys):
-    """`ganforge ARGS...` in this process: its exit code and what it printed."""
-    from types import SimpleNamespace
-
-    from ganforge.cli import main
-
-    def run(*argv: str) -> SimpleNamespace:
-        capsys.readouterr()
-        try:
-            code = main(list(argv))
-        except SystemExit as e:  # argparse's own errors
-            code = e.code
-        out, err = capsys.readouterr()
-        return SimpleNamespace(returncode=code, stdout=out, stderr=err)
-    return run
-
 
 def test_wavegan_is_the_papers_network():
     G, D = wavegan.Generator(100, 16384, width=64), wavegan.Discriminator(16384, width=64)

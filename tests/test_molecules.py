@@ -22,24 +22,6 @@ sys.path.insert(0, str(Path(__file__).parent))
 from molecule_fixtures import molecule_config  # noqa: E402
 
 
-@pytest.fixture
-def cli(capsys):
-    """`ganforge ARGS...` in this process (the commands' own code, without a new interpreter):
-    its exit code and what it printed."""
-    from types import SimpleNamespace
-
-    from ganforge.cli import main
-
-    def run(*argv: str) -> SimpleNamespace:
-        capsys.readouterr()
-        try:
-            code = main(list(argv))
-        except SystemExit as e:  # argparse's own errors
-            code = e.code
-        out, err = capsys.readouterr()
-        return SimpleNamespace(returncode=code, stdout=out, stderr=err)
-    return run
-
 
 @pytest.mark.parametrize("straight_through", [False, True])
 def test_generator_makes_symmetric_graphs_without_self_bonds(straight_through):

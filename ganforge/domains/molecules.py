@@ -87,16 +87,8 @@ class MoleculesEvaluation(SampledEvaluation):
         self.domain, self.every, self.n, self.seed = domain, every, n, seed
         self.training = training_set(domain.data)
 
-    @torch.no_grad()
     def _measure(self, G: nn.Module) -> dict[str, float]:
-        device = next(G.parameters()).device
-        g = torch.Generator(device).manual_seed(self.seed + 4)
-        was_training = G.training
-        G.eval()
-        x = torch.cat([G(torch.randn(min(1024, self.n - i), G.z_dim, device=device, generator=g))
-                       for i in range(0, self.n, 1024)])
-        G.train(was_training)
-        return molecule_metrics(self.domain.decode(x), self.training)
+        return molecule_metrics(self.domain.decode(self.generated(G, 1024)), self.training)
 
 
 def training_set(data) -> frozenset[str]:

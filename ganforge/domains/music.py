@@ -78,15 +78,8 @@ class MusicEvaluation(SampledEvaluation):
         self.low, self.tracks = data.low, data.track_names
         self.reference = music_metrics(data.x > 0, data.low, data.track_names)
 
-    @torch.no_grad()
     def _measure(self, G: nn.Module) -> dict[str, float]:
-        device = next(G.parameters()).device
-        g = torch.Generator(device).manual_seed(self.seed + 4)
-        was_training = G.training
-        G.eval()
-        rolls = torch.cat([G(torch.randn(min(256, self.n - i), G.z_dim, device=device, generator=g)) > 0
-                           for i in range(0, self.n, 256)])
-        G.train(was_training)
+        rolls = self.generated(G, 256, each=lambda x: x > 0)  # binarised batch by batch: bool, not float
         result = music_metrics(rolls, self.low, self.tracks)
         result["gap"] = largest_gap(result, self.reference)
         return result
