@@ -36,13 +36,11 @@ def sound(G, made: torch.Tensor, seed: int = 0) -> torch.Tensor:
 class AudioPipeline(GeneratePipeline):
     """`pipe(n, seed=0, classes=None)` -> clips float32 (n, 1, length) in [-1, 1]."""
 
+    kind = "audio"
     labels: torch.Tensor | None = None  # the last call's class labels (they name a folder's files)
 
     def __init__(self, generator, device="cpu"):
         super().__init__(generator, device)
-        if getattr(self.G, "kind", None) != "audio":
-            raise GanforgeError("this model does not make sound: use `ganforge generate` with a .png or .npy "
-                                "(or GeneratePipeline)")
         info = getattr(self.G, "data_info", None) or {}
         self.sample_rate = int(info.get("sample_rate", 16_000))
         self.class_names = info.get("class_names") or None

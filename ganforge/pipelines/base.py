@@ -11,20 +11,33 @@ from ganforge import modeling, provenance
 from ganforge.errors import GanforgeError
 
 
+# What a pipeline says when given a model of a kind it does not take: for a kind-specific
+# pipeline, what it needs (NEEDS); otherwise where that kind of model is written (USE).
+USE = {"translator": "this model is a translator (image -> image), not a generator: "
+                     "use `ganforge translate` (or TranslatePipeline)",
+       "music": "this model writes music: use `ganforge generate MODEL --out piece.mid` (or ComposePipeline)",
+       "audio": "this model makes sound: use `ganforge generate MODEL --out clips/` (a folder of "
+                "WAV files, or --out x.wav; or AudioPipeline)",
+       "molecules": "this model makes molecules: use `ganforge generate MODEL --out mols.smi` "
+                    "(or MoleculesPipeline)"}
+NEEDS = {"translator": "this model is a generator (noise -> image), not a translator: "
+                       "use `ganforge generate` (or GeneratePipeline)",
+         "music": "this model does not write music: use `ganforge generate` with a .png or .npy "
+                  "(or GeneratePipeline)",
+         "audio": "this model does not make sound: use `ganforge generate` with a .png or .npy "
+                  "(or GeneratePipeline)",
+         "molecules": "this model does not make molecules: use `ganforge generate` with a .png or .npy "
+                      "(or GeneratePipeline)"}
+
+
 class Pipeline:
+    kind: str | None = None  # the `kind` of model it takes (None: generators of images or points)
+
     def __init__(self, generator: nn.Module, device: str | torch.device = "cpu"):
-        if getattr(generator, "kind", None) == "translator" and type(self).__name__ != "TranslatePipeline":
-            raise GanforgeError("this model is a translator (image -> image), not a generator: "
-                                "use `ganforge translate` (or TranslatePipeline)")
-        if getattr(generator, "kind", None) == "music" and type(self).__name__ != "ComposePipeline":
-            raise GanforgeError("this model writes music: use `ganforge generate MODEL --out piece.mid` "
-                                "(or ComposePipeline)")
-        if getattr(generator, "kind", None) == "audio" and type(self).__name__ != "AudioPipeline":
-            raise GanforgeError("this model makes sound: use `ganforge generate MODEL --out clips/` (a folder of "
-                                "WAV files, or --out x.wav; or AudioPipeline)")
-        if getattr(generator, "kind", None) == "molecules" and type(self).__name__ != "MoleculesPipeline":
-            raise GanforgeError("this model makes molecules: use `ganforge generate MODEL --out mols.smi` "
-                                "(or MoleculesPipeline)")
+        found = getattr(generator, "kind", None)
+        if found != self.kind:  # a translator pipeline says what it needs; the others where the model goes
+            needs = found is None or self.kind == "translator"
+            raise GanforgeError(NEEDS[self.kind] if needs else USE[found])
         self.G = generator.to(device).eval()
         self.device = torch.device(device)
         self.path: Path | None = None  # the export it came from (from_pretrained), where its D may be

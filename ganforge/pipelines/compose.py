@@ -22,11 +22,10 @@ OUTPUTS = (".mid", ".midi", ".wav", ".png", ".npy")
 class ComposePipeline(Pipeline):
     """`pipe(n, bars=16, seed=0)` -> bool piano rolls (n, tracks, bars, 16, pitches)."""
 
+    kind = "music"
+
     def __init__(self, generator, device="cpu"):
         super().__init__(generator, device)
-        if getattr(self.G, "kind", None) != "music":
-            raise GanforgeError("this model does not write music: use `ganforge generate` with a .png or .npy "
-                                "(or GeneratePipeline)")
         self.score = Score.from_info(getattr(self.G, "data_info", {}))
         self.last_record: dict | None = None  # the last call's provenance (model, seed, binarisation)
 

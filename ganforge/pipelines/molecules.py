@@ -27,11 +27,10 @@ PICTURE_MOST = 100  # molecules a .png draws (the first ones)
 class MoleculesPipeline(Pipeline):
     """`pipe(n, seed=0)` -> n RDKit molecules, None where the sample is not valid."""
 
+    kind = "molecules"
+
     def __init__(self, generator, device="cpu"):
         super().__init__(generator, device)
-        if getattr(self.G, "kind", None) != "molecules":
-            raise GanforgeError("this model does not make molecules: use `ganforge generate` with a .png or .npy "
-                                "(or GeneratePipeline)")
         info = getattr(self.G, "data_info", None) or {}
         if "atoms" not in info:
             raise GanforgeError("this molecule model does not record its atom types (data.atoms in its "

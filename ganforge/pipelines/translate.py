@@ -31,11 +31,7 @@ PROGRESS_MIN = 20  # inputs from which a progress bar is worth showing
 class TranslatePipeline(Pipeline):
     """`pipe(images, direction=None)` -> translated images, each the size of its input."""
 
-    def __init__(self, translator: torch.nn.Module, device: str | torch.device = "cpu"):
-        if getattr(translator, "kind", None) != "translator":
-            raise GanforgeError("this model is a generator (noise -> image), not a translator: "
-                                "use `ganforge generate` (or GeneratePipeline)")
-        super().__init__(translator, device)
+    kind = "translator"
 
     @classmethod
     def from_pretrained(cls, path: str | Path, device: str | torch.device = "cpu") -> TranslatePipeline:
