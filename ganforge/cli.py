@@ -476,15 +476,19 @@ def cmd_generate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _no_image_sampling(args: argparse.Namespace, takes: str) -> None:
+    """Music and molecule models take none of the image generators' sampling options."""
+    if args.sampler or args.truncation is not None or args.interpolate is not None or args.class_index is not None:
+        raise GanforgeError(f"{takes} (no --sampler, --truncation, --interpolate or --class)")
+
+
 def _compose(args: argparse.Namespace) -> int:
     from ganforge.pipelines.compose import OUTPUTS, ComposePipeline
 
     if args.out.suffix.lower() not in OUTPUTS:
         raise GanforgeError(f"--out {args.out}: music is written as {', '.join(OUTPUTS)} (MIDI, audio, "
                             "piano rolls, raw rolls)")
-    if args.sampler or args.truncation is not None or args.interpolate is not None or args.class_index is not None:
-        raise GanforgeError("music models take --n, --bars, --binarize and --seed (no --sampler, --truncation, "
-                            "--interpolate or --class)")
+    _no_image_sampling(args, "music models take --n, --bars, --binarize and --seed")
     pipe = ComposePipeline.from_pretrained(args.model)
     n = 4 if args.n is None else args.n
     rolls = pipe(n, bars=args.bars, seed=args.seed, batch_size=args.batch_size, binarize=args.binarize)
@@ -499,9 +503,7 @@ def _molecules(args: argparse.Namespace) -> int:
     if args.out.suffix.lower() not in OUTPUTS:
         raise GanforgeError(f"--out {args.out}: molecules are written as {', '.join(OUTPUTS)} (SMILES, SMILES with "
                             "their properties, drawn)")
-    if args.sampler or args.truncation is not None or args.interpolate is not None or args.class_index is not None:
-        raise GanforgeError("molecule models take --n, --seed and --batch-size (no --sampler, --truncation, "
-                            "--interpolate or --class)")
+    _no_image_sampling(args, "molecule models take --n, --seed and --batch-size")
     n = 1000 if args.n is None else args.n
     if n < 1 or args.batch_size < 1:
         raise GanforgeError(f"--n and --batch-size must be at least 1, got {n} and {args.batch_size}")

@@ -203,16 +203,14 @@ def evaluate_music(path: str | Path, G: nn.Module | None = None, n: int = 5000, 
     from ganforge.domains.music import largest_gap
     from ganforge.metrics.music import music_metrics
     from ganforge.pipelines.compose import ComposePipeline
-    from ganforge.training.trainer import FOLDER_CACHE
 
     path = Path(path)
     pipe = ComposePipeline(G if G is not None else modeling.load(path))
     if n < 1:
         raise GanforgeError(f"--n must be at least 1, got {n}")
     info = pipe.G.data_info
-    run = path if (path / "model").is_dir() else path.parent  # the decode cache sits beside the runs
     data = load_data(info.get("source", ""), bars=pipe.G.bars, tracks=len(info.get("track_names", [])),
-                     cache_dir=run.parent / FOLDER_CACHE)
+                     cache_dir=_data_cache(path))
     reference = music_metrics(data.x > 0, data.low, data.track_names)
     metrics = music_metrics(pipe(n, seed=seed, batch_size=256, binarize=binarize), data.low, data.track_names)
     metrics["gap"] = largest_gap(metrics, reference)
@@ -228,23 +226,23 @@ def evaluate_molecules(path: str | Path, G: nn.Module | None = None, n: int = 10
                        record: bool = True, decode: str = "argmax") -> dict:
     """MolGAN's metrics (ganforge.metrics.molecules) of n generated molecules, novelty against
     the training molecules, beside the same metrics of n training molecules (data/...)."""
-    from ganforge.domains.molecules import MoleculesDomain, training_set
+    from ganforge.data.molecules import decode_samples
+    from ganforge.domains.molecules import training_set
+    from ganforge.training.batches import to_model_range
     from ganforge.metrics.molecules import molecule_metrics
     from ganforge.pipelines.molecules import MoleculesPipeline
-    from ganforge.training.trainer import FOLDER_CACHE
 
     path = Path(path)
     pipe = MoleculesPipeline(G if G is not None else modeling.load(path))
     if n < 1:
         raise GanforgeError(f"--n must be at least 1, got {n}")
     info = pipe.G.data_info
-    run = path if (path / "model").is_dir() else path.parent  # the parse cache sits beside the runs
     data = load_data(info.get("source", ""), atoms=",".join(info["atoms"]), max_atoms=int(info["max_atoms"]),
-                     cache_dir=run.parent / FOLDER_CACHE)
+                     cache_dir=_data_cache(path))
     training = training_set(data)
     metrics = molecule_metrics(pipe(n, seed=seed, decode=decode), training)
     real = torch.randperm(len(data), generator=torch.Generator().manual_seed(seed))[:n]
-    reference = molecule_metrics(MoleculesDomain(data).decode(data.x[real].float() / 127.5 - 1), training)
+    reference = molecule_metrics(decode_samples(to_model_range(data.x[real]), data.atoms), training)
     metrics.update({f"data/{k}": v for k, v in reference.items()})
     settings = {"n_fake": n, "n_real": len(real), "seed": seed, "decode": decode, "data": info.get("source"),
                 "generator": "ema", "ganforge_version": __version__}
@@ -262,16 +260,14 @@ def evaluate_audio(path: str | Path, G: nn.Module | None = None, n: int = AUDIO_
     from ganforge.metrics.features import generator_labels
     from ganforge.metrics.speech_classifier import load_speech_classifier
     from ganforge.pipelines.audio import AudioPipeline
-    from ganforge.training.trainer import FOLDER_CACHE
 
     path = Path(path)
     pipe = AudioPipeline(G if G is not None else modeling.load(path))
     if n < 2:
         raise GanforgeError(f"--n must be at least 2 (a covariance needs 2 samples), got {n}")
     info = pipe.G.data_info
-    run = path if (path / "model").is_dir() else path.parent  # the clips' cache sits beside the runs
     data = load_data(info.get("source", ""), sample_rate=pipe.sample_rate, length=int(info.get("length", 16384)),
-                     clips_per_word=int(info.get("clips_per_word") or 500), cache_dir=run.parent / FOLDER_CACHE)
+                     clips_per_word=int(info.get("clips_per_word") or 500), cache_dir=_data_cache(path))
     classifier = load_speech_classifier()
     real, real_logits = clip_features(classifier, data.x, data.sample_rate)
     labels = generator_labels(n, pipe.G.c_dim, torch.Generator().manual_seed(seed)) if pipe.G.c_dim else None
@@ -284,6 +280,14 @@ def evaluate_audio(path: str | Path, G: nn.Module | None = None, n: int = AUDIO_
     if record:
         _append(path, {"evaluate": "audio", **{f"Metric/{k}": v for k, v in metrics.items()}, "settings": settings})
     return {"metrics": metrics, "settings": settings}
+
+
+def _data_cache(path: Path) -> Path:
+    """Where the runs beside a run (or an exported model's run) keep decoded data: a run's
+    music, molecules and clips are read back from there instead of decoded again."""
+    from ganforge.training.trainer import FOLDER_CACHE
+    run = path if (path / "model").is_dir() else path.parent
+    return run.parent / FOLDER_CACHE
 
 
 def _append(path: Path, record: dict) -> None:

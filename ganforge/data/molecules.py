@@ -176,6 +176,13 @@ def from_dense(x: Tensor, atom_types: int, sample: torch.Generator | None = None
     return codes.numpy().astype(np.uint8), upper + upper.transpose(0, 2, 1)
 
 
+def decode_samples(x: Tensor, atoms: list[str], sample: torch.Generator | None = None) -> list:
+    """Model outputs (B, N, A + N * E) -> one RDKit molecule, or None where not valid, each
+    (decoded as from_dense says)."""
+    codes, bonds = from_dense(x, len(atoms) + 1, sample)
+    return [decode(codes[i], bonds[i], atoms) for i in range(len(codes))]
+
+
 def _draw(p: Tensor, generator: torch.Generator) -> Tensor:
     """One category per row of probabilities p (..., K)."""
     flat = p.reshape(-1, p.shape[-1]).clamp_min(0) + 1e-12

@@ -12,13 +12,13 @@ import torch
 from torch import Tensor, nn
 
 from ganforge import atomic
-from ganforge.data.molecules import canonical, from_dense
+from ganforge.data.molecules import canonical, decode_samples
 from ganforge.domains.evaluation import SampledEvaluation
 from ganforge.errors import GanforgeError
-from ganforge.metrics.molecules import PROPERTIES, decode_all, molecule_metrics, properties, score
+from ganforge.metrics.molecules import PROPERTIES, molecule_metrics, score
 from ganforge.training.batches import to_model_range
 from ganforge.viz.grid import save_samples
-from ganforge.viz.molecules import molecule_pictures
+from ganforge.viz.molecules import drawn_with_qed
 
 
 class MoleculesDomain:
@@ -29,7 +29,7 @@ class MoleculesDomain:
 
     def __init__(self, data):
         self.data = data
-        self.atoms, self.atom_types = data.atoms, len(data.atoms) + 1
+        self.atoms = data.atoms
         self._scores: dict[tuple[str, str], float] = {}  # (property, SMILES) -> score: RDKit once a molecule
 
     def real_sample(self, n: int, generator: torch.Generator) -> Tensor:
@@ -45,14 +45,13 @@ class MoleculesDomain:
 
     def decode(self, samples: Tensor) -> list:
         """Model outputs (B, N, A + N * E) -> one RDKit molecule or None (invalid) each."""
-        return decode_all(*from_dense(samples, self.atom_types), self.atoms)
+        return decode_samples(samples, self.atoms)
 
     def save_picture(self, samples: Tensor, path: Path, nrow: int | None = None,
                      critic: nn.Module | None = None) -> Tensor:
         """step-N.png (the molecules drawn, with their QED) and step-N.smi (their SMILES)."""
         mols = self.decode(samples)
-        legends = [f"QED {properties(m)['qed']:.2f}" if m is not None else "invalid" for m in mols]
-        pictures = molecule_pictures(mols, legends)
+        pictures = drawn_with_qed(mols)
         save_samples(pictures, path, nrow=nrow or 4)
         lines = [canonical(m) if m is not None else "# invalid" for m in mols]
         atomic.write_text(path.with_suffix(".smi"), "\n".join(lines) + "\n")

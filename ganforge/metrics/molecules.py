@@ -18,7 +18,7 @@ from functools import lru_cache
 
 import numpy as np
 
-from ganforge.data.molecules import canonical, decode, rdkit
+from ganforge.data.molecules import canonical, rdkit
 from ganforge.errors import GanforgeError
 
 PROPERTIES = ("qed", "logp", "sa")
@@ -56,11 +56,6 @@ def score(name: str, mol) -> float:
         return float(np.clip((Crippen.MolLogP(mol) - lo) / (hi - lo), 0, 1))
     lo, hi = SA_RANGE
     return float(np.clip((_sascorer().calculateScore(mol) - lo) / (hi - lo), 0, 1))
-
-
-def decode_all(codes: np.ndarray, bonds: np.ndarray, atoms: list[str]) -> list:
-    """One RDKit molecule or None (not valid) per graph."""
-    return [decode(codes[i], bonds[i], atoms) for i in range(len(codes))]
 
 
 def molecule_metrics(mols: list, training: set[str] | frozenset[str]) -> dict[str, float]:

@@ -11,13 +11,13 @@ from pathlib import Path
 import torch
 
 from ganforge import atomic
-from ganforge.data.molecules import canonical, from_dense
+from ganforge.data.molecules import canonical, decode_samples
 from ganforge.errors import GanforgeError
-from ganforge.metrics.molecules import decode_all, properties
+from ganforge.metrics.molecules import properties
 from ganforge.pipelines.base import Pipeline
 from ganforge.provenance import comment_line
 from ganforge.viz.grid import save_samples
-from ganforge.viz.molecules import molecule_pictures
+from ganforge.viz.molecules import drawn_with_qed
 
 OUTPUTS = (".smi", ".csv", ".png")
 DECODINGS = ("argmax", "sample")
@@ -53,7 +53,7 @@ class MoleculesPipeline(Pipeline):
         mols = []
         for i in range(0, n, batch_size):
             x = self.G(z[i:i + batch_size].to(self.device))
-            mols += decode_all(*from_dense(x, self.G.atom_types, g if decode == "sample" else None), self.atoms)
+            mols += decode_samples(x, self.atoms, g if decode == "sample" else None)
         return mols
 
     def save(self, mols: list, path: str | Path, record: dict | None = None) -> Path:
@@ -67,9 +67,7 @@ class MoleculesPipeline(Pipeline):
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
             if suffix == ".png":
-                shown = mols[:PICTURE_MOST]
-                legends = [f"QED {properties(m)['qed']:.2f}" if m is not None else "invalid" for m in shown]
-                return save_samples(molecule_pictures(shown, legends), path, nrow=10, record=record)
+                return save_samples(drawn_with_qed(mols[:PICTURE_MOST]), path, nrow=10, record=record)
             if suffix == ".smi":
                 lines = [comment_line(record), f"# {len(valid)} valid of {len(mols)} samples"]
                 return atomic.write_text(path, "\n".join(lines + [canonical(m) for m in valid]) + "\n")

@@ -156,11 +156,9 @@ class ImageLab:
 
     def _drawn(self, samples: torch.Tensor) -> torch.Tensor:
         """Molecule samples -> their drawings (N, 3, H, W), invalid ones grey."""
-        from ganforge.data.molecules import from_dense
-        from ganforge.metrics.molecules import decode_all, properties
-        from ganforge.viz.molecules import molecule_pictures
-        mols = decode_all(*from_dense(samples, self.G.atom_types), self.G.data_info["atoms"])
-        return molecule_pictures(mols, [f"QED {properties(m)['qed']:.2f}" if m else "invalid" for m in mols])
+        from ganforge.data.molecules import decode_samples
+        from ganforge.viz.molecules import drawn_with_qed
+        return drawn_with_qed(decode_samples(samples, self.G.data_info["atoms"]))
 
     def _audio(self, rolls: torch.Tensor) -> str | None:
         """A phrase as a WAV data URL (None without a synthesiser: the page shows no player)."""

@@ -25,3 +25,9 @@ def molecule_pictures(mols: list, legends: list[str] | None = None) -> Tensor:
         cells.append(torch.from_numpy(np.asarray(im).copy()).permute(2, 0, 1))
     x = torch.stack(cells).float() if cells else torch.zeros(0, 3, CELL, CELL)
     return x / 127.5 - 1
+
+
+def drawn_with_qed(mols: list) -> Tensor:
+    """molecule_pictures with each molecule's QED (drug-likeness) as its legend."""
+    from rdkit.Chem import QED
+    return molecule_pictures(mols, [f"QED {QED.qed(m):.2f}" if m is not None else "invalid" for m in mols])
