@@ -65,10 +65,10 @@ class GenerationGame(Game):
         self.augment = DiffAugment(cfg.train.diffaugment, ctx.augment_rng) if cfg.train.diffaugment else None
         self.fixed_z, self.fixed_c = self._fixed_latents()
         self.local_batch = ctx.dist.local_batch(cfg.train.batch_size)  # this rank's share of a G step's batch
-        critic = getattr(D, "critic", D)  # (the rewarded game's D side holds D and R)
-        if cfg.loss.feature_matching and not hasattr(critic, "features"):
+        self.critic = getattr(D, "critic", D)  # (the rewarded game's D side holds D and R)
+        if cfg.loss.feature_matching and not hasattr(self.critic, "features"):
             raise GanforgeError(f"--feature-matching needs a D that exposes its features (molgan); "
-                                f"{type(critic).__module__.split('.')[-1]}'s D does not")
+                                f"{type(self.critic).__module__.split('.')[-1]}'s D does not")
         if cfg.train.export_discriminator:  # your own D class cannot be rebuilt from a config: say so now
             from ganforge.modeling import discriminator_family
             discriminator_family(D)
@@ -161,8 +161,9 @@ class GenerationGame(Game):
         if not weight:
             return 0.0
         real, _ = self.batches.next()
-        critic = getattr(self.D, "critic", self.D)  # (the rewarded game's D side holds D and R)
-        fm = (critic.features(real).mean(0).detach() - critic.features(fake).mean(0)).pow(2).sum()
+        with torch.no_grad():  # the target: no graph through D for the real batch
+            target = self.critic.features(real).mean(0)
+        fm = (target - self.critic.features(fake).mean(0)).pow(2).sum()
         self.ctx.stats.report("Loss/G/feature_matching", fm)
         return weight * fm
 
