@@ -29,8 +29,7 @@ import numpy as np
 import torch
 from tqdm.auto import tqdm
 
-from ganforge import atomic
-from ganforge.data import espeak, wav
+from ganforge.data import cache, espeak, wav
 from ganforge.data.dataset import Dataset
 from ganforge.data.folder import list_files
 from ganforge.data.spectrogram import SpectrogramCoder
@@ -242,34 +241,18 @@ def _key(source: str, sample_rate: int, length: int, per_word: int, listing: Lis
 
 def _read(paths: tuple[Path, Path], key: str, length: int) -> Clips | None:
     array_path, manifest_path = paths
-    try:
-        manifest = json.loads(manifest_path.read_text())
-        if manifest.get("key") != key:
-            return None
+
+    def load(manifest: dict) -> Clips:
         x = np.load(array_path, allow_pickle=False)
         labels = manifest["labels"]
         if x.dtype != np.int16 or x.shape != (len(manifest["names"]), length) or \
                 (labels is not None and len(labels) != len(x)):
             raise ValueError("the array does not match the manifest")
         return Clips(x, labels, manifest["class_names"], manifest["names"], manifest["skipped"])
-    except FileNotFoundError:
-        return None
-    # damaged, torn or foreign files: make them again (EOFError: an empty file)
-    except (OSError, ValueError, KeyError, TypeError, EOFError) as e:
-        log.warning("ignoring the audio cache %s (%s)", manifest_path.name, " ".join(str(e).split())[:160])
-        return None
+    return cache.read_entry(manifest_path, key, load, "audio")
 
 
 def _write(paths: tuple[Path, Path], key: str, clips: Clips) -> None:
-    array_path, manifest_path = paths
     manifest = {"format": FORMAT, "key": key, "labels": clips.labels, "class_names": clips.class_names,
                 "names": clips.names, "skipped": clips.skipped}
-    try:
-        array_path.parent.mkdir(parents=True, exist_ok=True)
-        atomic.remove_stale(array_path.parent, ".audio-*.tmp")  # what killed writes left behind
-        manifest_path.unlink(missing_ok=True)  # the manifest is written last: it vouches for the array
-        atomic.write(array_path, lambda f: np.save(f, clips.x, allow_pickle=False))
-        atomic.write_bytes(manifest_path, json.dumps(manifest).encode())
-    except (OSError, atomic.CannotWrite) as e:
-        reason = e.reason if isinstance(e, atomic.CannotWrite) else e.strerror or e
-        log.warning("could not write the audio cache in %s (%s)", array_path.parent, reason)
+    cache.write_entry(*paths, lambda f: np.save(f, clips.x, allow_pickle=False), manifest, "audio")

@@ -18,14 +18,17 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import IO, Callable, TypeVar
 
 import numpy as np
 
 from ganforge import atomic
 
 log = logging.getLogger("ganforge")
+T = TypeVar("T")
 
 FORMAT = 2  # bump when what is stored, or how images are decoded, changes (2: bombs and extreme aspect ratios skipped)
 
@@ -91,3 +94,39 @@ def write(cache_dir: Path, root: Path, resolution: tuple[int, int], channels: in
         reason = e.reason if isinstance(e, atomic.CannotWrite) else e.strerror or e
         log.warning("could not write the image cache in %s (%s); the folder will be decoded "
                     "again next time", cache_dir, reason)
+
+
+# ----------------------------------------------------------------- the other domains' entries
+# Music, molecules and audio keep one entry of decoded data each the same way: an array file
+# and a JSON manifest that names the entry's key and is written last, so that it vouches for
+# the array. `load(manifest)` reads the array and checks it against the manifest.
+TORN = (OSError, ValueError, KeyError, TypeError, EOFError, zipfile.BadZipFile)  # (EOFError: empty; BadZipFile: a cut .npz)
+
+
+def read_entry(manifest_path: Path, key: str, load: Callable[[dict], T], what: str) -> T | None:
+    """The entry whose manifest carries `key`, or None (missing, out of date, or damaged: a
+    warning says so, and the caller decodes again)."""
+    try:
+        manifest = json.loads(manifest_path.read_text())
+        return load(manifest) if manifest.get("key") == key else None
+    except FileNotFoundError:
+        return None
+    except TORN as e:
+        log.warning("ignoring the %s cache %s (%s)", what, manifest_path.name, " ".join(str(e).split())[:160])
+        return None
+
+
+def write_entry(array_path: Path, manifest_path: Path, save: Callable[[IO[bytes]], object], manifest: dict,
+                what: str) -> None:
+    """Store an entry: the array (`save(f)`), then its manifest; a failure (read-only or full
+    disk) is a warning, not an error."""
+    folder = array_path.parent
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        atomic.remove_stale(folder, f".{array_path.name.split('-')[0]}-*.tmp")  # what killed writes left behind
+        manifest_path.unlink(missing_ok=True)  # the manifest is written last: it vouches for the array
+        atomic.write(array_path, save)
+        atomic.write_bytes(manifest_path, json.dumps(manifest).encode())
+    except (OSError, atomic.CannotWrite) as e:
+        reason = e.reason if isinstance(e, atomic.CannotWrite) else e.strerror or e
+        log.warning("could not write the %s cache in %s (%s)", what, folder, reason)

@@ -19,7 +19,6 @@ import csv
 import hashlib
 import json
 import logging
-import zipfile
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,7 +27,7 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from ganforge import atomic
+from ganforge.data import cache
 from ganforge.data.dataset import Dataset
 from ganforge.errors import GanforgeError
 
@@ -349,33 +348,17 @@ def _cache_paths(source: str, atoms: list[str], max_atoms: int, cache_dir) -> tu
 
 def _read(paths: tuple[Path, Path], key: str):
     array_path, manifest_path = paths
-    try:
-        manifest = json.loads(manifest_path.read_text())
-        if manifest.get("key") != key:
-            return None
+
+    def load(manifest: dict):
         with np.load(array_path, allow_pickle=False) as z:
             codes, bonds = z["codes"], z["bonds"]
         smiles = manifest["smiles"]
         if codes.dtype != np.uint8 or len(codes) != len(smiles) or bonds.shape[:2] != codes.shape:
             raise ValueError("arrays do not match the manifest")
         return codes, bonds, smiles, dict(manifest["skipped"])
-    except FileNotFoundError:
-        return None
-    # damaged, torn or foreign files: parse again (EOFError: an empty file; BadZipFile: a truncated .npz)
-    except (OSError, ValueError, KeyError, TypeError, EOFError, zipfile.BadZipFile) as e:
-        log.warning("ignoring the molecule cache %s (%s)", manifest_path.name, " ".join(str(e).split())[:160])
-        return None
+    return cache.read_entry(manifest_path, key, load, "molecule")
 
 
 def _write(paths: tuple[Path, Path], key: str, codes, bonds, smiles, skipped) -> None:
-    array_path, manifest_path = paths
     manifest = {"format": FORMAT, "key": key, "smiles": smiles, "skipped": skipped}
-    try:
-        array_path.parent.mkdir(parents=True, exist_ok=True)
-        atomic.remove_stale(array_path.parent, ".molecules-*.tmp")  # what killed writes left behind
-        manifest_path.unlink(missing_ok=True)  # the manifest is written last: it vouches for the arrays
-        atomic.write(array_path, lambda f: np.savez(f, codes=codes, bonds=bonds))
-        atomic.write_bytes(manifest_path, json.dumps(manifest).encode())
-    except (OSError, atomic.CannotWrite) as e:
-        reason = e.reason if isinstance(e, atomic.CannotWrite) else e.strerror or e
-        log.warning("could not write the molecule cache in %s (%s)", array_path.parent, reason)
+    cache.write_entry(*paths, lambda f: np.savez(f, codes=codes, bonds=bonds), manifest, "molecule")

@@ -12,7 +12,6 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -20,7 +19,7 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from ganforge import atomic
+from ganforge.data import cache
 from ganforge.data.dataset import Dataset
 from ganforge.data.pianoroll import notes_to_roll, octave_range, phrases, pitch_span
 from ganforge.data.scores import decode_corpus, decode_midi_folder
@@ -166,34 +165,19 @@ def _key(source: str, folder: Path | None, files: list[Path], tracks: int) -> st
 
 def _read(paths: tuple[Path, Path], key: str) -> Pieces | None:
     array_path, manifest_path = paths
-    try:
-        manifest = json.loads(manifest_path.read_text())
-        if manifest.get("key") != key:
-            return None
+
+    def load(manifest: dict) -> Pieces:
         with np.load(array_path, allow_pickle=False) as z:
             notes, starts, lengths = z["notes"], z["starts"], z["lengths"]
         if notes.ndim != 2 or notes.shape[1] != 4 or len(starts) != len(manifest["names"]) + 1:
             raise ValueError("arrays do not match the manifest")
         return Pieces(notes, starts, lengths, manifest["names"], manifest["track_names"], manifest["programs"],
                       float(manifest["tempo"]), manifest["skipped"])
-    except FileNotFoundError:
-        return None
-    # damaged or foreign files: decode again (EOFError: an empty file; BadZipFile: a truncated .npz)
-    except (OSError, ValueError, KeyError, TypeError, EOFError, zipfile.BadZipFile) as e:
-        log.warning("ignoring the music cache %s (%s)", manifest_path.name, " ".join(str(e).split())[:160])
-        return None
+    return cache.read_entry(manifest_path, key, load, "music")
 
 
 def _write(paths: tuple[Path, Path], key: str, p: Pieces) -> None:
-    array_path, manifest_path = paths
     manifest = {"format": FORMAT, "key": key, "names": p.names, "track_names": p.track_names,
                 "programs": p.programs, "tempo": p.tempo, "skipped": p.skipped}
-    try:
-        array_path.parent.mkdir(parents=True, exist_ok=True)
-        atomic.remove_stale(array_path.parent, ".music-*.tmp")  # what killed writes left behind
-        manifest_path.unlink(missing_ok=True)  # the manifest is written last: it vouches for the arrays
-        atomic.write(array_path, lambda f: np.savez(f, notes=p.notes, starts=p.starts, lengths=p.lengths))
-        atomic.write_bytes(manifest_path, json.dumps(manifest).encode())
-    except (OSError, atomic.CannotWrite) as e:
-        reason = e.reason if isinstance(e, atomic.CannotWrite) else e.strerror or e
-        log.warning("could not write the music cache in %s (%s)", array_path.parent, reason)
+    cache.write_entry(*paths, lambda f: np.savez(f, notes=p.notes, starts=p.starts, lengths=p.lengths), manifest,
+                      "music")
