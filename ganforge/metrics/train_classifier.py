@@ -119,26 +119,39 @@ def fit(name: str, x: torch.Tensor, y: torch.Tensor, recipe: Recipe, seed: int =
         torch.manual_seed(seed)
         model = build_classifier(name).to(memory_format=torch.channels_last)
         gen = torch.Generator().manual_seed(seed)
-        steps = -(-len(x) // recipe.batch_size)  # ceil
-        opt = torch.optim.AdamW(model.parameters(), lr=recipe.lr, weight_decay=recipe.weight_decay)
-        sched = torch.optim.lr_scheduler.OneCycleLR(opt, recipe.lr, total_steps=recipe.epochs * steps)
-        bar = tqdm(total=recipe.epochs * steps, desc=f"train {name} classifier", unit="batch",
-                   disable=not progress, mininterval=0.5 if sys.stderr.isatty() else 5.0)
-        for epoch in range(recipe.epochs):
-            model.train()
-            for idx in torch.randperm(len(x), generator=gen).split(recipe.batch_size):
-                xb = augment(model.prepare(_rescale(x[idx], recipe, model.resolution, gen)), recipe, gen)
-                xb = xb.contiguous(memory_format=torch.channels_last)
-                loss = F.cross_entropy(model(xb), y[idx])
-                opt.zero_grad(set_to_none=True)
-                loss.backward()
-                opt.step()
-                sched.step()
-                bar.update()
-            bar.set_postfix(loss=f"{loss.item():.3f}")
-            if on_epoch is not None:
-                on_epoch(epoch, model.eval())
-        bar.close()
+
+        def batch(idx: torch.Tensor) -> torch.Tensor:
+            xb = augment(model.prepare(_rescale(x[idx], recipe, model.resolution, gen)), recipe, gen)
+            return xb.contiguous(memory_format=torch.channels_last)
+        return train_loop(model, batch, y, recipe.batch_size, recipe.lr, recipe.weight_decay, recipe.epochs, gen,
+                          f"train {name} classifier", progress, on_epoch)
+
+
+def train_loop(model: torch.nn.Module, batch: Callable[[torch.Tensor], torch.Tensor], y: torch.Tensor,
+               batch_size: int, lr: float, weight_decay: float, epochs: int, gen: torch.Generator, desc: str,
+               progress: bool = True, on_epoch: Callable[[int, torch.nn.Module], None] | None = None):
+    """The classifiers' training: AdamW with a one-cycle rate over `epochs` reshuffled passes
+    (order drawn from `gen`) of cross-entropy on `batch(indices)` against y[indices]; returns
+    the model in eval mode, frozen. (The shipped weights are trained by it: keep its order of
+    random draws, or retrain them.)"""
+    steps = -(-len(y) // batch_size)  # ceil
+    opt = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=weight_decay)
+    sched = torch.optim.lr_scheduler.OneCycleLR(opt, lr, total_steps=epochs * steps)
+    bar = tqdm(total=epochs * steps, desc=desc, unit="batch", disable=not progress,
+               mininterval=0.5 if sys.stderr.isatty() else 5.0)
+    for epoch in range(epochs):
+        model.train()
+        for idx in torch.randperm(len(y), generator=gen).split(batch_size):
+            loss = F.cross_entropy(model(batch(idx)), y[idx])
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt.step()
+            sched.step()
+            bar.update()
+        bar.set_postfix(loss=f"{loss.item():.3f}")
+        if on_epoch is not None:
+            on_epoch(epoch, model.eval())
+    bar.close()
     return model.eval().requires_grad_(False)
 
 

@@ -22,11 +22,11 @@ from pathlib import Path
 import torch
 import torch.nn.functional as F
 from safetensors.torch import save_file
-from tqdm.auto import tqdm
 
 from ganforge import __version__
 from ganforge.errors import GanforgeError
 from ganforge.metrics.speech_classifier import LENGTH, RATE, WIDTHS, SpeechDigitClassifier, weights_path
+from ganforge.metrics.train_classifier import train_loop
 
 EPOCHS, BATCH, LR, WEIGHT_DECAY = 5, 64, 3e-3, 5e-4
 SHIFT = RATE // 10          # random time shifts up to 0.1 s
@@ -55,23 +55,8 @@ def fit(x: torch.Tensor, y: torch.Tensor, seed: int = 0, epochs: int = EPOCHS, p
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
         model, gen = SpeechDigitClassifier(), torch.Generator().manual_seed(seed)
-        steps = -(-len(x) // BATCH)
-        opt = torch.optim.AdamW(model.parameters(), lr=LR, weight_decay=WEIGHT_DECAY)
-        sched = torch.optim.lr_scheduler.OneCycleLR(opt, LR, total_steps=epochs * steps)
-        bar = tqdm(total=epochs * steps, desc="train the spoken-digit classifier", unit="batch", disable=not progress,
-                   mininterval=0.5 if sys.stderr.isatty() else 5.0)
-        for _ in range(epochs):
-            model.train()
-            for idx in torch.randperm(len(x), generator=gen).split(BATCH):
-                loss = F.cross_entropy(model(shift(x[idx], gen)), y[idx])
-                opt.zero_grad(set_to_none=True)
-                loss.backward()
-                opt.step()
-                sched.step()
-                bar.update()
-            bar.set_postfix(loss=f"{loss.item():.3f}")
-        bar.close()
-    return model.eval().requires_grad_(False)
+        return train_loop(model, lambda idx: shift(x[idx], gen), y, BATCH, LR, WEIGHT_DECAY, epochs, gen,
+                          "train the spoken-digit classifier", progress)
 
 
 @torch.no_grad()
