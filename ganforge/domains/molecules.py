@@ -21,6 +21,9 @@ from ganforge.viz.grid import save_samples
 from ganforge.viz.molecules import drawn_with_qed
 
 
+SCORES_KEPT = 200_000  # molecules whose reward is remembered (all of QM9's fit)
+
+
 class MoleculesDomain:
     kind = "molecules"
     images = False          # graphs: no NHWC layout
@@ -70,6 +73,8 @@ class MoleculesDomain:
                 continue
             key = (name, canonical(mol))
             if key not in self._scores:
+                if len(self._scores) >= SCORES_KEPT:  # bounded memory over a long, diverse run
+                    self._scores.clear()
                 self._scores[key] = score(name, mol)
             out.append(self._scores[key])
         return torch.tensor(out, device=samples.device)
