@@ -276,7 +276,7 @@ def test_folder_of_mixed_images_skips_bad_files_with_one_warning_each(tmp_path, 
     with caplog.at_level(logging.WARNING, logger="ganforge"):
         data = load_data(str(tmp_path), resolution=16)
     assert data.kind == "images" and data.x.shape == (6, 3, 16, 16) and data.x.dtype == torch.uint8
-    assert data.y is None and data.x.is_contiguous()
+    assert data.y is None and data.x.is_contiguous(memory_format=torch.channels_last)  # (the layout the models train in)
     warned = sorted(Path(r.args[0]).name for r in caplog.records)
     assert warned == ["corrupt.png", "notes.txt", "truncated.jpg"]
     assert all("\n" not in r.getMessage() for r in caplog.records)

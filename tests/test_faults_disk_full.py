@@ -186,7 +186,7 @@ def _folder(root: Path) -> Path:
     return root
 
 
-@pytest.mark.parametrize("which", ["npy", "json"])
+@pytest.mark.parametrize("which", ["u8", "json"])
 def test_a_full_disk_at_the_image_cache_is_a_warning_and_nothing_is_trusted(which, tmp_path, disk_full_for,
                                                                             monkeypatch, caplog):
     root, cdir = _folder(tmp_path / "images"), tmp_path / "cache"

@@ -192,7 +192,7 @@ def test_sigkills_of_an_image_folder_run_with_its_decoded_cache(tmp_path, helper
     plan = _plan(random.Random(2), {"start": 3, "train": 3, "save": 3, "export": 1, "finish": 1})
     _kill_and_resume(tmp_path, helpers, cfg, plan, seed=2)
     entries = sorted((tmp_path / "killed" / ".ganforge-cache").iterdir())
-    assert [p.suffix for p in entries] == [".json", ".npy"], entries  # one whole entry, no temporaries
+    assert [p.suffix for p in entries] == [".json", ".u8"], entries  # one whole entry, no temporaries
 
 
 # ----------------------------------------------------------------- killing a cache writer
@@ -223,8 +223,8 @@ def test_a_killed_image_cache_write_is_never_read_back(tmp_path):
     shape = (400, 3, *size)  # 1.2 MB an entry
 
     def write(i: int) -> None:
-        x = np.full(shape, i % 251, np.uint8)
-        cache.write(cdir, root, size, 3, f"fp{i}", cache.Decoded(x, [f"{i}-{k}.png" for k in range(len(x))], []))
+        image = np.full((*size, 3), i % 251, np.uint8)  # (H, W, C), as decoded
+        cache.write(cdir, root, size, 3, f"fp{i}", ((f"{i}-{k}.png", image) for k in range(shape[0])))
 
     def check() -> None:
         _, manifest = cache.entry_paths(cdir, root, size, 3)
@@ -296,18 +296,19 @@ def _cut(path: Path, how: str) -> None:
 
 
 @pytest.mark.parametrize("how", list(CUTS))
-@pytest.mark.parametrize("which", [".npy", ".json"])
+@pytest.mark.parametrize("which", [".u8", ".json"])
 def test_a_torn_image_cache_file_is_noticed_and_rebuilt(which, how, tmp_path, caplog):
     root, cdir, size = tmp_path / "images", tmp_path / "cache", (8, 8)
-    x = np.arange(5 * 3 * 8 * 8, dtype=np.uint8).reshape(5, 3, 8, 8)
-    cache.write(cdir, root, size, 3, "fp", cache.Decoded(x, [f"{k}.png" for k in range(5)], []))
+    x = np.arange(5 * 8 * 8 * 3, dtype=np.uint8).reshape(5, 8, 8, 3)  # (N, H, W, C) rows, as decoded
+    rows = lambda: ((f"{k}.png", x[k]) for k in range(5))  # noqa: E731
+    cache.write(cdir, root, size, 3, "fp", rows())
     array, manifest = cache.entry_paths(cdir, root, size, 3)
-    _cut(array if which == ".npy" else manifest, how)
+    _cut(array if which == ".u8" else manifest, how)
     with caplog.at_level(logging.WARNING, logger="ganforge"):
         assert cache.read(cdir, root, size, 3, "fp") is None  # not trusted (and no traceback)
     assert any("ignoring the image cache" in r.getMessage() for r in caplog.records)
-    cache.write(cdir, root, size, 3, "fp", cache.Decoded(x, [f"{k}.png" for k in range(5)], []))
-    assert np.array_equal(cache.read(cdir, root, size, 3, "fp").x, x)  # rebuilt whole
+    cache.write(cdir, root, size, 3, "fp", rows())
+    assert np.array_equal(cache.read(cdir, root, size, 3, "fp").x, x.transpose(0, 3, 1, 2))  # rebuilt whole
 
 
 class _Tiny(nn.Module):  # uint8 (B, 1, 8, 8) -> 5 features

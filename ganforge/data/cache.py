@@ -1,16 +1,22 @@
-"""Decoded image folders cached on disk, so a second load never touches Pillow.
+"""Decoded image folders cached on disk, so a second load never touches Pillow, and read
+back memory-mapped, so a folder larger than memory trains in bounded memory.
 
 A cache entry is two files in the caller's ``cache_dir`` (the trainer passes the run
 directory), named after the folder's absolute path, resolution and channels:
 
-  folder-<key>.npy   raw uint8 (N, C, H, W), written with np.save
+  folder-<key>.u8    raw uint8 pixels, (N, H, W, C): channels last, the layout CPU models
+                     train in, so a batch is a gather of whole images with no transpose
   folder-<key>.json  manifest: fingerprint, shape, kept files, skipped files and reasons
+
+Images are decoded a chunk at a time and streamed into the array file, so decoding holds one
+chunk in memory, not the folder; reading maps the file (copy-on-write), so only the pages of
+the images a batch gathers are read, and the OS may drop them again under memory pressure.
 
 The fingerprint hashes every listed file's relative path, size and mtime together with the
 resolution (h, w), channels and cache format, so adding, removing, replacing or touching a file
 rebuilds the entry. The manifest is written last (after the array, both atomically), so a
-manifest whose fingerprint matches always describes a complete array. A cache that cannot
-be read or written is never an error: the folder is simply decoded again.
+manifest whose fingerprint matches always describes a complete array (its size is checked
+too). A cache that cannot be read or written is never an error: the folder is decoded again.
 """
 
 from __future__ import annotations
@@ -21,7 +27,7 @@ import logging
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Callable, TypeVar
+from typing import IO, Callable, Iterable, TypeVar
 
 import numpy as np
 
@@ -30,14 +36,14 @@ from ganforge import atomic
 log = logging.getLogger("ganforge")
 T = TypeVar("T")
 
-FORMAT = 2  # bump when what is stored, or how images are decoded, changes (2: bombs and extreme aspect ratios skipped)
+FORMAT = 3  # bump when what is stored, or how images are decoded, changes (3: raw NHWC, memory-mapped)
 
 
 @dataclass
 class Decoded:
     """What decoding a folder produced: images and which files they came from."""
 
-    x: np.ndarray               # (N, C, H, W) uint8
+    x: np.ndarray               # (N, C, H, W) uint8: a view of (N, H, W, C) pixels, in memory or mapped
     kept: list[str]             # POSIX paths relative to the folder, one per image
     skipped: list[list[str]]    # [relative path, one-line reason] per undecodable file
 
@@ -54,22 +60,23 @@ def fingerprint(root: Path, files: list[Path], resolution: tuple[int, int], chan
 def entry_paths(cache_dir: Path, root: Path, resolution: tuple[int, int], channels: int) -> tuple[Path, Path]:
     """(array, manifest) paths for this folder at this size; one entry per folder and size."""
     key = hashlib.sha256(f"{root.resolve()}\0{resolution}\0{channels}".encode()).hexdigest()[:16]
-    return cache_dir / f"folder-{key}.npy", cache_dir / f"folder-{key}.json"
+    return cache_dir / f"folder-{key}.u8", cache_dir / f"folder-{key}.json"
 
 
 def read(cache_dir: Path, root: Path, resolution: tuple[int, int], channels: int, fp: str) -> Decoded | None:
-    """The cached decode if it matches ``fp`` and is intact, else None."""
+    """The cached decode, memory-mapped, if it matches ``fp`` and is intact, else None."""
     array_path, manifest_path = entry_paths(cache_dir, root, resolution, channels)
     try:
         manifest = json.loads(manifest_path.read_text())
         if manifest.get("fingerprint") != fp:
             log.info("image cache %s is out of date: decoding %s again", manifest_path.name, root)
             return None
-        x = np.load(array_path, allow_pickle=False)
-        shape = tuple(manifest["shape"])
-        if x.dtype != np.uint8 or x.shape != shape or len(manifest["kept"]) != shape[0]:
-            raise ValueError(f"array {x.dtype}{x.shape} does not match the manifest {shape}")
-        return Decoded(x, list(manifest["kept"]), [list(s) for s in manifest["skipped"]])
+        shape = tuple(manifest["shape"])  # (N, H, W, C)
+        if len(shape) != 4 or len(manifest["kept"]) != shape[0] or array_path.stat().st_size != np.prod(shape):
+            raise ValueError(f"{array_path.name} does not hold the manifest's {shape} pixels")
+        # mode "c": pages are read on demand and shared with the OS's cache; writes stay private
+        x = np.memmap(array_path, dtype=np.uint8, mode="c", shape=shape)
+        return Decoded(x.transpose(0, 3, 1, 2), list(manifest["kept"]), [list(s) for s in manifest["skipped"]])
     except FileNotFoundError:
         return None
     except (OSError, ValueError, KeyError, TypeError, EOFError) as e:  # damaged or foreign files (EOFError: empty)
@@ -78,22 +85,46 @@ def read(cache_dir: Path, root: Path, resolution: tuple[int, int], channels: int
         return None
 
 
-def write(cache_dir: Path, root: Path, resolution: tuple[int, int], channels: int, fp: str, decoded: Decoded) -> None:
-    """Store a decode; a failure (read-only or full disk) is a warning, not an error."""
+Row = tuple[str, "np.ndarray | str"]  # (relative path, (H, W, C) uint8 pixels or why it could not be decoded)
+
+
+def write(cache_dir: Path, root: Path, resolution: tuple[int, int], channels: int, fp: str,
+          rows: Iterable[Row]) -> tuple[list[str], list[list[str]]] | None:
+    """Stream decoded ``rows`` into the entry, then its manifest (none when no image was kept:
+    nothing worth caching); returns (kept, skipped), or None when it could not be written
+    (read-only or full disk: a warning, not an error)."""
     array_path, manifest_path = entry_paths(cache_dir, root, resolution, channels)
-    manifest = {"format": FORMAT, "folder": str(root.resolve()), "resolution": resolution,
-                "channels": channels, "fingerprint": fp, "shape": list(decoded.x.shape),
-                "kept": decoded.kept, "skipped": decoded.skipped}
+    kept, skipped, shape = [], [], []  # shape: one image's (H, W, C), as the decoder fits them all
+
+    def fill(f: IO[bytes]) -> None:
+        for rel, pixels in rows:
+            if isinstance(pixels, str):
+                skipped.append([rel, pixels])
+                continue
+            shape[:] = shape or pixels.shape
+            if pixels.shape != tuple(shape):
+                raise ValueError(f"{rel} decoded to {pixels.shape}, not {tuple(shape)}")  # (our bug)
+            f.write(np.ascontiguousarray(pixels, dtype=np.uint8).data)
+            kept.append(rel)
+
     try:
         cache_dir.mkdir(parents=True, exist_ok=True)
         atomic.remove_stale(cache_dir, ".folder-*.tmp")  # what killed writes left behind
         manifest_path.unlink(missing_ok=True)  # no stale manifest may describe the new array
-        atomic.write(array_path, lambda f: np.save(f, np.ascontiguousarray(decoded.x), allow_pickle=False))
+        atomic.write(array_path, fill)
+        if not kept:
+            array_path.unlink()
+            return kept, skipped
+        manifest = {"format": FORMAT, "folder": str(root.resolve()), "resolution": resolution,
+                    "channels": channels, "fingerprint": fp, "shape": [len(kept), *shape],
+                    "kept": kept, "skipped": skipped}
         atomic.write_bytes(manifest_path, json.dumps(manifest).encode())
+        return kept, skipped
     except (OSError, atomic.CannotWrite) as e:
         reason = e.reason if isinstance(e, atomic.CannotWrite) else e.strerror or e
         log.warning("could not write the image cache in %s (%s); the folder will be decoded "
                     "again next time", cache_dir, reason)
+        return None
 
 
 # ----------------------------------------------------------------- the other domains' entries

@@ -22,10 +22,11 @@ def count_classes(y: torch.Tensor | None, class_names: list[str] | None) -> int:
 
 @dataclass(eq=False)  # eq=False: comparing tensors field by field is meaningless
 class Dataset:
-    """An in-memory dataset, decoded once.
+    """A dataset decoded once, in memory (or an image folder's cache, memory-mapped).
 
-    ``x`` is float32 ``(N, D)`` for ``kind="points"`` and contiguous uint8 ``(N, C, H, W)``
-    for ``kind="images"``; ``y`` holds int64 ``(N,)`` class labels or is None.
+    ``x`` is float32 ``(N, D)`` for ``kind="points"`` and uint8 ``(N, C, H, W)`` for
+    ``kind="images"`` (contiguous, or channels-last strides: an image folder's); ``y`` holds
+    int64 ``(N,)`` class labels or is None.
     """
 
     name: str                              # "digits", "fashion-mnist" or the path it came from

@@ -7,7 +7,7 @@ import logging
 import os
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Iterator
 
 import numpy as np
 import torch
@@ -24,6 +24,7 @@ from ganforge.resolution import size as image_size
 log = logging.getLogger("ganforge")
 
 PROGRESS_MIN_FILES = 200  # below this, decoding is quick enough to need no progress bar
+DECODE_CHUNK = 256        # images decoded at a time: what decoding a folder holds in memory
 # What Pillow raises on files it cannot decode: unknown formats, truncation, bad chunks, bombs.
 DECODE_ERRORS = (OSError, ValueError, SyntaxError, EOFError, Image.DecompressionBombError)
 BACKGROUND = 255  # transparent pixels are composited onto white, as viewers show them
@@ -125,46 +126,54 @@ def _labels(rel_paths: list[Path]) -> tuple[torch.Tensor | None, list[str] | Non
     return torch.tensor([index[p.parts[0]] for p in rel_paths], dtype=torch.int64), names
 
 
-def _decode_all(files: list[Path], resolution: tuple[int, int], channels: int, root: Path,
-                fit: Fit = fit_image) -> list:
-    # Pillow releases the GIL while decoding and resizing, so threads use every core.
+def _decoded(files: list[Path], resolution: tuple[int, int], channels: int, root: Path,
+             fit: Fit = fit_image) -> Iterator[cache.Row]:
+    """(relative path, pixels or reason) per file, in order. Decoded a chunk at a time on
+    threads (Pillow releases the GIL while decoding and resizing, so threads use every core),
+    so that a caller streaming the rows to disk holds one chunk, not the folder."""
     workers = min(8, os.cpu_count() or 1)
-    with ThreadPoolExecutor(workers) as pool:
-        results = pool.map(lambda p: _decode(p, resolution, channels, fit), files)
-        bar = tqdm(results, total=len(files), desc=f"decoding {root.name or root}", unit="img",
-                   disable=len(files) <= PROGRESS_MIN_FILES)
-        return list(bar)
+    with ThreadPoolExecutor(workers) as pool, \
+            tqdm(total=len(files), desc=f"decoding {root.name or root}", unit="img",
+                 disable=len(files) <= PROGRESS_MIN_FILES) as bar:
+        for start in range(0, len(files), DECODE_CHUNK):
+            chunk = files[start:start + DECODE_CHUNK]
+            for file, result in zip(chunk, pool.map(lambda p: _decode(p, resolution, channels, fit), chunk)):
+                bar.update()
+                yield file.relative_to(root).as_posix(), result
 
 
 def _decode_folder(root: Path, files: list[Path], resolution: tuple[int, int], channels: int,
                    fit: Fit = fit_image) -> cache.Decoded:
+    """Decode into memory."""
     arrays, kept, skipped = [], [], []
-    for file, result in zip(files, _decode_all(files, resolution, channels, root, fit)):
-        rel = file.relative_to(root).as_posix()
+    for rel, result in _decoded(files, resolution, channels, root, fit):
         if isinstance(result, str):
             skipped.append([rel, result])
         else:
             arrays.append(result)
             kept.append(rel)
-    x = np.stack(arrays).transpose(0, 3, 1, 2) if arrays else np.zeros((0, channels, *resolution))
-    return cache.Decoded(np.ascontiguousarray(x, dtype=np.uint8), kept, skipped)  # (N, C, H, W)
+    x = np.stack(arrays) if arrays else np.zeros((0, *resolution, channels), dtype=np.uint8)  # (N, H, W, C)
+    return cache.Decoded(x.transpose(0, 3, 1, 2), kept, skipped)  # (N, C, H, W) view, as the cache's
 
 
 def _decode_cached(root: Path, files: list[Path], resolution: tuple[int, int], channels: int,
                    cache_dir: Path | None, fit: Fit = fit_image) -> cache.Decoded:
-    """Decode the folder, or read the decode cached in cache_dir while the folder is unchanged."""
+    """Read the decode cached in cache_dir while the folder is unchanged; else decode the
+    folder straight into the cache and map it (in memory when there is no cache_dir, or
+    it cannot be written)."""
     if cache_dir is None:
         return _decode_folder(root, files, resolution, channels, fit)
     try:
         fp = cache.fingerprint(root, files, resolution, channels)
     except OSError:  # a file vanished while listing: decode, and cache nothing
         return _decode_folder(root, files, resolution, channels, fit)
-    decoded = cache.read(cache_dir, root, resolution, channels, fp)
-    if decoded is None:
-        decoded = _decode_folder(root, files, resolution, channels, fit)
-        if decoded.kept:
-            cache.write(cache_dir, root, resolution, channels, fp, decoded)
-    return decoded
+    if (decoded := cache.read(cache_dir, root, resolution, channels, fp)) is not None:
+        return decoded
+    written = cache.write(cache_dir, root, resolution, channels, fp, _decoded(files, resolution, channels, root, fit))
+    if written is not None and not written[0]:  # no decodable image: nothing was cached
+        return cache.Decoded(np.zeros((0, channels, *resolution), dtype=np.uint8), [], written[1])
+    decoded = None if written is None else cache.read(cache_dir, root, resolution, channels, fp)
+    return decoded if decoded is not None else _decode_folder(root, files, resolution, channels, fit)
 
 
 def list_files(root: str | Path) -> list[Path]:
@@ -206,6 +215,6 @@ def load_image_folder(path: str | Path, resolution: Resolution | None, channels:
     if not decoded.kept:
         raise GanforgeError(f"image folder {root}: no decodable images among {len(files)} files "
                             "(expected PNG, JPEG, BMP, GIF, TIFF or WebP files)")
-    x = torch.from_numpy(decoded.x)  # (N, C, H, W), contiguous
+    x = torch.from_numpy(decoded.x)  # (N, C, H, W), channels-last strides; memory-mapped when cached
     y, class_names = _labels([Path(p) for p in decoded.kept])
     return Dataset(str(root), "images", x, y, class_names)

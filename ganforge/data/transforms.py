@@ -60,4 +60,5 @@ def fit_images(x: torch.Tensor, resolution: Resolution | None, channels: int | N
         x = resize_images(x, hw)
     if channels is not None:
         x = convert_channels(x, channels)  # after resizing: grey -> RGB triples the pixels
-    return x.contiguous()
+    # channels-last (a folder's cache, maybe memory-mapped and larger than memory) stays as it is
+    return x if x.is_contiguous(memory_format=torch.channels_last) else x.contiguous()

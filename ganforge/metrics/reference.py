@@ -36,6 +36,7 @@ from ganforge.resolution import canonical
 
 CACHE_ENV = "GANFORGE_CACHE"
 FORMAT = 1  # bump when the file layout changes: older files are then recomputed
+HASH_CHUNK = 4096  # images hashed at a time by fingerprint()
 
 
 @dataclass
@@ -72,9 +73,10 @@ def fingerprint(x: torch.Tensor, y: torch.Tensor | None = None) -> str:
         if t is None:
             h.update(b"none")
             continue
-        t = t.detach().cpu().contiguous()
+        t = t.detach().cpu()
         h.update(f"{t.dtype}{tuple(t.shape)}".encode())
-        h.update(t.numpy().tobytes())  # (the uint8 view of the data)
+        for part in t.split(HASH_CHUNK):  # a chunk at a time: a memory-mapped folder may not fit in memory
+            h.update(part.contiguous().numpy().tobytes())  # (the uint8 view of the data)
     return h.hexdigest()
 
 

@@ -1,7 +1,9 @@
 """Minibatches for the trainer from any data source, on the training device.
 
-Finite datasets live on the device as uint8 (images) or float32 (points) and are served in
-reshuffled epochs by one gather (no per-sample Python, no copies through a DataLoader);
+Finite datasets are served in reshuffled epochs by one gather (no per-sample Python, no
+copies through a DataLoader): on the CPU from where they are (an image folder's cache is
+memory-mapped, so a batch reads only its own images and a folder larger than memory trains
+in bounded memory), on an accelerator from a copy in its memory;
 2-D toy distributions are sampled afresh each batch. Both draw randomness only from the
 generator they are given, and expose their position as state for exact resume.
 """
@@ -30,9 +32,14 @@ class DatasetBatches:
     def __init__(self, dataset, batch_size: int, device: torch.device, generator: torch.Generator,
                  memory_format: torch.memory_format = torch.contiguous_format,
                  shard: Callable[[Tensor], Tensor] = _whole):
-        # stored in the models' memory format, so each batch is a gather with no layout change
-        x = dataset.x.to(device)
-        self.x = x.contiguous(memory_format=memory_format) if x.dim() == 4 else x  # (N, ...) uint8 / float32
+        # (N, ...) uint8 / float32. Copied to an accelerator in the models' memory format, so a batch
+        # is a gather with no layout change; on the CPU left as it is (maybe a mapped file), each
+        # batch laid out after its gather.
+        x = dataset.x
+        if device.type != "cpu":
+            x = x.to(device)
+            x = x.contiguous(memory_format=memory_format) if x.dim() == 4 else x
+        self.x, self.memory_format = x, memory_format
         self.y = None if dataset.y is None else dataset.y.to(device)
         self.batch_size, self.generator, self.shard = batch_size, generator, shard
         # (x, idx, u) -> x: a random change of each real sample (music's --transpose), or None
@@ -46,7 +53,9 @@ class DatasetBatches:
             self.pos = 0
         idx = self.shard(self.perm[self.pos:self.pos + self.batch_size])
         self.pos += self.batch_size
-        x = self.x[idx]  # indexing keeps channels_last (index_select would not)
+        x = self.x[idx]  # (B, ...); indexing keeps channels_last (index_select would not)
+        if x.dim() == 4:
+            x = x.contiguous(memory_format=self.memory_format)  # (a no-op unless the CPU's data differ)
         if self.augment is not None:  # u for the global batch, so N processes draw as one does
             x = self.augment(x, idx, self.shard(torch.rand(self.batch_size, generator=self.generator)))
         x = to_model_range(x)
