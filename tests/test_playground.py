@@ -107,7 +107,7 @@ class Client:
 
 
 async def sessions_open(url: str) -> int:
-    async with httpx.AsyncClient() as client:
+    async with httpx.AsyncClient(timeout=30) as client:  # (httpx's 5 s is too short beside a flood on 2 busy cores)
         return (await client.get(f"http://{url}/api/info")).json()["sessions"]
 
 
