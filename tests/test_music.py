@@ -3,7 +3,6 @@ chorales, its pictures, MIDI, audio and metrics, exact resume, and writing music
 
 from __future__ import annotations
 
-import subprocess
 import sys
 from pathlib import Path
 
@@ -79,14 +78,13 @@ def test_image_pipelines_and_music_refuse_each_other(music_run, trained_runs):
         ComposePipeline.from_pretrained(trained_runs["digits"])
 
 
-def test_generate_writes_midi_from_the_command_line(music_run, tmp_path: Path):
+def test_generate_writes_midi_from_the_command_line(music_run, tmp_path: Path, cli):
     _, run, _ = music_run
     out = tmp_path / "piece.mid"
-    cli = [sys.executable, "-m", "ganforge", "generate", str(run)]
-    done = subprocess.run([*cli, "--n", "2", "--bars", "6", "--out", str(out)], capture_output=True, text=True)
+    done = cli("generate", str(run), "--n", "2", "--bars", "6", "--out", str(out))
     assert done.returncode == 0, done.stderr
     assert "wrote 2 piece(s) of 6 bars" in done.stdout and out.stat().st_size > 0
-    bad = subprocess.run([*cli, "--out", str(tmp_path / "x.jpg")], capture_output=True, text=True)
+    bad = cli("generate", str(run), "--out", str(tmp_path / "x.jpg"))
     assert bad.returncode != 0 and "music is written as" in bad.stderr and "Traceback" not in bad.stderr
 
 

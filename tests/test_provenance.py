@@ -5,8 +5,6 @@ prints it; files without one, missing files and unknown kinds are one line, no t
 from __future__ import annotations
 
 import hashlib
-import subprocess
-import sys
 from pathlib import Path
 
 import mido
@@ -22,11 +20,6 @@ from ganforge.pipelines.generate import GeneratePipeline
 
 def weights_id(run: Path) -> str:
     return "sha256:" + hashlib.sha256((run / "model" / "model.safetensors").read_bytes()).hexdigest()[:16]
-
-
-def inspect(*files: Path) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "ganforge", "inspect", *map(str, files)],
-                          capture_output=True, text=True)
 
 
 @pytest.fixture(scope="module")
@@ -84,23 +77,23 @@ def test_the_files_stay_ordinary_files_of_their_kind(outputs):
     assert (outputs / "points.npy.json").is_file()
 
 
-def test_inspect_prints_one_line_per_field_from_the_command_line(outputs, trained_runs):
-    done = inspect(outputs / "grid.png")
+def test_inspect_prints_one_line_per_field_from_the_command_line(outputs, trained_runs, cli):
+    done = cli("inspect", str(outputs / "grid.png"))
     assert done.returncode == 0, done.stderr
     lines = done.stdout.splitlines()
     assert lines[0].split() == ["generated_by:", "ganforge", __version__]
     assert f"model: {weights_id(trained_runs['digits'])}" in " ".join(" ".join(line.split()) for line in lines)
     assert any(line.split() == ["seed:", "7"] for line in lines)
     names = ["walk.gif", "strip.png", "points.npy", "piece.mid", "piece.wav", "rolls.npy", "translated/sketch.png"]
-    many = inspect(*(outputs / n for n in names))
+    many = cli("inspect", *(str(outputs / n) for n in names))
     assert many.returncode == 0, many.stderr
     assert many.stdout.count("generated_by:") == len(names) and "Traceback" not in many.stderr
 
 
-def test_a_file_without_a_record_is_one_line_from_the_command_line(tmp_path):
+def test_a_file_without_a_record_is_one_line_from_the_command_line(tmp_path, cli):
     plain = tmp_path / "photo.png"
     Image.new("L", (4, 4)).save(plain)
-    done = inspect(plain)
+    done = cli("inspect", str(plain))
     assert done.returncode == 1 and "Traceback" not in done.stderr
     assert done.stdout.strip() == (f"{plain}: no ganforge provenance record (not written by ganforge, "
                                    "or its metadata was removed)")
