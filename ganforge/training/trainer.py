@@ -38,9 +38,7 @@ from ganforge.training.run_dir import check_run_dir, check_writable, prepare_run
 from ganforge.training.runtime import write_run_info
 from ganforge.training.stats import JsonlSink, Stats, progress_sink
 from ganforge.training.tensorboard import TensorBoardSink, require_tensorboard
-from ganforge.viz.plots import plot_curves
 from ganforge.viz.report import write_report
-from ganforge.viz.timelapse import build_timelapse
 
 KEEP_CHECKPOINTS = 3
 MAX_ROLLBACKS = 3  # divergences recovered (at half the learning rates each) before a run stops
@@ -235,9 +233,7 @@ class Trainer:
     def summarise(self) -> None:
         """The whole run in pictures: timelapse.gif of the samples, curves.png of the stats,
         and report.html with everything (`ganforge report` rewrites it after evaluations)."""
-        build_timelapse(self.run_dir)
-        plot_curves(self.run_dir / "metrics.jsonl", self.run_dir / "curves.png")
-        write_report(self.run_dir)
+        write_report(self.run_dir)  # (it builds the timelapse and writes curves.png beside itself)
 
     def _loop(self, bar: tqdm, interrupted: Callable[[], bool]) -> bool:
         """Train until the last step, Ctrl-C or the time budget; True if the budget ran out."""

@@ -106,7 +106,11 @@ def curves_figure(rows: list[dict], smoothing: float = 0.6, width: float = 11.0)
     titles = [t for t in order if t in panels]
     cols = 2 if len(titles) > 1 else 1
     nrows = max(1, math.ceil(len(titles) / cols))
-    fig = Figure(figsize=(width, 3.0 * nrows), dpi=100, layout="constrained")
+    height = 3.0 * nrows
+    fig = Figure(figsize=(width, height), dpi=100)
+    # fixed margins in inches: matplotlib's constrained layout cost 40 % of the drawing time
+    fig.subplots_adjust(left=0.07, right=0.98, top=1 - 0.35 / height, bottom=0.5 / height,
+                        wspace=0.2, hspace=0.85 / 3.0)
     FigureCanvasAgg(fig)
     if not titles:
         ax = fig.add_subplot()
