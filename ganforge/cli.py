@@ -209,6 +209,8 @@ def _parser() -> argparse.ArgumentParser:
                                                   "--eval-metrics, the best FID's checkpoint kept)")
     t.add_argument("--eval-metrics", help="images: metrics at each evaluation, e.g. fid,kid (default fid)")
     t.add_argument("--device", help="auto (default), cpu, cuda, cuda:N, mps")
+    t.add_argument("--threads", type=int, help="CPU threads (default 0: automatic: 1 for a small model such as the "
+                                               "2-D toys, else the cores other processes leave free)")
     t.add_argument("--out", type=Path, help="run directory (default: runs/NAME, numbered if taken)")
     t.add_argument("--resume", metavar="latest|PATH", help="continue the run in --out from a checkpoint")
     t.add_argument("--force", action="store_true", help="start over in a used run directory (one a ganforge run wrote)")
@@ -354,7 +356,7 @@ OVERRIDES = {  # CLI flag -> (config section, field)
     "feature_matching": ("loss", "feature_matching"), "drift": ("loss", "drift"), "lr_g": ("optim", "lr_g"), "lr_d": ("optim", "lr_d"),
     "steps": ("train", "steps"), "minutes": ("train", "minutes"), "batch_size": ("train", "batch_size"), "seed": ("train", "seed"),
     "sample_every": ("train", "sample_every"), "checkpoint_every": ("train", "checkpoint_every"),
-    "eval_every": ("train", "eval_every"), "device": ("train", "device"),
+    "eval_every": ("train", "eval_every"), "device": ("train", "device"), "threads": ("train", "threads"),
     "diffaugment": ("train", "diffaugment"), "eval_metrics": ("train", "eval_metrics"),
     "tensorboard": ("train", "tensorboard"), "sync_batchnorm": ("train", "sync_batchnorm"),
     "compile": ("train", "compile"), "amp": ("train", "amp"), "export_discriminator": ("train", "export_discriminator"),

@@ -6,6 +6,7 @@ import copy
 import json
 import math
 import os
+import time
 
 import numpy as np
 import pytest
@@ -17,6 +18,7 @@ from ganforge import provenance
 from ganforge.config import Config
 from ganforge.errors import GanforgeError
 from ganforge.losses import LOSSES
+from ganforge.models import toy
 from ganforge.training import checkpoint, runtime
 from ganforge.training.trainer import Trainer
 
@@ -238,6 +240,7 @@ def test_auto_threads_leave_a_python_users_torch_setting_alone(tmp_path, helpers
 
 def test_auto_threads_share_all_cores_among_torchrun_processes_when_torch_is_untouched(monkeypatch):
     monkeypatch.delenv("OMP_NUM_THREADS", raising=False)
+    monkeypatch.setattr(runtime, "busy_cores", lambda: 0.0)  # an idle machine
     cores = len(os.sched_getaffinity(0))
     torch.set_num_threads(runtime._TORCH_THREADS)  # torch's count when ganforge was imported
     runtime.set_threads(0, processes=2)
@@ -248,6 +251,31 @@ def test_auto_threads_share_all_cores_among_torchrun_processes_when_torch_is_unt
     monkeypatch.setenv("OMP_NUM_THREADS", "1")  # one process: the shell's choice stands
     runtime.set_threads(0)
     assert torch.get_num_threads() == runtime._TORCH_THREADS
+
+
+def test_auto_threads_are_one_for_a_small_step_and_leave_busy_cores_to_their_processes(monkeypatch):
+    monkeypatch.delenv("OMP_NUM_THREADS", raising=False)
+    cores = len(os.sched_getaffinity(0))
+    torch.set_num_threads(runtime._TORCH_THREADS)
+    ring8 = runtime.step_work(*(m(width=128, depth=3) for m in (toy.Generator, toy.Discriminator)), batch=512)
+    assert ring8 < runtime.SMALL_STEP and runtime.set_threads(0, work=ring8) == 1
+    monkeypatch.setattr(runtime, "busy_cores", lambda: cores - 0.8)  # another process holds all but one core
+    assert runtime.set_threads(0, work=runtime.SMALL_STEP) == 1
+    monkeypatch.setattr(runtime, "busy_cores", lambda: 0.3)  # a little background noise: every core
+    assert runtime.set_threads(0, work=runtime.SMALL_STEP) == cores
+    assert runtime.set_threads(2, work=ring8) == 2  # an explicit count is always applied
+
+
+def test_busy_cores_sees_another_process_spinning():
+    import subprocess
+    import sys
+    spin = subprocess.Popen([sys.executable, "-c", "while True: pass"])
+    try:
+        time.sleep(0.3)  # (started)
+        assert runtime.busy_cores(0.5) > 0.6
+    finally:
+        spin.kill()
+        spin.wait()
 
 
 def test_a_trainer_needs_a_config_or_a_run_to_resume(tmp_path):

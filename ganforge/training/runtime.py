@@ -6,6 +6,7 @@ import contextlib
 import ctypes
 import os
 import sys
+import time
 
 import torch
 
@@ -62,20 +63,54 @@ def memory_format(mode: str, device: torch.device, images: bool, on_cpu: bool = 
 # last count set_threads chose. Any other count was chosen by the user, who keeps it.
 _TORCH_THREADS = torch.get_num_threads()
 _ours: int | None = None
+# A training step this small (parameters x samples, about one forward's multiply-adds for MLPs)
+# runs as fast on one thread as on two, and a second thread beside another busy process turns
+# every parallel region into a wait for a core: the 2-D toys ran up to 10x slower that way.
+SMALL_STEP = 2 ** 26
+BUSY_WINDOW = 0.2  # seconds over which the other processes' CPU use is measured
 
 
-def set_threads(threads: int, processes: int = 1) -> None:
-    """`threads` > 0: that many. 0 (auto): all cores (torch's default may count only physical
-    ones or be capped), shared evenly by the `processes` training processes on this machine
-    (torchrun), unless the user set a count: torch.set_num_threads after importing ganforge,
-    or OMP_NUM_THREADS in a single process (torchrun sets it to 1 for many)."""
+def step_work(*modules: torch.nn.Module, batch: int) -> int:
+    """Parameters x samples of a training step's networks: what decides whether a second thread pays."""
+    return batch * sum(p.numel() for m in modules for p in m.parameters())
+
+
+def busy_cores(window: float = BUSY_WINDOW) -> float:
+    """Cores that other processes kept busy over `window` seconds (the machine's CPU time from
+    /proc/stat less this process's own); 0 where /proc/stat cannot be read."""
+    def sample() -> tuple[float, float, float]:
+        with open("/proc/stat") as f:
+            ticks = [int(v) for v in f.readline().split()[1:9]]  # user nice system idle iowait irq softirq steal
+        own = os.times()
+        return (sum(ticks) - ticks[3] - ticks[4]) / os.sysconf("SC_CLK_TCK"), own.user + own.system, time.monotonic()
+    try:
+        busy0, own0, t0 = sample()
+        time.sleep(window)
+        busy1, own1, t1 = sample()
+    except (OSError, ValueError, IndexError):
+        return 0.0
+    return max(0.0, (busy1 - busy0 - (own1 - own0)) / (t1 - t0))
+
+
+def set_threads(threads: int, processes: int = 1, work: int | None = None) -> int:
+    """`threads` > 0: that many. 0 (auto): one for a small step (`work` < SMALL_STEP, see
+    step_work), else the cores that other processes leave free (at least one), shared evenly
+    by the `processes` training processes on this machine (torchrun); unless the user set a
+    count: torch.set_num_threads after importing ganforge, or OMP_NUM_THREADS in a single
+    process (torchrun sets it to 1 for many). Returns the count torch now uses."""
     global _ours
     if threads == 0 and (torch.get_num_threads() not in (_TORCH_THREADS, _ours)
                          or (processes == 1 and "OMP_NUM_THREADS" in os.environ)):
-        return
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    _ours = max(1, threads or (cores or 1) // max(processes, 1))
+        return torch.get_num_threads()
+    if threads == 0 and work is not None and work < SMALL_STEP:
+        threads = 1
+    elif threads == 0:
+        cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+        free = cores - round(busy_cores()) if cores > 1 else 1
+        threads = max(1, free // max(processes, 1))
+    _ours = threads
     torch.set_num_threads(_ours)
+    return _ours
 
 
 def cpu_model() -> str:

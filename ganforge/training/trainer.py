@@ -78,7 +78,6 @@ class Trainer:
         main = self.dist.is_main
         self.progress = progress and main
         self.device = runtime.select_device(device_name)
-        runtime.set_threads(cfg.train.threads, processes=int(os.environ.get("LOCAL_WORLD_SIZE", "1")))
         if self.device.type == "cpu":
             runtime.tune_allocator()
         if self.device.type == "cuda":
@@ -103,6 +102,9 @@ class Trainer:
         self.game = GAMES[cfg.game.name](self.ctx, self.data, models=models)
 
         G, D = self.game.networks()
+        # CPU threads by what the networks can use and what the machine has free
+        runtime.set_threads(cfg.train.threads, processes=int(os.environ.get("LOCAL_WORLD_SIZE", "1")),
+                            work=runtime.step_work(G, D, batch=self.local_batch))
         if cfg.train.sync_batchnorm and self.dist.enabled:  # statistics of the global batch
             G, D = sync_batchnorm.convert(G, self.device), sync_batchnorm.convert(D, self.device)
         self.G = G.to(self.device, memory_format=self.memory_format)
