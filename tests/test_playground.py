@@ -20,7 +20,7 @@ import pytest
 import torch
 import websockets
 
-from ganforge import modeling
+from ganforge import modeling, provenance
 from ganforge.errors import GanforgeError
 from ganforge.losses import LOSSES, gradient_penalty
 from ganforge.models import dcgan, musegan
@@ -336,7 +336,16 @@ def test_a_page_that_does_not_acknowledge_gets_two_frames(url: str):
 
 
 # ----------------------------------------------------------------- websocket: the image lab
-def test_image_lab_grid_reseed_directions_interpolation(url: str):
+def served_record(data_url: str, tmp_path: Path) -> dict:
+    """The provenance record of a picture or sound the page got, as `ganforge inspect` reads a saved copy."""
+    import base64
+    kind, payload = data_url.split(";base64,")
+    saved = tmp_path / ("saved.png" if kind.endswith("png") else "saved.wav")
+    saved.write_bytes(base64.b64decode(payload))
+    return provenance.read(saved)
+
+
+def test_image_lab_grid_reseed_directions_interpolation(url: str, runs_root: Path, tmp_path: Path):
     async def body(c: Client):
         await c.send({"type": "image.open", "path": "models/digits"})
         opened = await c.next("image.opened")
@@ -344,11 +353,16 @@ def test_image_lab_grid_reseed_directions_interpolation(url: str):
         await c.send({"type": "image.sample", "seed": 3, "n": 9})
         grid = await c.next("image.grid")
         assert (grid["rows"], grid["cols"], grid["seed"]) == (3, 3, 3)
+        record = served_record(grid["image"], tmp_path)  # a picture saved from the page says what made it
+        assert record["model"] == provenance.model_id(runs_root / "models" / "digits")
+        assert (record["seed"], record["task"], "directions" in record) == ("3", "playground samples", False)
         await c.send({"type": "image.directions", "values": [1.5, 0, -2, 0.5]})
         moved = await c.next("image.grid")
         assert moved["image"] != grid["image"]
+        assert served_record(moved["image"], tmp_path)["directions"] == "[1.5, 0.0, -2.0, 0.5]"
         await c.send({"type": "image.interpolate", "a": 0, "b": 8, "steps": 6})
-        assert (await c.next("image.interpolation"))["image"].startswith("data:image/png")
+        walk = await c.next("image.interpolation")
+        assert served_record(walk["image"], tmp_path)["task"] == "playground interpolation 0 -> 8"
         await c.send({"type": "image.interpolate", "a": 0, "b": 40, "steps": 6})
         assert "below 9" in (await c.next("error"))["message"]
     session(url, body)
@@ -365,12 +379,13 @@ def test_image_lab_conditional_rows(url: str):
     session(url, body)
 
 
-def test_image_lab_shows_and_plays_music(url: str):
+def test_image_lab_shows_and_plays_music(url: str, tmp_path: Path):
     async def body(c: Client):
         await c.send({"type": "image.open", "path": "music"})
         opened = await c.next("image.opened")
         assert opened["music"] and not opened["points"] and opened["image"].startswith("data:image/png")
         assert opened["audio"].startswith("data:audio/wav;base64,") and len(opened["audio"]) > 10_000
+        assert served_record(opened["audio"], tmp_path)["task"] == "playground sound"
         assert (opened["rows"], opened["cols"]) == (4, 2)  # 8 piano rolls at most, two a row
         await c.send({"type": "image.interpolate", "a": 0, "b": 5, "steps": 4})
         assert (await c.next("image.interpolation"))["image"].startswith("data:image/png")

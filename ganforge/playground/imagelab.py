@@ -1,7 +1,9 @@
 """The image lab: sample grids, per-class rows, latent-direction sliders and interpolation
 for an exported model or a run under `--runs`, plus the live view of a run in training.
 
-Pictures go to the page as PNG data URLs inside JSON messages.
+Pictures go to the page as PNG data URLs inside JSON messages, sounds as WAV data URLs; each
+carries its provenance record (the model's weights hash, the seed, the sliders), as files
+written by `ganforge generate` do, so that a picture saved from the page says what made it.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from pathlib import Path
 import torch
 from PIL import Image
 
-from ganforge import modeling
+from ganforge import modeling, provenance
 from ganforge.errors import GanforgeError
 from ganforge.playground import runs
 from ganforge.pipelines.audio import sound
@@ -32,10 +34,14 @@ MOLECULES_SHOWN = 16   # drawn molecules in a molecule model's grid (RDKit draws
 AUDIO_CLIPS = 8        # spectrograms in an audio model's grid
 
 
-def _png(picture: Image.Image) -> str:
+def _png(picture: Image.Image, record: dict | None) -> str:
     buf = io.BytesIO()
-    picture.save(buf, format="PNG")
+    picture.save(buf, format="PNG", pnginfo=provenance.png_info(record))
     return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode("ascii")
+
+
+def _wav(wav: bytes, record: dict | None) -> str:
+    return "data:audio/wav;base64," + base64.b64encode(provenance.wav_with_info(wav, record)).decode("ascii")
 
 
 def _slerp(a: torch.Tensor, b: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
@@ -67,6 +73,7 @@ class ImageLab:
         self.folder, self.rel, self.G, self.seen = folder, rel, None, ()
         if info["kind"] == "model" or info.get("has_model"):
             self.G = modeling.load(folder)
+            self.model = provenance.model_id(folder)  # (hashed once: the weights do not change while open)
             if getattr(self.G, "kind", None) == "translator":  # no z to sample: its pictures and curves only
                 self.G = None
         self.offsets = [0.0] * DIRECTIONS
@@ -102,6 +109,11 @@ class ImageLab:
                 "clips": self.is_audio,  # (an audio model; "audio" is the player's sound in grid messages)
                 "class_names": names if isinstance(names, list) else None, "directions": DIRECTIONS}
 
+    def _record(self, task: str) -> dict:
+        """What made the picture or sound about to be sent: model, seed and slider offsets."""
+        shifted = [round(v, 4) for v in self.offsets] if any(self.offsets) else None
+        return provenance.record(self.model, f"playground {task}", seed=self.seed, directions=shifted)
+
     def _need_model(self) -> None:
         if self.G is None:
             raise GanforgeError("open an exported model or a run with a model/ folder first")
@@ -130,17 +142,18 @@ class ImageLab:
         z = self._shifted()
         if self.is_points:
             picture = scatter(self.G(z)[:, :2], size=384)
-            return {"type": "image.grid", "image": _png(picture), "rows": 1, "cols": 1, "seed": self.seed}
+            return {"type": "image.grid", "image": _png(picture, self._record("samples")), "rows": 1, "cols": 1,
+                    "seed": self.seed}
         if self.is_music:  # piano rolls two a row, and the first phrase to listen to
             rolls = self.G(z) > 0
-            return {"type": "image.grid", "image": _png(image_grid(roll_pictures(rolls), 2, pad=4)),
+            return {"type": "image.grid", "image": _png(image_grid(roll_pictures(rolls), 2, pad=4), self._record("samples")),
                     "rows": -(-len(z) // 2), "cols": 2, "seed": self.seed, "audio": self._audio(rolls[:1])}
         if self.is_molecules:  # drawn, four a row, each with its QED
-            return {"type": "image.grid", "image": _png(image_grid(self._drawn(self.G(z)), 4)),
+            return {"type": "image.grid", "image": _png(image_grid(self._drawn(self.G(z)), 4), self._record("samples")),
                     "rows": -(-len(z) // 4), "cols": 4, "seed": self.seed}
         if self.is_audio:  # spectrograms under waveforms two a row, and the first clip to listen to
             clips = sound(self.G, self.G(z, self._clip_labels(torch.arange(len(z)))))
-            return {"type": "image.grid", "image": _png(image_grid(clip_pictures(clips), 2, pad=4)),
+            return {"type": "image.grid", "image": _png(image_grid(clip_pictures(clips), 2, pad=4), self._record("samples")),
                     "rows": -(-len(z) // 2), "cols": 2, "seed": self.seed, "audio": self._clip_audio(clips[:1])}
         if self.G.c_dim:
             rows = min(self.G.c_dim, MAX_CLASS_ROWS)
@@ -151,7 +164,7 @@ class ImageLab:
         else:
             images, ncol = self.G(z), math.ceil(math.sqrt(len(z)))
             rows = math.ceil(len(z) / ncol)
-        return {"type": "image.grid", "image": _png(self._enlarge(image_grid(images, ncol))),
+        return {"type": "image.grid", "image": _png(self._enlarge(image_grid(images, ncol)), self._record("samples")),
                 "rows": rows, "cols": ncol, "seed": self.seed}
 
     def _drawn(self, samples: torch.Tensor) -> torch.Tensor:
@@ -169,7 +182,7 @@ class ImageLab:
             write_wav(rolls, buf, Score.from_info(getattr(self.G, "data_info", {})))
         except GanforgeError:
             return None
-        return "data:audio/wav;base64," + base64.b64encode(buf.getvalue()).decode("ascii")
+        return _wav(buf.getvalue(), self._record("sound"))
 
     def _clip_labels(self, cells: torch.Tensor) -> torch.Tensor | None:
         """A conditional audio model's class of each grid cell: they cycle through the classes."""
@@ -179,7 +192,7 @@ class ImageLab:
         """Clips as a WAV data URL, for the page's player."""
         from ganforge.viz.sound import one_after_another, wav_bytes
         rate = int((getattr(self.G, "data_info", None) or {}).get("sample_rate", 16_000))
-        return "data:audio/wav;base64," + base64.b64encode(wav_bytes(one_after_another(clips, rate), rate)).decode("ascii")
+        return _wav(wav_bytes(one_after_another(clips, rate), rate), self._record("sound"))
 
     def _enlarge(self, picture: Image.Image) -> Image.Image:
         side = max(image_size(self.G.resolution))  # a side, or [h, w]
@@ -203,13 +216,14 @@ class ImageLab:
         path = _slerp(za, zb, torch.linspace(0, 1, steps))
         c = torch.full((steps,), a // cols, dtype=torch.long) if self.G.c_dim else None
         if self.is_molecules:  # a row of molecules from a to b
-            return {"type": "image.interpolation", "image": _png(image_grid(self._drawn(self.G(path)), steps)),
+            return {"type": "image.interpolation", "image": _png(image_grid(self._drawn(self.G(path)), steps), self._record(f"interpolation {a} -> {b}")),
                     "a": a, "b": b}
         if self.is_music:  # a column of phrases from a to b
-            return {"type": "image.interpolation", "image": _png(image_grid(roll_pictures(self.G(path) > 0), 1, pad=4)),
+            return {"type": "image.interpolation", "image": _png(image_grid(roll_pictures(self.G(path) > 0), 1, pad=4), self._record(f"interpolation {a} -> {b}")),
                     "a": a, "b": b}
         picture = self._enlarge(image_grid(self.G(path, c), steps))
-        return {"type": "image.interpolation", "image": _png(picture), "a": a, "b": b}
+        return {"type": "image.interpolation", "image": _png(picture, self._record(f"interpolation {a} -> {b}")),
+                "a": a, "b": b}
 
     def _interpolate_clips(self, a: int, b: int, steps: int) -> dict:
         """A column of `steps` clips from grid cell a to b (in a's class)."""
@@ -219,7 +233,9 @@ class ImageLab:
         path = _slerp(z[a], z[b], torch.linspace(0, 1, steps))
         labels = self._clip_labels(torch.full((steps,), a))
         clips = sound(self.G, self.G(path, labels))
-        return {"type": "image.interpolation", "image": _png(image_grid(clip_pictures(clips), 1, pad=4)), "a": a, "b": b}
+        picture = image_grid(clip_pictures(clips), 1, pad=4)
+        return {"type": "image.interpolation", "image": _png(picture, self._record(f"interpolation {a} -> {b}")),
+                "a": a, "b": b}
 
     def poll(self) -> dict | None:
         """For a run: its latest sample picture and curves when they changed (else None)."""
@@ -239,7 +255,8 @@ class ImageLab:
         if latest.is_file():
             try:
                 with Image.open(latest) as im:
-                    msg["latest"] = _png(im.copy())
+                    # the training picture's own record (its step), which a copy would drop
+                    msg["latest"] = _png(im.copy(), provenance.parse(im.info.get(provenance.KEY)))
             except OSError:
                 pass  # being replaced right now: the next poll gets it
         return msg
