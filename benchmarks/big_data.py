@@ -9,7 +9,8 @@ as root; where neither can be made the run is unlimited and only its peak memory
 reported). The first run decodes the folder into the cache beside the runs (streamed, a
 chunk at a time); a second run reads the memory-mapped cache. The table gives the decoded
 size, the limit, each run's peak resident memory, its anonymous part (what the limit cannot
-reclaim: the mapped cache's pages are the OS's to drop) and whether it finished.
+reclaim: the mapped cache's pages are the OS's to drop) and whether it finished; the control
+row is the same run with no cache to write, so the folder is decoded into memory.
 """
 
 from __future__ import annotations
@@ -25,6 +26,8 @@ from pathlib import Path
 
 import numpy as np
 from PIL import Image
+
+from ganforge.training.trainer import FOLDER_CACHE
 
 
 def make_folder(root: Path, n: int, side: int = 160, seed: int = 0) -> None:
@@ -113,6 +116,12 @@ def main() -> None:
         try:
             rows = [("first run (decodes into the cache)", train(folder, Path(tmp) / "runs" / "a", args.steps, group)),
                     ("second run (reads the mapped cache)", train(folder, Path(tmp) / "runs" / "b", args.steps, group))]
+            # the control: no cache can be written (a file where its folder goes), so the folder is
+            # decoded into memory, as every run did before the cache was memory-mapped
+            blocked = Path(tmp) / "blocked"
+            blocked.mkdir()
+            (blocked / FOLDER_CACHE).write_text("not a folder")
+            rows.append(("control: no cache (decoded in memory)", train(folder, blocked / "c", args.steps, group)))
         finally:
             group.remove()
     print(f"\n{args.images:,} images decoded at 128x128 RGB = {decoded_mb:,.0f} MB; memory allowed: {limit}; "

@@ -97,7 +97,8 @@ a kind ganforge does not write, or unreadable.""",
   ganforge report runs/fashion-dcgan      # writes runs/fashion-dcgan/report.html (one file, images inside)""",
     "serve": """examples:
   ganforge serve                         # the playground at http://127.0.0.1:8000
-  ganforge serve --port 8080 --runs runs # its image lab browses runs/""",
+  ganforge serve --port 8080 --runs runs # its image lab browses runs/
+  ganforge serve --host 0.0.0.0 --allow-host studio.local   # reachable on the network as studio.local""",
     "demo": """examples:
   ganforge demo          # ring8 and digits-dcgan into runs/demo/ (replaced each time)""",
 }
@@ -303,6 +304,9 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1, this machine only)")
     s.add_argument("--port", type=int, default=8000, help="port (default 8000)")
     s.add_argument("--runs", type=Path, default=Path("runs"), help="folder of runs and models the image lab may open")
+    s.add_argument("--allow-host", action="append", default=[], metavar="NAME",
+                   help="another name the page may be opened as (repeatable), e.g. this machine's network name "
+                        "with --host 0.0.0.0; pages from any other name are refused")
 
     d = command("demo", "train a toy GAN and an image GAN on offline data and write samples")
     d.add_argument("--out", type=Path, default=Path("runs/demo"), help="where (default runs/demo)")
@@ -681,7 +685,7 @@ def cmd_presets(args: argparse.Namespace) -> int:
 def cmd_serve(args: argparse.Namespace) -> int:
     from ganforge.playground.server import serve
 
-    return serve(host=args.host, port=args.port, runs=args.runs)
+    return serve(host=args.host, port=args.port, runs=args.runs, allow_hosts=tuple(args.allow_host))
 
 
 def cmd_demo(args: argparse.Namespace) -> int:

@@ -18,7 +18,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from ganforge.playground import messages, server
-from ganforge.playground.guard import HostGuard
+from ganforge.playground.guard import HostGuard, RateLimit
 from hostile import HOSTILE
 from test_playground import Client, runs_root, session, url, wait_sessions  # noqa: F401  (fixtures)
 
@@ -96,7 +96,47 @@ def test_the_host_given_to_serve_is_allowed_and_no_other():
     assert "may not use" in guard.refusal(scope("studio.lan:8000", "http://other.lan:8000"))
 
 
+def test_serve_allows_the_names_given_with_allow_host(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, cli):
+    import uvicorn
+    served = {}
+    monkeypatch.setattr(uvicorn.Server, "run", lambda self: served.setdefault("app", self.config.app))
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    assert cli("serve", "--port", str(port), "--runs", str(tmp_path), "--allow-host", "studio.local",
+               "--allow-host", "10.0.0.7").returncode == 0
+    guard = HostGuard(None, **next(m.kwargs for m in served["app"].user_middleware if m.cls is HostGuard))
+    scope = lambda host: {"type": "http", "headers": [(b"host", host.encode())], "server": ("127.0.0.1", port)}  # noqa: E731
+    assert guard.refusal(scope(f"studio.local:{port}")) is None and guard.refusal(scope(f"10.0.0.7:{port}")) is None
+    assert "Host" in guard.refusal(scope(f"elsewhere.local:{port}"))
+
+
 # ----------------------------------------------------------------- bounds
+def test_the_rate_limit_passes_a_burst_then_the_rate():
+    now = [0.0]
+    limit = RateLimit(rate=10, burst=5, clock=lambda: now[0])
+    assert [limit.allow() for _ in range(7)] == [True] * 5 + [False] * 2
+    now[0] += 0.25  # 2.5 tokens back
+    assert [limit.allow() for _ in range(3)] == [True, True, False]
+    now[0] += 100  # never more than the burst saved up
+    assert sum(limit.allow() for _ in range(20)) == 5
+
+
+def test_a_tab_sending_too_fast_is_told_once_and_served_at_the_rate(url: str):
+    async def body(c: Client):
+        for _ in range(3 * server.COMMAND_BURST):
+            await c.send({"type": "step_d"})
+        note = await c.next("error")
+        assert "too many requests from this tab" in note["message"]
+        # the burst's steps were taken, the rest dropped; the tab is served on
+        await c.next("frame", where=lambda f: f["d_updates"] >= server.COMMAND_BURST)
+        await asyncio.sleep(0.5)
+        assert sum(m["type"] == "error" for m in c.other) <= 3  # a note a second, not one per dropped command
+        await c.send({"type": "step_g"})
+        await c.next("frame", where=lambda f: f["step"] == 1)
+    session(url, body)
+
+
 def test_a_burst_of_tabs_cannot_pass_the_session_limit(url: str, monkeypatch: pytest.MonkeyPatch):
     monkeypatch.setattr(server, "MAX_SESSIONS", 3)
     async def tab():

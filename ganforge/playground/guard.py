@@ -1,4 +1,5 @@
-"""Who may talk to the playground: the Host and Origin headers of every request.
+"""Who may talk to the playground (the Host and Origin headers of every request), and how
+much (each tab's commands a second).
 
 The server listens on 127.0.0.1, but any page open in the same browser can reach it there.
 Two attacks follow, and both are refused here, before routing:
@@ -7,14 +8,16 @@ Two attacks follow, and both are refused here, before routing:
 - DNS rebinding: evil.example's name is made to resolve to 127.0.0.1, so its page is "same
   origin" with the server and reads /api/runs; its requests still say `Host: evil.example`.
 A request passes when its Host, and its Origin if it has one, name this server: 127.0.0.1,
-localhost or [::1] (or the address the connection arrived on, or the --host given) on the
-port it is served on. Requests without an Origin (curl, scripts) are not from a web page:
+localhost or [::1] (or the address the connection arrived on, the --host given, or a name
+given with serve's --allow-host: the machine's name on a network) on the port it is served on. Requests without an Origin (curl, scripts) are not from a web page:
 browsers send one on every websocket handshake and every POST.
 """
 
 from __future__ import annotations
 
 import json
+import time
+from typing import Callable
 from urllib.parse import urlsplit
 
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
@@ -89,3 +92,23 @@ class HostGuard:
             await send({"type": "websocket.http.response.body", "body": body})
         else:
             await send({"type": "websocket.close", "code": 1008})  # before accept: a 403, no reason
+
+
+class RateLimit:
+    """A token bucket: `allow()` is true for at most `rate` calls a second on average and `burst`
+    at once, so that one tab cannot keep the CPU to itself (every command costs the worker a
+    step, a render or a forward pass) while the page's own pace (slider drags are throttled to
+    ~12 a second) always passes."""
+
+    def __init__(self, rate: float, burst: int, clock: Callable[[], float] = time.monotonic):
+        self.rate, self.burst, self.clock = rate, burst, clock
+        self.tokens, self.last = float(burst), clock()
+
+    def allow(self) -> bool:
+        now = self.clock()
+        self.tokens = min(self.burst, self.tokens + (now - self.last) * self.rate)
+        self.last = now
+        if self.tokens < 1:
+            return False
+        self.tokens -= 1
+        return True

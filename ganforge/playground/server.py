@@ -11,6 +11,7 @@ import ipaddress
 import socket
 import sys
 import threading
+import time
 from pathlib import Path
 
 import torch
@@ -21,7 +22,7 @@ from fastapi.staticfiles import StaticFiles
 from ganforge import __version__
 from ganforge.errors import GanforgeError
 from ganforge.playground import messages, runs
-from ganforge.playground.guard import HostGuard
+from ganforge.playground.guard import HostGuard, RateLimit
 from ganforge.playground.lab import DISTRIBUTIONS, LAB_LOSSES, OPTIMIZERS, LabSettings
 from ganforge.playground.session import Outbox, Session
 from ganforge.training.runtime import tune_allocator
@@ -29,6 +30,7 @@ from ganforge.training.runtime import tune_allocator
 STATIC = Path(__file__).parent / "static"
 MAX_SESSIONS = 8   # open tabs; each holds a model and a worker thread
 MAX_CONNECTIONS = 64  # HTTP and websocket connections at once; beyond, a 503 instead of more memory
+COMMANDS_PER_S, COMMAND_BURST = 30, 60  # a tab's commands (acks aside); beyond, dropped with a note
 
 
 def create_app(runs_root: Path, hosts: tuple[str, ...] = ()) -> FastAPI:
@@ -105,6 +107,7 @@ async def _run_session(app: FastAPI, ws: WebSocket, runs_root: Path) -> None:
                 await ws.send_text(text)
 
     sender = asyncio.create_task(send())
+    limit, warned = RateLimit(COMMANDS_PER_S, COMMAND_BURST), -1.0
     try:
         while True:
             message = await ws.receive()
@@ -117,8 +120,12 @@ async def _run_session(app: FastAPI, ws: WebSocket, runs_root: Path) -> None:
                 msg = messages.parse(text)
                 if msg["type"] == "ack":
                     outbox.ack()
-                else:
+                elif limit.allow():
                     session.submit(msg)
+                elif time.monotonic() - warned > 1.0:  # (one note a second, not one per dropped command)
+                    warned = time.monotonic()
+                    outbox.put_reply({"type": "error", "message": f"too many requests from this tab (at most "
+                                                                  f"{COMMANDS_PER_S} a second); some were dropped"})
             except messages.BadMessage as e:
                 outbox.put_reply({"type": "error", "message": str(e)})
     except (WebSocketDisconnect, RuntimeError):
@@ -151,8 +158,9 @@ def _check_port(host: str, port: int) -> None:
             raise GanforgeError(f"cannot listen on {host}:{port} ({e.strerror}); try another --port") from None
 
 
-def serve(host: str = "127.0.0.1", port: int = 8000, runs: Path = Path("runs")) -> int:
-    """Run the playground until Ctrl-C; returns the exit code."""
+def serve(host: str = "127.0.0.1", port: int = 8000, runs: Path = Path("runs"), allow_hosts: tuple[str, ...] = ()) -> int:
+    """Run the playground until Ctrl-C; returns the exit code. `allow_hosts`: more names the
+    page may be opened as (the machine's name when serving a network), besides `host`."""
     import uvicorn
 
     runs = Path(runs)
@@ -168,7 +176,7 @@ def serve(host: str = "127.0.0.1", port: int = 8000, runs: Path = Path("runs")) 
     shown = f"[{host}]" if ":" in host else host
     print(f"ganforge playground on http://{shown}:{port}/  (image lab: {runs.resolve()})  Ctrl-C stops",
           file=sys.stderr)
-    uvicorn.Server(uvicorn_config(create_app(runs, (host,)), host, port)).run()
+    uvicorn.Server(uvicorn_config(create_app(runs, (host, *allow_hosts)), host, port)).run()
     return 0
 
 
