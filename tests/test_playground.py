@@ -359,7 +359,7 @@ def test_image_lab_grid_reseed_directions_interpolation(url: str, runs_root: Pat
         await c.send({"type": "image.directions", "values": [1.5, 0, -2, 0.5]})
         moved = await c.next("image.grid")
         assert moved["image"] != grid["image"]
-        assert served_record(moved["image"], tmp_path)["directions"] == "[1.5, 0.0, -2.0, 0.5]"
+        assert served_record(moved["image"], tmp_path)["directions"] == "principal [1.5, 0.0, -2.0, 0.5]"
         await c.send({"type": "image.interpolate", "a": 0, "b": 8, "steps": 6})
         walk = await c.next("image.interpolation")
         assert served_record(walk["image"], tmp_path)["task"] == "playground interpolation 0 -> 8"

@@ -103,3 +103,13 @@ def test_the_image_lab_plays_a_music_model(server_url: str, tmp_path: Path):
         page.wait_for_function("document.getElementById('grid-audio').duration > 4", timeout=20_000)
         assert "piano rolls" in page.text_content("#image-hint")
         assert page.evaluate("document.getElementById('grid').naturalWidth") > 100
+        # the sliders are the model's principal directions, labelled with their variance; random on request
+        assert page.text_content("#sliders label").startswith("PC1 ")
+        before = page.get_attribute("#grid", "src")
+        page.select_option("#basis", "random")
+        page.wait_for_function("document.querySelector('#sliders label').textContent.startsWith('d1')", timeout=20_000)
+        page.select_option("#basis", "principal")
+        page.wait_for_function("document.querySelector('#sliders label').textContent.startsWith('PC1')", timeout=20_000)
+        page.fill("#sliders input", "2")
+        page.dispatch_event("#sliders input", "input")
+        page.wait_for_function(f"document.getElementById('grid').src !== {before!r}", timeout=20_000)

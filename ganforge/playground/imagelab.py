@@ -22,6 +22,7 @@ from ganforge.playground import runs
 from ganforge.pipelines.audio import sound
 from ganforge.playground.messages import DIRECTIONS
 from ganforge.resolution import size as image_size
+from ganforge.sampling.directions import principal_directions, random_directions
 from ganforge.viz.grid import image_grid, scatter
 from ganforge.viz.pianoroll import roll_pictures
 from ganforge.viz.spectrogram import clip_pictures
@@ -77,9 +78,9 @@ class ImageLab:
             if getattr(self.G, "kind", None) == "translator":  # no z to sample: its pictures and curves only
                 self.G = None
         self.offsets = [0.0] * DIRECTIONS
-        g = torch.Generator().manual_seed(1234)
-        z_dim = self.G.z_dim if self.G is not None else 1
-        self.directions = torch.linalg.qr(torch.randn(z_dim, DIRECTIONS, generator=g))[0].T  # (K, z) orthonormal
+        if self.G is not None:
+            self.basis = "random" if self.is_points else "principal"  # (a 2-D toy's z has no features worth it)
+            self._find_directions()
         grid = self.sample(0, 16 if self.is_points else 32) if self.G is not None else {}
         return {**grid, "type": "image.opened", "path": rel, "kind": info["kind"], **self._model_info()}
 
@@ -107,12 +108,14 @@ class ImageLab:
         return {"has_model": True, "z_dim": self.G.z_dim, "c_dim": self.G.c_dim, "resolution": self.G.resolution,
                 "points": self.is_points, "music": self.is_music, "molecules": self.is_molecules,
                 "clips": self.is_audio,  # (an audio model; "audio" is the player's sound in grid messages)
-                "class_names": names if isinstance(names, list) else None, "directions": DIRECTIONS}
+                "class_names": names if isinstance(names, list) else None, "directions": DIRECTIONS,
+                **self._directions_info()}
 
     def _record(self, task: str) -> dict:
         """What made the picture or sound about to be sent: model, seed and slider offsets."""
         shifted = [round(v, 4) for v in self.offsets] if any(self.offsets) else None
-        return provenance.record(self.model, f"playground {task}", seed=self.seed, directions=shifted)
+        return provenance.record(self.model, f"playground {task}", seed=self.seed,
+                                 directions=None if shifted is None else f"{self.basis} {shifted}")
 
     def _need_model(self) -> None:
         if self.G is None:
@@ -132,6 +135,24 @@ class ImageLab:
         self._need_model()
         self.offsets = values
         return self._grid_message()
+
+    def set_basis(self, basis: str) -> dict:
+        """The sliders' directions: "principal" (GANSpace: the generator's own main directions of
+        variation, first = most variance) or "random"; the sliders are centred."""
+        self._need_model()
+        self.basis, self.offsets = basis, [0.0] * DIRECTIONS
+        self._find_directions()
+        return {**self._grid_message(), **self._directions_info()}
+
+    def _find_directions(self) -> None:
+        found = (principal_directions(self.G, DIRECTIONS) if self.basis == "principal"
+                 else random_directions(self.G.z_dim, DIRECTIONS))
+        self.explained = found.explained
+        self.directions = torch.zeros(DIRECTIONS, self.G.z_dim)  # (K, z); rows past z_dim stay still
+        self.directions[:len(found.vectors)] = found.vectors
+
+    def _directions_info(self) -> dict:
+        return {"basis": self.basis, "explained": self.explained}
 
     def _shifted(self) -> torch.Tensor:
         shift = torch.tensor(self.offsets) @ self.directions  # (z,)

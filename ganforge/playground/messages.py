@@ -32,9 +32,9 @@ SETTINGS: dict[str, tuple] = {
     "seed": (int, 0, 2**31 - 1),
 }
 IMAGE_LIMITS = {"seed": (int, 0, 2**31 - 1), "n": (int, 1, 64), "steps": (int, 2, 16),
-                "a": (int, 0, 63), "b": (int, 0, 63)}
+                "a": (int, 0, 63), "b": (int, 0, 63), "basis": ("principal", "random")}
 DIRECTIONS = 4                  # latent-direction sliders
-DIRECTION_RANGE = 3.0           # slider values in [-3, 3] (units of z's std)
+DIRECTION_RANGE = 3.0           # slider values in [-3, 3] (principal: the component's std; random: z's)
 
 
 class BadMessage(ValueError):
@@ -106,7 +106,8 @@ def _path(msg: dict) -> dict:
 
 SIMPLE = {"ack": {}, "play": {}, "pause": {}, "reset": {}, "step_d": {}, "step_g": {}, "image.close": {},
           "image.sample": {k: IMAGE_LIMITS[k] for k in ("seed", "n")},
-          "image.interpolate": {k: IMAGE_LIMITS[k] for k in ("a", "b", "steps")}}
+          "image.interpolate": {k: IMAGE_LIMITS[k] for k in ("a", "b", "steps")},
+          "image.basis": {"basis": IMAGE_LIMITS["basis"]}}
 SPECIAL = {"settings": _settings, "image.directions": _directions, "image.open": _path,
            "points": lambda m: {"type": "points", "points": _points(m.get("points")),
                                 **_fields({k: v for k, v in m.items() if k != "points"}, {})}}

@@ -247,6 +247,8 @@ class Session:
             reply = im.sample(msg.get("seed", 0), msg.get("n", 32))
         elif kind == "image.directions":
             reply = im.set_directions(msg["values"])
+        elif kind == "image.basis":
+            reply = im.set_basis(msg.get("basis", "principal"))
         elif kind == "image.interpolate":
             reply = im.interpolate(msg.get("a", 0), msg.get("b", 1), msg.get("steps", 8))
         else:  # image.close

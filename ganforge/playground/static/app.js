@@ -8,7 +8,7 @@ const state = {
   ws: null, frame: null, dirty: false, playing: false, extent: 1.5,
   drawn: [], drawing: false, real: [],
   loss: { d: new Series(), g: new Series() }, modes: { m: new Series(), h: new Series() },
-  image: { rows: 0, cols: 0, picked: null, points: false },
+  image: { rows: 0, cols: 0, picked: null, points: false, directions: 0 },
   run: { d: new Series(2000), g: new Series(2000), m: new Series(2000), h: new Series(2000) },
 };
 const MAX_DRAWN = 2000;
@@ -41,7 +41,7 @@ function handle(msg) {
     case "settings": fillSettings(msg.settings); break;
     case "error": showError(msg.message); break;
     case "image.opened": onImageOpened(msg); break;
-    case "image.grid": onGrid(msg); break;
+    case "image.grid": if (msg.basis) buildSliders(state.image.directions, msg); onGrid(msg); break;
     case "image.interpolation": $("interp").src = msg.image; $("interp-box").hidden = false; break;
     case "image.run": onRun(msg); break;
     case "image.closed": break;
@@ -286,17 +286,20 @@ function onImageOpened(msg) {
       : msg.c_dim ? `conditional on ${msg.c_dim} classes: one row per class, the same z in each column`
       : "click two samples to interpolate between them";
     $("image-hint").textContent = `z_dim ${msg.z_dim} · ${what}` + (msg.c_dim && !msg.points && !msg.clips ? " · click two samples to interpolate" : "");
-    buildSliders(msg.directions || 0);
+    state.image.directions = msg.directions || 0;
+    buildSliders(state.image.directions, msg);
   }
   if (msg.image) onGrid(msg);
 }
 
-function buildSliders(n) {
+function buildSliders(n, msg) { // principal directions are labelled with the variance each explains
   const box = $("sliders");
   box.replaceChildren();
+  $("basis").value = msg.basis || "random";
   for (let i = 0; i < n; i++) {
     const label = document.createElement("label");
-    label.textContent = `d${i + 1}`;
+    const share = msg.explained && msg.explained[i] !== undefined ? ` ${(100 * msg.explained[i]).toFixed(1)} %` : "";
+    label.textContent = msg.explained ? `PC${i + 1}${share}` : `d${i + 1}`;
     const input = document.createElement("input");
     Object.assign(input, { type: "range", min: -3, max: 3, step: 0.1, value: 0 });
     input.oninput = sendDirections;
@@ -332,6 +335,7 @@ function bindImageLab() {
   };
   $("img-seed").onchange = () => send({ type: "image.sample", seed: Math.max(0, Math.round(Number($("img-seed").value))), n: Math.round(Number($("img-n").value) || 32) });
   $("img-n").onchange = $("img-seed").onchange;
+  $("basis").onchange = () => send({ type: "image.basis", basis: $("basis").value });
   $("zero-sliders").onclick = () => { for (const x of $("sliders").querySelectorAll("input")) x.value = 0; sendDirections(); };
   $("grid").onclick = (ev) => {
     if (state.image.points || !state.image.cols) return;
