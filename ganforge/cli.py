@@ -133,17 +133,23 @@ def _parser() -> argparse.ArgumentParser:
     t.add_argument("--preset", help="named preset (see `ganforge presets`)")
     t.add_argument("--config", type=Path, help="YAML/JSON config file (a run's config.yaml works)")
     t.add_argument("--game", help="what is trained: generation (default), pix2pix (paired x -> y), cycle (unpaired "
-                                  "A <-> B), rewarded (generation + a learnt reward: MolGAN)")
+                                  "A <-> B), superres (x -> y N times bigger), rewarded (generation + a learnt "
+                                  "reward: MolGAN)")
     t.add_argument("--data", help="dataset name (ring8, grid25, spiral, moons, digits, fashion-mnist, bach-chorales, "
                                   "folk-melodies, qm9, spoken-digits, asterisk-digits) or a path; a class of one: "
                                   "fashion-mnist:sneaker")
     t.add_argument("--data-b", help="cycle: domain B (--data is domain A), a folder or e.g. fashion-mnist:ankle-boot")
-    t.add_argument("--pairs", metavar="RECIPE", help="pix2pix: make inputs from --data: edges, gray, downscale:N, mask "
+    t.add_argument("--pairs", metavar="RECIPE", help="pix2pix: make inputs from --data: edges, gray, downscale:N, mask; superres: sr:N "
                                                      "(default: a folder of A/ + B/ or side-by-side A|B images; swap: B -> A)")
     t.add_argument("--jitter", action="store_true", default=None, help="pix2pix/cycle: store 1.125x bigger, crop at random")
     t.add_argument("--flip", action="store_true", default=None, help="pix2pix/cycle: random horizontal flips")
     t.add_argument("--holdout", type=int, help="pix2pix/cycle: examples held out for samples and metrics (default: a tenth, at most 200)")
     t.add_argument("--l1-weight", type=float, help="pix2pix: lambda of the L1 term (default 100; 0: cGAN only)")
+    t.add_argument("--gan-weight", type=float, help="pix2pix/superres: weight of the GAN term (0: L1 only)")
+    t.add_argument("--feature-weight", type=float, help="superres: weight of the feature loss in the standard "
+                                                        "Inception's early layers (0: none)")
+    t.add_argument("--init-from", metavar="RUN", help="start G from an exported model or run of the same settings "
+                                                      "(superres: the GAN stage from the L1 model)")
     t.add_argument("--cycle-weight", type=float, help="cycle: lambda of each cycle-consistency term (default 10)")
     t.add_argument("--norm", choices=("batch", "instance", "none"), help="pix2pix/cycle: normalisation in G and D")
     t.add_argument("--d-layers", type=int, help="pix2pix/cycle: PatchGAN stride-2 layers (3: 70x70 patches)")
@@ -336,7 +342,8 @@ def _cost(stats: dict | None) -> str:
 
 
 OVERRIDES = {  # CLI flag -> (config section, field)
-    "game": ("game", "name"), "l1_weight": ("game", "l1_weight"), "cycle_weight": ("game", "cycle_weight"),
+    "game": ("game", "name"), "l1_weight": ("game", "l1_weight"), "gan_weight": ("game", "gan_weight"),
+    "feature_weight": ("game", "feature_weight"), "init_from": ("train", "init_from"), "cycle_weight": ("game", "cycle_weight"),
     "data_b": ("data", "source_b"), "pairs": ("data", "pairs"), "jitter": ("data", "jitter"), "flip": ("data", "flip"),
     "holdout": ("data", "holdout"), "norm": ("model", "norm"), "d_layers": ("model", "d_layers"),
     "bars": ("data", "bars"), "tracks": ("data", "tracks"), "transpose": ("data", "transpose"),
