@@ -42,6 +42,10 @@ EXAMPLES = {
   ganforge translate runs/edges2fashion sketch.png --out out/          # out/sketch.png
   ganforge translate runs/facades ./photos --out out/                  # every image in a folder
   ganforge translate runs/sneaker2boot a.png b.png --out out/ --direction b2a   # CycleGAN: boots -> sneakers""",
+    "upscale": """examples:
+  ganforge upscale runs/photos-esrgan-x4 small.jpg --out big/          # big/small.png, 4x the width and height
+  ganforge upscale runs/photos-srresnet-x4 ./old-photos --out big/     # every image in a folder (PSNR-oriented)
+  ganforge upscale runs/photos-esrgan-x4 huge.png --out big/ --tile 128   # smaller tiles: less memory""",
     "generate": """examples:
   ganforge generate runs/ring8 --n 2500 --out ring.npy     # float32 (N, 2) points
   ganforge generate runs/digits --n 64 --out grid.png      # an 8x8 grid
@@ -266,6 +270,14 @@ def _parser() -> argparse.ArgumentParser:
     tr.add_argument("inputs", type=Path, nargs="+", metavar="INPUT", help="image files or folders of images")
     tr.add_argument("--out", type=Path, required=True, help="folder for the translated images (PNG, one per input)")
     tr.add_argument("--direction", choices=("a2b", "b2a"), help="CycleGAN models: which way (default a2b)")
+
+    up = command("upscale", "enlarge images with a superres model (SRResNet / ESRGAN), tile by tile")
+    up.add_argument("model", type=Path, help="an exported superres model or a superres run directory")
+    up.add_argument("inputs", type=Path, nargs="+", metavar="IMAGE", help="image files or folders of images")
+    up.add_argument("--out", type=Path, required=True, help="folder for the enlarged images (PNG, one per input)")
+    up.add_argument("--tile", type=int, help="input pixels a tile side: memory stays bounded for any image size "
+                                             "(default 256; 0: the whole image at once)")
+    up.add_argument("--no-progress", action="store_true", help="no progress bar over the tiles")
 
     pr = command("project", "find the latent z whose generated image is closest to a real image")
     pr.add_argument("model", type=Path, help="an exported model directory or a run directory")
@@ -570,6 +582,22 @@ def cmd_translate(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_upscale(args: argparse.Namespace) -> int:
+    from ganforge.pipelines.upscale import DEFAULT_OVERLAP, DEFAULT_TILE, UpscalePipeline
+
+    tile = DEFAULT_TILE if args.tile is None else args.tile
+    if tile < 0:
+        raise GanforgeError(f"--tile {tile}: expected input pixels a tile side (>= {2 * DEFAULT_OVERLAP}), "
+                            "or 0 for the whole image at once")
+    if 0 < tile < 2 * DEFAULT_OVERLAP:
+        raise GanforgeError(f"--tile {tile} is smaller than twice the tiles' overlap ({DEFAULT_OVERLAP} px): "
+                            f"give at least {2 * DEFAULT_OVERLAP}, or 0 for the whole image at once")
+    pipe = UpscalePipeline.from_pretrained(args.model)
+    written = pipe.upscale_files(args.inputs, args.out, tile=tile, progress=not args.no_progress)
+    print(f"wrote {len(written)} image(s) enlarged x{pipe.scale} to {args.out}")
+    return 0
+
+
 def cmd_project(args: argparse.Namespace) -> int:
     import numpy as np
     import torch
@@ -698,7 +726,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    handler = {"train": cmd_train, "generate": cmd_generate, "translate": cmd_translate, "evaluate": cmd_evaluate,
+    handler = {"train": cmd_train, "generate": cmd_generate, "translate": cmd_translate, "upscale": cmd_upscale, "evaluate": cmd_evaluate,
                "presets": cmd_presets, "demo": cmd_demo, "serve": cmd_serve,
                "project": cmd_project, "report": cmd_report, "inspect": cmd_inspect}[args.command]
     try:

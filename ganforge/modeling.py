@@ -191,6 +191,9 @@ def load(path: str | Path, device: str | torch.device = "cpu") -> nn.Module:
 def load_weights_into(G: nn.Module, path: str | Path) -> None:
     """Fill G (in place) with the weights of the exported model (or run) at `path`, which must
     be of G's family and settings (train --init-from: the GAN stage from the L1 model)."""
+    if not (model_dir(path) / "config.json").is_file():
+        raise GanforgeError(f"--init-from {path}: no exported model or run there (train the stage it starts from "
+                            "first, or give its run directory)")
     source = load(path)
     theirs, ours = (family_of(source), getattr(source, "hparams", {})), (family_of(G), getattr(G, "hparams", {}))
     if theirs != ours:

@@ -5,7 +5,7 @@ artefacts and costs at test time what it saves in training) -> conv + the long s
 sub-pixel upsampling (conv to 4w, PixelShuffle x2, LeakyReLU; once for x2, twice for x4,
 one x3 shuffle for x3) -> conv, LeakyReLU, conv to the output channels. The output is added
 to the bicubic upsampling of the input, so the network learns only the missing detail (as
-VDSR's global residual): it starts as bicubic, and a few minutes of CPU training beat it.
+VDSR's global residual): it starts as exactly bicubic, and a few minutes of CPU training beat it.
 Fully convolutional: any input size; `context` is the half-width of its receptive field in
 input pixels, the margin a tile needs for the tiled result to equal the untiled one.
 """
@@ -62,8 +62,9 @@ class Generator(nn.Module):
         self.body = nn.Sequential(*(ResidualBlock(width) for _ in range(blocks)), _conv(width, width))
         self.up = nn.Sequential(*_upsampler(width, scale))
         self.tail = nn.Sequential(_conv(width, width), nn.LeakyReLU(0.2, inplace=True), _conv(width, channels))
-        with torch.no_grad():
-            self.tail[2].weight.mul_(0.1)  # starts near bicubic
+        with torch.no_grad():  # the last convolution starts at zero: G starts as bicubic upsampling
+            self.tail[2].weight.zero_()
+            self.tail[2].bias.zero_()
         # input pixels each output pixel depends on, each side: head, 2 per block, body's last,
         # the upsampling and tail convolutions (at most 1 + 2 input px), bicubic's 2 px
         self.context = 1 + 2 * blocks + 1 + 3 + 2

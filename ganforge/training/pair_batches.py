@@ -122,8 +122,8 @@ class PairedBatches:
         idx = self.epochs.take()
         views = self.jitter.draw(len(idx))  # one draw per pair: both sides get the same view
         idx, views = self.shard(idx), _shard_views(views, self.shard)
-        views_b = views if self.scale == 1 else tuple(None if v is None or v.dtype == torch.bool else v * self.scale
-                                                      for v in views)
+        views_b = views if self.scale == 1 else tuple(v if v is None or v.dtype == torch.bool else v * self.scale
+                                                      for v in views)  # offsets scaled, flips kept
         a, b = self.jitter.apply(self.a, idx, views), self.jitter_b.apply(self.b, idx, views_b)
         return a, b, (None if self.y is None else self.y.index_select(0, idx))
 
