@@ -56,12 +56,17 @@ def sr_config(source: Path, **game) -> Config:
 
 @pytest.fixture(scope="module")
 def runs(photos, tmp_path_factory) -> dict[str, Path]:
-    """A tiny L1 model (x2) and the GAN stage started from it."""
+    """A tiny L1 model (x2) and the GAN stage started from it (without the run's summary pictures:
+    matplotlib's curves would take most of the time, and other tests cover them)."""
+    from unittest import mock
+
+    from ganforge.training.trainer import Trainer
     root = tmp_path_factory.mktemp("sr-runs")
-    train_run(sr_config(photos), root / "l1")
     gan = sr_config(photos, gan_weight=0.01, feature_weight=0.2)
     gan.train.steps, gan.train.init_from = 3, str(root / "l1")
-    train_run(gan, root / "gan")
+    with mock.patch.object(Trainer, "summarise", lambda self: None):
+        train_run(sr_config(photos), root / "l1")
+        train_run(gan, root / "gan")
     return {"l1": root / "l1", "gan": root / "gan"}
 
 
@@ -190,7 +195,7 @@ def test_the_translate_command_sends_an_upscaler_to_upscale(runs, tmp_path, caps
 @pytest.mark.parametrize("preset", ["photos-srresnet-x4", "photos-esrgan-x4", "folder-srresnet-x4"])
 def test_the_superres_presets_resolve_with_dry_run(preset, runs, photos, tmp_path, capsys):
     pytest.importorskip("skimage")
-    extra = ["--data", photos] if preset.startswith("folder") else []
+    extra = ["--data", photos, "--resolution", "32", "--batch-size", "4"] if preset.startswith("folder") else []
     code, out, err = run_cli(capsys, "train", "--preset", preset, *extra, "--out", tmp_path / "r", "--dry-run")
     if preset == "photos-esrgan-x4":  # it starts from the L1 model's run: refused until there is one
         assert_one_line_error(code, err, "--init-from runs/photos-srresnet-x4")
