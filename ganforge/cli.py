@@ -32,6 +32,9 @@ EXAMPLES = {
   ganforge train --preset edges2fashion              # pix2pix: edge maps -> clothes
   ganforge train --game pix2pix --data ./facades --resolution 128 --jitter --flip   # A/ + B/ or A|B images
   ganforge train --game pix2pix --data fashion-mnist --pairs downscale:4 --resolution 32
+  ganforge train --preset photos-srresnet-x4         # x4 super-resolution on L1 (scikit-image's photos)
+  ganforge train --preset photos-esrgan-x4           # its GAN stage (--init-from runs/photos-srresnet-x4)
+  ganforge train --game superres --data ./photos --pairs sr:2 --resolution 64   # x2 on your folder
   ganforge train --preset sneaker2boot               # CycleGAN between two Fashion-MNIST classes
   ganforge train --preset folder-cycle --data ./summer --data-b ./winter
   ganforge train --preset digits-wavegan             # WaveGAN on spoken digits (espeak-ng), 30 minutes
@@ -143,7 +146,8 @@ def _parser() -> argparse.ArgumentParser:
                                   "folk-melodies, qm9, spoken-digits, asterisk-digits) or a path; a class of one: "
                                   "fashion-mnist:sneaker")
     t.add_argument("--data-b", help="cycle: domain B (--data is domain A), a folder or e.g. fashion-mnist:ankle-boot")
-    t.add_argument("--pairs", metavar="RECIPE", help="pix2pix: make inputs from --data: edges, gray, downscale:N, mask; superres: sr:N "
+    t.add_argument("--pairs", metavar="RECIPE", help="pix2pix: make inputs from --data: edges, gray, downscale:N, mask; "
+                                                     "superres: sr:N "
                                                      "(default: a folder of A/ + B/ or side-by-side A|B images; swap: B -> A)")
     t.add_argument("--jitter", action="store_true", default=None, help="pix2pix/cycle: store 1.125x bigger, crop at random")
     t.add_argument("--flip", action="store_true", default=None, help="pix2pix/cycle: random horizontal flips")
