@@ -23,7 +23,6 @@ from ganforge.games.base import Context, Game, Phase
 from ganforge.games.generation import report_d_outputs
 from ganforge.games.translation import (
     PICTURE_PAIRS,
-    HeldOutEvaluation,
     TranslationGame,
     check_patch_layers,
     check_translation_options,
@@ -148,18 +147,11 @@ class SuperResGame(TranslationGame):
         s = self.data.scale
         shown = F.interpolate(lo, scale_factor=s, mode="nearest")            # the input, its pixels visible
         bicubic = F.interpolate(lo, scale_factor=s, mode="bicubic", align_corners=False).clamp(-1, 1)
-        G_ema.eval()
-        out = G_ema(lo).clamp(-1, 1)
-        G_ema.train()
-        picture = side_by_side(shown, bicubic, out, hi)
+        picture = side_by_side(shown, bicubic, G_ema(lo).clamp(-1, 1), hi)
         self.domain.save_picture(picture, path, nrow=self.nrow)
         return picture
-
-    def evaluation(self):
-        return HeldOutEvaluation(self.held_a, self.held_b, self.ctx.cfg.train.eval_every)
 
     def data_info(self) -> dict:
         c, h, w = self.resolution_shape()
         s = self.data.scale
-        return {"game": self.name, "source": self.ctx.cfg.data.source, "kind": "pairs", "shape": [c, h, w],
-                "in_shape": [c, h // s, w // s], "pairs": self.ctx.cfg.data.pairs, "scale": s, "class_names": None}
+        return {**super().data_info(), "in_shape": [c, h // s, w // s], "scale": s}
