@@ -520,11 +520,11 @@ PRESETS: dict[str, Preset] = {
                                         "checkpoint_every": 1000, "eval_every": 1000}}),
     # Super-resolution (games/superres.py): SRResNet on L1, then ESRGAN's GAN stage from it
     "photos-srresnet-x4": Preset("x4 super-resolution, the PSNR-oriented model: SRResNet (32 wide, 6 blocks) on L1, "
-                                 "64 px patches of scikit-image's sample photos; about 12 minutes on 2 CPU cores",
+                                 "64 px patches of scikit-image's sample photos; about 9 minutes on 2 idle CPU cores",
                                  _superres(steps=3000, lr=2e-4, l1_weight=1.0, gan_weight=0.0, feature_weight=0.0)),
     "photos-esrgan-x4": Preset("x4 super-resolution, ESRGAN's GAN stage (L1 + Inception features + relativistic "
-                               "GAN) from runs/photos-srresnet-x4 (train that first); about 12 minutes on 2 CPU cores",
-                               _superres(steps=1200, lr=1e-4, init_from="runs/photos-srresnet-x4")),
+                               "GAN) from runs/photos-srresnet-x4 (train that first); about 5 minutes on 2 idle CPU cores",
+                               _superres(steps=600, lr=1e-4, init_from="runs/photos-srresnet-x4")),
     "folder-srresnet-x4": Preset("x4 super-resolution of your photos (--data PATH: a folder, a tenth held out), "
                                  "SRResNet on L1 (then the GAN stage: --preset photos-esrgan-x4 --data PATH "
                                  "--init-from RUN)",

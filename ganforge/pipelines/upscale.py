@@ -28,7 +28,7 @@ from ganforge.pipelines.translate import _jobs, _write
 from ganforge.pipelines.translate import _read as read_image
 from ganforge.viz.grid import to_uint8
 
-DEFAULT_TILE = 256    # input pixels a side: a x4 tile is 1024 px out, ~0.5 GB of activations at width 32
+DEFAULT_TILE = 256    # input pixels a side: a x4 tile is 1024 px out, ~1 GB at its peak at width 32
 DEFAULT_OVERLAP = 8   # input pixels two neighbouring tiles share, blended by linear ramps
 MIN_SIDE = 4          # the smallest input side a model is given (fewer pixels hold nothing to enlarge)
 PROGRESS_MIN = 4      # tiles from which a progress bar is shown
