@@ -32,6 +32,9 @@ EXAMPLES = {
   ganforge train --preset edges2fashion              # pix2pix: edge maps -> clothes
   ganforge train --game pix2pix --data ./facades --resolution 128 --jitter --flip   # A/ + B/ or A|B images
   ganforge train --game pix2pix --data fashion-mnist --pairs downscale:4 --resolution 32
+  ganforge train --preset photos-srresnet-x4         # x4 super-resolution on L1 (scikit-image's photos)
+  ganforge train --preset photos-esrgan-x4           # its GAN stage (--init-from runs/photos-srresnet-x4)
+  ganforge train --game superres --data ./photos --pairs sr:2 --resolution 64   # x2 on your folder
   ganforge train --preset sneaker2boot               # CycleGAN between two Fashion-MNIST classes
   ganforge train --preset folder-cycle --data ./summer --data-b ./winter
   ganforge train --preset digits-wavegan             # WaveGAN on spoken digits (espeak-ng), 30 minutes
@@ -42,6 +45,10 @@ EXAMPLES = {
   ganforge translate runs/edges2fashion sketch.png --out out/          # out/sketch.png
   ganforge translate runs/facades ./photos --out out/                  # every image in a folder
   ganforge translate runs/sneaker2boot a.png b.png --out out/ --direction b2a   # CycleGAN: boots -> sneakers""",
+    "upscale": """examples:
+  ganforge upscale runs/photos-esrgan-x4 small.jpg --out big/          # big/small.png, 4x the width and height
+  ganforge upscale runs/photos-srresnet-x4 ./old-photos --out big/     # every image in a folder (PSNR-oriented)
+  ganforge upscale runs/photos-esrgan-x4 huge.png --out big/ --tile 128   # smaller tiles: less memory""",
     "generate": """examples:
   ganforge generate runs/ring8 --n 2500 --out ring.npy     # float32 (N, 2) points
   ganforge generate runs/digits --n 64 --out grid.png      # an 8x8 grid
@@ -134,17 +141,24 @@ def _parser() -> argparse.ArgumentParser:
     t.add_argument("--preset", help="named preset (see `ganforge presets`)")
     t.add_argument("--config", type=Path, help="YAML/JSON config file (a run's config.yaml works)")
     t.add_argument("--game", help="what is trained: generation (default), pix2pix (paired x -> y), cycle (unpaired "
-                                  "A <-> B), rewarded (generation + a learnt reward: MolGAN)")
+                                  "A <-> B), superres (x -> y N times bigger), rewarded (generation + a learnt "
+                                  "reward: MolGAN)")
     t.add_argument("--data", help="dataset name (ring8, grid25, spiral, moons, digits, fashion-mnist, bach-chorales, "
                                   "folk-melodies, qm9, spoken-digits, asterisk-digits) or a path; a class of one: "
                                   "fashion-mnist:sneaker")
     t.add_argument("--data-b", help="cycle: domain B (--data is domain A), a folder or e.g. fashion-mnist:ankle-boot")
-    t.add_argument("--pairs", metavar="RECIPE", help="pix2pix: make inputs from --data: edges, gray, downscale:N, mask "
+    t.add_argument("--pairs", metavar="RECIPE", help="pix2pix: make inputs from --data: edges, gray, downscale:N, mask; "
+                                                     "superres: sr:N "
                                                      "(default: a folder of A/ + B/ or side-by-side A|B images; swap: B -> A)")
     t.add_argument("--jitter", action="store_true", default=None, help="pix2pix/cycle: store 1.125x bigger, crop at random")
     t.add_argument("--flip", action="store_true", default=None, help="pix2pix/cycle: random horizontal flips")
     t.add_argument("--holdout", type=int, help="pix2pix/cycle: examples held out for samples and metrics (default: a tenth, at most 200)")
     t.add_argument("--l1-weight", type=float, help="pix2pix: lambda of the L1 term (default 100; 0: cGAN only)")
+    t.add_argument("--gan-weight", type=float, help="pix2pix/superres: weight of the GAN term (0: L1 only)")
+    t.add_argument("--feature-weight", type=float, help="superres: weight of the feature loss in the standard "
+                                                        "Inception's early layers (0: none)")
+    t.add_argument("--init-from", metavar="RUN", help="start G from an exported model or run of the same settings "
+                                                      "(superres: the GAN stage from the L1 model)")
     t.add_argument("--cycle-weight", type=float, help="cycle: lambda of each cycle-consistency term (default 10)")
     t.add_argument("--norm", choices=("batch", "instance", "none"), help="pix2pix/cycle: normalisation in G and D")
     t.add_argument("--d-layers", type=int, help="pix2pix/cycle: PatchGAN stride-2 layers (3: 70x70 patches)")
@@ -264,6 +278,14 @@ def _parser() -> argparse.ArgumentParser:
     tr.add_argument("--out", type=Path, required=True, help="folder for the translated images (PNG, one per input)")
     tr.add_argument("--direction", choices=("a2b", "b2a"), help="CycleGAN models: which way (default a2b)")
 
+    up = command("upscale", "enlarge images with a superres model (SRResNet / ESRGAN), tile by tile")
+    up.add_argument("model", type=Path, help="an exported superres model or a superres run directory")
+    up.add_argument("inputs", type=Path, nargs="+", metavar="IMAGE", help="image files or folders of images")
+    up.add_argument("--out", type=Path, required=True, help="folder for the enlarged images (PNG, one per input)")
+    up.add_argument("--tile", type=int, help="input pixels a tile side: memory stays bounded for any image size "
+                                             "(default 256; 0: the whole image at once)")
+    up.add_argument("--no-progress", action="store_true", help="no progress bar over the tiles")
+
     pr = command("project", "find the latent z whose generated image is closest to a real image")
     pr.add_argument("model", type=Path, help="an exported model directory or a run directory")
     pr.add_argument("image", type=Path, help="an image file (resized to the model's resolution)")
@@ -342,7 +364,8 @@ def _cost(stats: dict | None) -> str:
 
 
 OVERRIDES = {  # CLI flag -> (config section, field)
-    "game": ("game", "name"), "l1_weight": ("game", "l1_weight"), "cycle_weight": ("game", "cycle_weight"),
+    "game": ("game", "name"), "l1_weight": ("game", "l1_weight"), "gan_weight": ("game", "gan_weight"),
+    "feature_weight": ("game", "feature_weight"), "init_from": ("train", "init_from"), "cycle_weight": ("game", "cycle_weight"),
     "data_b": ("data", "source_b"), "pairs": ("data", "pairs"), "jitter": ("data", "jitter"), "flip": ("data", "flip"),
     "holdout": ("data", "holdout"), "norm": ("model", "norm"), "d_layers": ("model", "d_layers"),
     "bars": ("data", "bars"), "tracks": ("data", "tracks"), "transpose": ("data", "transpose"),
@@ -569,6 +592,22 @@ def cmd_translate(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_upscale(args: argparse.Namespace) -> int:
+    from ganforge.pipelines.upscale import DEFAULT_OVERLAP, DEFAULT_TILE, UpscalePipeline
+
+    tile = DEFAULT_TILE if args.tile is None else args.tile
+    if tile < 0:
+        raise GanforgeError(f"--tile {tile}: expected input pixels a tile side (>= {2 * DEFAULT_OVERLAP}), "
+                            "or 0 for the whole image at once")
+    if 0 < tile < 2 * DEFAULT_OVERLAP:
+        raise GanforgeError(f"--tile {tile} is smaller than twice the tiles' overlap ({DEFAULT_OVERLAP} px): "
+                            f"give at least {2 * DEFAULT_OVERLAP}, or 0 for the whole image at once")
+    pipe = UpscalePipeline.from_pretrained(args.model)
+    written = pipe.upscale_files(args.inputs, args.out, tile=tile, progress=not args.no_progress)
+    print(f"wrote {len(written)} image(s) enlarged x{pipe.scale} to {args.out}")
+    return 0
+
+
 def cmd_project(args: argparse.Namespace) -> int:
     import numpy as np
     import torch
@@ -697,7 +736,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    handler = {"train": cmd_train, "generate": cmd_generate, "translate": cmd_translate, "evaluate": cmd_evaluate,
+    handler = {"train": cmd_train, "generate": cmd_generate, "translate": cmd_translate, "upscale": cmd_upscale, "evaluate": cmd_evaluate,
                "presets": cmd_presets, "demo": cmd_demo, "serve": cmd_serve,
                "project": cmd_project, "report": cmd_report, "inspect": cmd_inspect}[args.command]
     try:

@@ -27,6 +27,7 @@ class GameConfig:
     name: str = "generation"         # what is trained: generation, pix2pix, cycle (ganforge/games/)
     l1_weight: float = 100.0         # pix2pix: lambda of the L1 term beside the GAN loss (0: cGAN only)
     gan_weight: float = 1.0          # pix2pix: weight of the GAN term (0: L1 only)
+    feature_weight: float = 0.0      # superres: weight of the feature loss in Inception's early layers (0: none)
     cycle_weight: float = 10.0       # CycleGAN: lambda of each cycle-consistency L1 term
     identity_weight: float = 0.5     # CycleGAN: identity loss, times cycle_weight (0: none)
     pool_size: int = 50              # CycleGAN: generated images each D's history pool keeps (0: none)
@@ -124,6 +125,7 @@ class TrainConfig:
     compile: bool = False            # torch.compile G and D (opt-in; D stays eager under WGAN-GP / R1)
     sync_batchnorm: bool = False     # torchrun: BatchNorm statistics over the global batch, not each process's
     dist_timeout: float = 30.0       # torchrun: minutes a process waits for the others before giving up
+    init_from: str = ""              # start G from this exported model's or run's weights (a GAN stage after pre-training)
     export_discriminator: bool = False  # also export D beside G (model/discriminator.*): DRS / MH sampling need it
 
 
@@ -330,6 +332,14 @@ GAME_DEFAULTS: dict[str, dict[str, Any]] = {
     "generation": {},
     "pix2pix": {"model": {"width": 64}, "loss": {"name": "non-saturating"},
                 "train": {"batch_size": 4, "ema_half_life": 0.0, "eval_every": 1000}},
+    # ESRGAN's optimiser for its GAN stage (Adam 1e-4, betas 0.9 / 0.99; the EMA BasicSR keeps).
+    # Its weights (L1 0.01, VGG features 1, GAN 0.005) lean on a long run and VGG's scale; after
+    # a few CPU minutes and with Inception's features, L1 stays the main term here (1, 0.2, 0.01).
+    # The PSNR-oriented model is the same game with gan_weight = feature_weight = 0.
+    "superres": {"model": {"width": 32, "d_layers": 2}, "data": {"pairs": "sr:4", "flip": True},
+                 "game": {"l1_weight": 1.0, "gan_weight": 0.01, "feature_weight": 0.2},
+                 "optim": {"lr_g": 1e-4, "lr_d": 1e-4, "beta1": 0.9, "beta2": 0.99},
+                 "train": {"batch_size": 16, "ema_half_life": 2000.0, "eval_every": 500}},
     "cycle": {"model": {"width": 64}, "loss": {"name": "lsgan"},
               "optim": {"lr_decay": "linear", "warmup": 0.5},  # constant, then linearly to 0 over the second half
               "train": {"batch_size": 1, "ema_half_life": 0.0, "eval_every": 1000}},
@@ -408,6 +418,16 @@ def _specgan(source: str, width: int, batch_size: int, **train: Any) -> dict[str
     cfg["data"]["representation"] = "spectrogram"
     cfg["model"] = {"family": "specgan", "z_dim": 100, "width": width}
     return cfg
+
+
+def _superres(steps: int, lr: float, source: str = "photos", init_from: str = "", **game: float) -> dict[str, Any]:
+    # 64 px patches (16 px inputs), batch 16, a cosine-decayed rate (ESRGAN halves it in steps)
+    return {"game": {"name": "superres", **game},
+            "data": {"source": source, "pairs": "sr:4", "resolution": 64, "channels": 3, "flip": True},
+            "model": {"family": "srresnet", "width": 32, "blocks": 6, "d_layers": 2},
+            "optim": {"lr_g": lr, "lr_d": lr, "lr_decay": "cosine"},
+            "train": {"steps": steps, "minutes": 20.0, "batch_size": 16, "init_from": init_from,
+                      "sample_every": 250, "checkpoint_every": 500, "eval_every": 500}}
 
 
 PRESETS: dict[str, Preset] = {
@@ -498,6 +518,18 @@ PRESETS: dict[str, Preset] = {
                               "model": {"width": 64},
                               "train": {"steps": 20000, "batch_size": 4, "ema_half_life": 0.0, "sample_every": 500,
                                         "checkpoint_every": 1000, "eval_every": 1000}}),
+    # Super-resolution (games/superres.py): SRResNet on L1, then ESRGAN's GAN stage from it
+    "photos-srresnet-x4": Preset("x4 super-resolution, the PSNR-oriented model: SRResNet (32 wide, 6 blocks) on L1, "
+                                 "64 px patches of scikit-image's sample photos; about 9 minutes on 2 idle CPU cores",
+                                 _superres(steps=3000, lr=2e-4, l1_weight=1.0, gan_weight=0.0, feature_weight=0.0)),
+    "photos-esrgan-x4": Preset("x4 super-resolution, ESRGAN's GAN stage (L1 + Inception features + relativistic "
+                               "GAN) from runs/photos-srresnet-x4 (train that first); about 5 minutes on 2 idle CPU cores",
+                               _superres(steps=600, lr=1e-4, init_from="runs/photos-srresnet-x4")),
+    "folder-srresnet-x4": Preset("x4 super-resolution of your photos (--data PATH: a folder, a tenth held out), "
+                                 "SRResNet on L1 (then the GAN stage: --preset photos-esrgan-x4 --data PATH "
+                                 "--init-from RUN)",
+                                 _superres(source="", steps=3000, lr=2e-4, l1_weight=1.0, gan_weight=0.0,
+                                           feature_weight=0.0)),
     "sneaker2boot": Preset("CycleGAN: Fashion-MNIST sneakers <-> ankle boots at 28 px, unpaired, "
                            "about 15 minutes on 2 CPU cores",
                            {"game": {"name": "cycle"},

@@ -188,6 +188,21 @@ def load(path: str | Path, device: str | torch.device = "cpu") -> nn.Module:
     return G.to(device).eval().requires_grad_(False)
 
 
+def load_weights_into(G: nn.Module, path: str | Path) -> None:
+    """Fill G (in place) with the weights of the exported model (or run) at `path`, which must
+    be of G's family and settings (train --init-from: the GAN stage from the L1 model)."""
+    if not (model_dir(path) / "config.json").is_file():
+        raise GanforgeError(f"--init-from {path}: no exported model or run there (train the stage it starts from "
+                            "first, or give its run directory)")
+    source = load(path)
+    theirs, ours = (family_of(source), getattr(source, "hparams", {})), (family_of(G), getattr(G, "hparams", {}))
+    if theirs != ours:
+        raise GanforgeError(f"--init-from {path}: a {theirs[0]} model {theirs[1]}, but this run builds a {ours[0]} "
+                            f"model {ours[1]}: start from a model of the same family and settings")
+    with torch.no_grad():
+        G.load_state_dict(source.state_dict())
+
+
 def load_discriminator(path: str | Path, device: str | torch.device = "cpu") -> nn.Module:
     """The discriminator exported beside a generator (eval mode, frozen); a one-line
     GanforgeError saying how to export it when the model has none."""

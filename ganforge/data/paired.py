@@ -43,13 +43,17 @@ class PairedDataset:
     y: Tensor | None = None                # (N,) int64 class labels of the underlying data
     class_names: list[str] | None = None
     recipe: str | None = None              # the recipe that made the inputs ("edges", ...), None for files
+    scale: int = 1                         # targets are this many times the inputs' height and width (sr:N)
+    held: Tensor | None = None             # (N,) bool: pairs fixed as held out by their source (sr:N's photos)
 
     kind: ClassVar[str] = "pairs"
 
     def __post_init__(self):
-        if self.a.shape[0] != self.b.shape[0] or self.a.shape[-2:] != self.b.shape[-2:]:
+        h, w = self.a.shape[-2:]
+        if self.a.shape[0] != self.b.shape[0] or self.b.shape[-2:] != (h * self.scale, w * self.scale):
+            size = "height x width" if self.scale == 1 else f"height x width times {self.scale}"
             raise GanforgeError(f"{self.name}: inputs {tuple(self.a.shape)} and targets {tuple(self.b.shape)} "
-                                "must have the same count and height x width")
+                                f"must have the same count and {size}")
 
     @property
     def shape(self) -> tuple[int, ...]:
@@ -76,10 +80,14 @@ class PairedDataset:
 
     def subset(self, index: Tensor) -> PairedDataset:
         y = None if self.y is None else self.y[index]
-        return PairedDataset(self.name, self.a[index], self.b[index], y, self.class_names, self.recipe)
+        held = None if self.held is None else self.held[index]
+        return PairedDataset(self.name, self.a[index], self.b[index], y, self.class_names, self.recipe, self.scale, held)
 
     def split(self, holdout: int, seed: int = 0) -> tuple[PairedDataset, PairedDataset]:
-        """(train, held): ``holdout`` pairs drawn at random (seeded) are held out, in order."""
+        """(train, held): ``holdout`` pairs drawn at random (seeded) are held out, in order; where
+        the source fixed the held-out pairs (``held``), those."""
+        if self.held is not None:
+            return self.subset(torch.nonzero(~self.held)[:, 0]), self.subset(torch.nonzero(self.held)[:, 0])
         train, held = split_indices(len(self), holdout, seed, self.name)
         return self.subset(train), self.subset(held)
 
@@ -122,7 +130,7 @@ def stored_size(resolution: Resolution | None, load_size: Resolution | None) -> 
 
 def load_paired(source: str, resolution: Resolution | None, channels: int | None = None, pairs: str = "",
                 split: str = "train", cache_dir: str | Path | None = None,
-                load_size: Resolution | None = None) -> PairedDataset:
+                load_size: Resolution | None = None, holdout: int = -1, seed: int = 0) -> PairedDataset:
     """Load pairs, stored at ``load_size`` (default: the resolution; a side, "WxH" or (h, w)).
 
     ``pairs=""`` reads a folder: ``source/A`` and ``source/B`` whose files pair by name without
@@ -131,7 +139,9 @@ def load_paired(source: str, resolution: Resolution | None, channels: int | None
     B the input. A recipe (see ganforge.data.recipes.RECIPES: edges, gray, downscale:N, mask)
     makes inputs from any image source ganforge.data.load_data loads, or one class of it
     (``fashion-mnist:sneaker``), keeping its labels. ``channels`` (1 or 3) is that of the
-    targets (and, except for edges and gray, of the inputs); folders default to 3.
+    targets (and, except for edges and gray, of the inputs); folders default to 3. ``sr:N``
+    (ganforge.data.superres) keeps photos at their own size, inputs N times smaller, and
+    holds out whole images (``holdout`` of a folder's, drawn with ``seed``).
     """
     stored = stored_size(resolution, load_size)
     if channels not in (None, 1, 3):
@@ -139,6 +149,10 @@ def load_paired(source: str, resolution: Resolution | None, channels: int | None
     pairs = (pairs or "").strip()
     if pairs in ("", "swap"):
         return _load_folder(str(source), stored, channels or 3, pairs == "swap", split, cache_dir)
+    name, arg = parse_recipe(pairs)
+    if name == "sr":
+        from ganforge.data.superres import load_sr_pairs
+        return load_sr_pairs(str(source), arg, image_size(resolution), channels, holdout, seed)
     return _load_recipe(str(source), stored, channels, pairs, split, cache_dir)
 
 

@@ -21,6 +21,8 @@ RECIPES: dict[str, str] = {
     "edges": "edge map -> image: black Sobel edges of the slightly blurred grey image on white (like edges2shoes)",
     "gray": "grey -> colour: the luminance of a colour image (colourisation)",
     "downscale:N": "N times smaller (bicubic, antialiased), scaled back up -> image (super-resolution; N = 2..8)",
+    "sr:N": "N times smaller at its own size (bicubic, antialiased) -> random patches of photos, for --game "
+            "superres (N = 2, 3, 4; --data photos or a folder)",
     "mask": "holes -> image: 1-3 grey (128) rectangles over ~10-25 % of each image (inpainting)",
 }
 FACTORS = range(2, 9)           # downscale:N
@@ -44,6 +46,12 @@ def parse_recipe(pairs: str) -> tuple[str, int | None]:
         if not (arg.strip().isdigit() and int(arg) in FACTORS):
             raise GanforgeError(f"pairs {pairs!r}: downscale:N takes an integer N from {FACTORS[0]} to "
                                 f"{FACTORS[-1]}, the factor the inputs are made smaller by (e.g. downscale:4)")
+        return name, int(arg)
+    if name == "sr":
+        from ganforge.data.superres import SCALES
+        if not (arg.strip().isdigit() and int(arg) in SCALES):
+            raise GanforgeError(f"pairs {pairs!r}: sr:N takes N = {', '.join(map(str, SCALES))}, the factor the "
+                                "inputs are made smaller by (e.g. sr:4)")
         return name, int(arg)
     if name in RECIPES and not colon:
         return name, None

@@ -3,6 +3,7 @@
   generation   z (+ label) -> data: G(z, c) vs D(x, c)          (GANs, cGANs, ACGAN, ...)
   pix2pix      paired x -> y: G(x) vs D(y, x), GAN + L1          (games/translation.py)
   cycle        unpaired A <-> B: two G, two D, cycle + identity  (games/cycle.py)
+  superres     paired x -> y `scale` times bigger: SRResNet, ESRGAN (games/superres.py)
   rewarded     generation + a learnt reward of a score without gradient (MolGAN's RL term)
 
 Adding a game is adding a file with a `Game` subclass (games/base.py) and a line here.
@@ -14,9 +15,10 @@ from ganforge.games.base import Context, Game, Phase
 from ganforge.games.cycle import CycleGame
 from ganforge.games.generation import GenerationGame
 from ganforge.games.rewarded import RewardedGame
+from ganforge.games.superres import SuperResGame
 from ganforge.games.translation import TranslationGame
 
 GAMES: dict[str, type[Game]] = {"generation": GenerationGame, "pix2pix": TranslationGame, "cycle": CycleGame,
-                               "rewarded": RewardedGame}
+                               "rewarded": RewardedGame, "superres": SuperResGame}
 
 __all__ = ["GAMES", "Context", "Game", "Phase"]

@@ -32,17 +32,18 @@ def adversarial_scale(loss_name: str) -> float:
     return 2.0 if loss_name == "lsgan" else 1.0
 
 
-def check_translation_options(cfg, game: str) -> None:
+def check_translation_options(cfg, game: str, losses: tuple[str, ...] = SUPPORTED_LOSSES,
+                              families: tuple[str, ...] = ("unet", "resnet-translator")) -> None:
     """Options of the generation game that a translation game has no use for: one line each."""
-    if cfg.loss.name not in SUPPORTED_LOSSES:
-        raise GanforgeError(f"the {game} game trains with {', '.join(SUPPORTED_LOSSES)}, not --loss {cfg.loss.name}")
+    if cfg.loss.name not in losses:
+        raise GanforgeError(f"the {game} game trains with {', '.join(losses)}, not --loss {cfg.loss.name}")
     for wrong, what in ((cfg.model.conditional, "--conditional (it is conditioned on its input images)"),
                         (cfg.loss.r1_gamma > 0, "--r1-gamma"), (cfg.loss.n_critic != 1, "--n-critic"),
                         (bool(cfg.train.diffaugment), "--diffaugment"), (cfg.train.reuse_fakes, "train.reuse_fakes")):
         if wrong:
             raise GanforgeError(f"the {game} game does not take {what}")
-    if cfg.model.family not in ("auto", "unet", "resnet-translator"):
-        raise GanforgeError(f"the {game} game's generator is unet or resnet-translator, not --model {cfg.model.family}")
+    if cfg.model.family not in ("auto", *families):
+        raise GanforgeError(f"the {game} game's generator is {' or '.join(families)}, not --model {cfg.model.family}")
 
 
 def jitter_size(resolution):
@@ -104,6 +105,9 @@ class TranslationGame(HeldOut, Game):
         super().__init__(ctx, data)
         cfg = ctx.cfg
         check_translation_options(cfg, self.name)
+        if data.scale != 1:
+            raise GanforgeError(f"pairs '{data.recipe}' makes inputs smaller than their targets: train them with "
+                                "--game superres (or use pairs downscale:N, the same size)")
         self.domain = domain_for(data)
         self.train_data, self.held = data.split(holdout_count(cfg.data.holdout, len(data)), seed=cfg.train.seed)
         self.models = models

@@ -22,6 +22,7 @@ from ganforge.models import (
     resnet,
     resnet_translator,
     specgan,
+    srresnet,
     toy,
     translator_pair,
     unet,
@@ -39,8 +40,10 @@ FAMILY_KINDS = {"toy": "points", "mlp": "images", "dcgan": "images", "resnet": "
                 "molgan": "molecules", "wavegan": "audio", "specgan": "audio"}
 PLANNED = ("dcgan", "resnet")  # families that double a base map: only some sizes (layers.plan)
 AUTO = {"points": "toy", "images": "dcgan", "music": "musegan", "molecules": "molgan", "audio": "wavegan"}  # family "auto" by the data's kind
-# image-to-image generators, x -> y (pix2pix's U-Net, CycleGAN's ResNet and its A <-> B pair)
-TRANSLATORS = {"unet": unet, "resnet-translator": resnet_translator, "translator-pair": translator_pair}
+# image-to-image generators, x -> y (pix2pix's U-Net, CycleGAN's ResNet and its A <-> B pair; SRResNet's
+# upscaler, x -> y `scale` times bigger)
+TRANSLATORS = {"unet": unet, "resnet-translator": resnet_translator, "translator-pair": translator_pair,
+               "srresnet": srresnet}
 # discriminators of images given images, patch logits (B, 1, h, w) for the translation games
 DISCRIMINATORS = {"patchgan": patchgan}
 

@@ -15,6 +15,8 @@ from ganforge.errors import GanforgeError
 # pipeline, what it needs (NEEDS); otherwise where that kind of model is written (USE).
 USE = {"translator": "this model is a translator (image -> image), not a generator: "
                      "use `ganforge translate` (or TranslatePipeline)",
+       "upscaler": "this model enlarges images (super-resolution): use `ganforge upscale MODEL IMAGE --out DIR` "
+                   "(or UpscalePipeline)",
        "music": "this model writes music: use `ganforge generate MODEL --out piece.mid` (or ComposePipeline)",
        "audio": "this model makes sound: use `ganforge generate MODEL --out clips/` (a folder of "
                 "WAV files, or --out x.wav; or AudioPipeline)",
@@ -22,6 +24,8 @@ USE = {"translator": "this model is a translator (image -> image), not a generat
                     "(or MoleculesPipeline)"}
 NEEDS = {"translator": "this model is a generator (noise -> image), not a translator: "
                        "use `ganforge generate` (or GeneratePipeline)",
+         "upscaler": "this model does not enlarge images: `ganforge upscale` takes a model of the superres game "
+                     "(e.g. train --preset photos-srresnet-x4)",
          "music": "this model does not write music: use `ganforge generate` with a .png or .npy "
                   "(or GeneratePipeline)",
          "audio": "this model does not make sound: use `ganforge generate` with a .png or .npy "
@@ -35,8 +39,8 @@ class Pipeline:
 
     def __init__(self, generator: nn.Module, device: str | torch.device = "cpu"):
         found = getattr(generator, "kind", None)
-        if found != self.kind:  # a translator pipeline says what it needs; the others where the model goes
-            needs = found is None or self.kind == "translator"
+        if found != self.kind:  # image -> image pipelines say what they need; the others where the model goes
+            needs = found is None or (self.kind in ("translator", "upscaler") and found != "upscaler")
             raise GanforgeError(NEEDS[self.kind] if needs else USE[found])
         self.G = generator.to(device).eval()
         self.device = torch.device(device)

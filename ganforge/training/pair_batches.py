@@ -110,13 +110,21 @@ class PairedBatches:
         self.y = None if dataset.y is None else dataset.y.to(device)
         self.shard = shard
         self.epochs = _Epochs(len(dataset), batch_size, generator, device, f"the pairs {dataset.name}")
-        self.jitter = _Jitter(tuple(self.b.shape[-2:]), crop, flip, generator, device, memory_format)
+        # targets `scale` times the inputs' size (super-resolution): the crop is drawn on the
+        # inputs and the targets' is that view times the scale, so the two stay aligned
+        s = self.scale = getattr(dataset, "scale", 1)
+        low = None if crop is None or s == 1 else (image_size(crop)[0] // s, image_size(crop)[1] // s)
+        self.jitter = _Jitter(tuple(self.a.shape[-2:]), crop if s == 1 else low, flip, generator, device, memory_format)
+        self.jitter_b = self.jitter if s == 1 else _Jitter(tuple(self.b.shape[-2:]), crop, flip, generator, device,
+                                                           memory_format)
 
     def next(self) -> tuple[Tensor, Tensor, Tensor | None]:
         idx = self.epochs.take()
         views = self.jitter.draw(len(idx))  # one draw per pair: both sides get the same view
         idx, views = self.shard(idx), _shard_views(views, self.shard)
-        a, b = self.jitter.apply(self.a, idx, views), self.jitter.apply(self.b, idx, views)
+        views_b = views if self.scale == 1 else tuple(v if v is None or v.dtype == torch.bool else v * self.scale
+                                                      for v in views)  # offsets scaled, flips kept
+        a, b = self.jitter.apply(self.a, idx, views), self.jitter_b.apply(self.b, idx, views_b)
         return a, b, (None if self.y is None else self.y.index_select(0, idx))
 
     def state_dict(self) -> dict:

@@ -24,7 +24,7 @@ import torch
 from torch import Tensor, nn
 from tqdm.auto import tqdm
 
-from ganforge import atomic, provenance
+from ganforge import atomic, modeling, provenance
 from ganforge.config import Config, preset_config, validate
 from ganforge.domains import DOMAINS
 from ganforge.errors import GanforgeError
@@ -105,6 +105,8 @@ class Trainer:
         # CPU threads by what the networks can use and what the machine has free
         runtime.set_threads(cfg.train.threads, processes=int(os.environ.get("LOCAL_WORLD_SIZE", "1")),
                             work=runtime.step_work(G, D, batch=self.local_batch))
+        if cfg.train.init_from and ckpt is None:  # a later stage starts from an earlier one's G (a resume has its own)
+            modeling.load_weights_into(G, cfg.train.init_from)
         if cfg.train.sync_batchnorm and self.dist.enabled:  # statistics of the global batch
             G, D = sync_batchnorm.convert(G, self.device), sync_batchnorm.convert(D, self.device)
         self.G = G.to(self.device, memory_format=self.memory_format)
