@@ -32,6 +32,10 @@ class GameConfig:
     pool_size: int = 50              # CycleGAN: generated images each D's history pool keeps (0: none)
     reward: str = "qed"              # rewarded: the property G is also steered to (molecules: qed, logp, sa)
     reward_weight: float = 0.5       # rewarded: lambda, the reward's share of G's loss (0: pure GAN, 1: pure reward)
+    pretrain_steps: int = 0          # seqgan, gumbel: steps of maximum-likelihood training of G before the GAN
+    d_pretrain_steps: int = 0        # seqgan: steps of D alone (real vs G's samples) after G's pre-training
+    rollouts: int = 16               # seqgan: Monte-Carlo completions of each prefix that estimate its reward
+    gumbel_max: float = 100.0        # gumbel: RelGAN's inverse temperature beta, 1 -> this, exponentially
 
 
 @dataclass
@@ -54,6 +58,9 @@ class DataConfig:
     length: int = 16384              # audio: samples in a clip (WaveGAN: 16 * 4^k, 16384 = 1.024 s at 16 kHz)
     clips_per_word: int = 500        # audio, spoken-digits: clips synthesised of each word (10 words)
     representation: str = "auto"     # audio: waveform or spectrogram (SpecGAN's); auto: spectrogram for specgan
+    tokens: str = "chars"            # text: chars or words
+    vocab_size: int = 0              # text: tokens kept (with <end>, <unk>; 0: every char, or 5,000 words)
+    seq_len: int = 0                 # text: tokens a sample has room for, <end> included (0: 64 chars, 24 words)
 
 
 @dataclass
@@ -71,6 +78,7 @@ class ModelConfig:
     multitrack: str = "hybrid"       # MuseGAN: jamming, composer or hybrid (how tracks share the latent)
     straight_through: bool = False   # MolGAN: G outputs one-hot graphs (straight-through gradients), not softmax
     phase_shuffle: int = 2           # WaveGAN: D shifts its features by up to n samples between layers (0: none)
+    cell: str = "lstm"               # text (seqgan family): the generator's recurrent cell, lstm or gru
 
 
 @dataclass
@@ -239,6 +247,12 @@ def validate(cfg: Config) -> Config:
                             f"{', '.join(REPRESENTATIONS)})")
     if cfg.model.multitrack not in MODES:
         raise GanforgeError(f"unknown multitrack model '{cfg.model.multitrack}' (expected one of: {', '.join(MODES)})")
+    if cfg.data.tokens not in ("chars", "words"):
+        raise GanforgeError(f"unknown text tokens '{cfg.data.tokens}' (expected chars or words)")
+    if cfg.model.cell not in ("lstm", "gru"):
+        raise GanforgeError(f"unknown recurrent cell '{cfg.model.cell}' (expected lstm or gru)")
+    if not (isinstance(cfg.game.gumbel_max, (int, float)) and 1 <= cfg.game.gumbel_max < math.inf):
+        raise GanforgeError(f"option game.gumbel_max must be a number >= 1 (beta's last value), got {cfg.game.gumbel_max!r}")
     if cfg.train.channels_last not in ("auto", "on", "off"):
         raise GanforgeError(f"option train.channels_last must be auto, on or off, got {cfg.train.channels_last!r}")
     if cfg.train.amp not in ("auto", "off", "bf16", "fp16"):
@@ -262,7 +276,8 @@ SIZE_LIMITS = {"train.batch_size": 2**16, "model.z_dim": 2**16, "model.width": 2
                "model.d_layers": 16, "model.blocks": 64, "data.bars": 1024, "data.tracks": 64,
                "game.pool_size": 2**16, "train.eval_samples": 10**7, "loss.n_critic": 1000,
                "train.threads": 4096, "model.phase_shuffle": 64, "data.clips_per_word": 100_000,
-               "data.length": 1 << 20, "data.sample_rate": 192_000}
+               "data.length": 1 << 20, "data.sample_rate": 192_000, "data.vocab_size": 1 << 20,
+               "data.seq_len": 4096, "game.rollouts": 1024}
 
 
 def _check_numbers(cfg: Config) -> None:
@@ -274,7 +289,8 @@ def _check_numbers(cfg: Config) -> None:
                 "train.sample_every": cfg.train.sample_every,
                 "train.checkpoint_every": cfg.train.checkpoint_every,
                 "train.log_every": cfg.train.log_every, "data.length": cfg.data.length,
-                "data.sample_rate": cfg.data.sample_rate, "data.clips_per_word": cfg.data.clips_per_word}
+                "data.sample_rate": cfg.data.sample_rate, "data.clips_per_word": cfg.data.clips_per_word,
+                "game.rollouts": cfg.game.rollouts}
     for name, v in positive.items():
         if not isinstance(v, int) or v < 1:
             raise GanforgeError(f"option {name} must be a positive integer, got {v!r}")
@@ -285,7 +301,10 @@ def _check_numbers(cfg: Config) -> None:
             raise GanforgeError(f"option {name} must be at most {most:,}, got {str(v)[:40]}")
     for name, v in {"train.eval_every": cfg.train.eval_every, "train.threads": cfg.train.threads,
                     "model.blocks": cfg.model.blocks, "game.pool_size": cfg.game.pool_size,
-                    "data.tracks": cfg.data.tracks, "model.phase_shuffle": cfg.model.phase_shuffle}.items():
+                    "data.tracks": cfg.data.tracks, "model.phase_shuffle": cfg.model.phase_shuffle,
+                    "data.vocab_size": cfg.data.vocab_size, "data.seq_len": cfg.data.seq_len,
+                    "game.pretrain_steps": cfg.game.pretrain_steps,
+                    "game.d_pretrain_steps": cfg.game.d_pretrain_steps}.items():
         if not isinstance(v, int) or v < 0:
             raise GanforgeError(f"option {name} must be an integer >= 0, got {v!r}")
     if not isinstance(cfg.data.holdout, int) or cfg.data.holdout < -1:
