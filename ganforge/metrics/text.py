@@ -104,15 +104,15 @@ def self_bleu(samples: list[list], n: int, most: int = SELF_BLEU_MOST) -> float:
 
 
 @torch.no_grad()
-def model_nll(G: nn.Module, tokens: Tensor, batch: int = 500, seed: int = 0) -> float:
-    """G's mean negative log-likelihood per counted token of sequences (N, L) (nats), z drawn
-    with `seed`; tokens after a sequence's end are not counted."""
+def model_nll(G: nn.Module, tokens: Tensor, batch: int = 500, seed: int = 0, temperature: float = 1.0) -> float:
+    """G's mean negative log-likelihood per counted token of sequences (N, L) (nats) at a
+    sampling temperature, z drawn with `seed`; tokens after a sequence's end are not counted."""
     device = next(G.parameters()).device
     g = torch.Generator(device).manual_seed(seed)
     total, count = 0.0, 0.0
     for i in range(0, len(tokens), batch):
         t = tokens[i:i + batch].to(device)
         z = torch.randn(len(t), G.z_dim, device=device, generator=g)
-        total -= G.log_probs(t, z).sum().item()
+        total -= G.log_probs(t, z, temperature).sum().item()
         count += G.counted(t).sum().item()
     return total / max(count, 1.0)

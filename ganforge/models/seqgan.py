@@ -86,9 +86,11 @@ class Generator(nn.Module):
         h, _ = self.rnn(inputs, self.initial_state(z))
         return self.out(h)
 
-    def log_probs(self, tokens: Tensor, z: Tensor) -> Tensor:
-        """log p(token_t | tokens_<t, z) (B, L); 0 after the first end token (it is certain there)."""
-        lp = -F.cross_entropy(self.logits(tokens, z).flatten(0, 1).float(), tokens.flatten(),
+    def log_probs(self, tokens: Tensor, z: Tensor, temperature: float = 1.0) -> Tensor:
+        """log p(token_t | tokens_<t, z) (B, L) under softmax(logits / temperature); 0 after the
+        first end token (it is certain there)."""
+        logits = self.logits(tokens, z).float() / temperature
+        lp = -F.cross_entropy(logits.flatten(0, 1), tokens.flatten(),
                               reduction="none").view(tokens.shape)
         return lp * self.counted(tokens)
 
