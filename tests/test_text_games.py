@@ -145,3 +145,15 @@ def test_text_needs_a_text_game(tmp_path, cli):
     if "fortunes package" in r.stderr:
         pytest.skip("Debian fortunes is not installed")
     assert r.returncode == 2 and "--game mle, seqgan or gumbel" in r.stderr
+
+
+def test_the_image_lab_shows_fresh_lines_of_a_text_run(mle_run):
+    from ganforge.playground.imagelab import ImageLab
+    run, _ = mle_run
+    lab = ImageLab(run.parent)
+    opened = lab.open(run.name)
+    assert opened["text"] and not opened["points"] and opened["image"].startswith("data:image/png")
+    assert len(opened["lines"]) == 16
+    again = lab.sample(7, 16)
+    assert again["lines"] == lab.sample(7, 16)["lines"] != opened["lines"]  # a seed's lines, fresh per seed
+    assert lab.interpolate(0, 3, 5)["image"].startswith("data:image/png")
