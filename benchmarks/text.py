@@ -5,6 +5,7 @@ at sampling temperatures 0.5..1.5, beside an MLE model of the same size.
     python benchmarks/text.py shakespeare       # characters: BLEU-2..4 vs held-out lines, self-BLEU
     python benchmarks/text.py fortunes          # words: the same
     python benchmarks/text.py oracle --quick    # a smoke run: a few steps, a few samples
+    python benchmarks/text.py shakespeare --methods random,mle --mle-steps 300 --samples 1000
 
 Rows (the presets text-oracle, shakespeare-chars, fortunes-words give the models and rates):
   random   the untrained G
@@ -63,6 +64,8 @@ def rows(task: str, args):
     yield "mle", G_mle, t_mle, data
     for game, steps, extra in (("seqgan", adv, {"d_pretrain_steps": 10 if args.quick else 100}),
                                ("gumbel", 4 * adv, {})):
+        if game not in args.methods:
+            continue
         cfg = config(task, game, steps + extra.get("d_pretrain_steps", 0), args, **extra)
         _, D = type(trainer.game)(trainer.ctx, data).networks()  # a fresh D
         G, t, _, _ = train(cfg, args.out / task / game, models=(copy.deepcopy(G_mle).train(), D))
@@ -78,8 +81,10 @@ def main() -> None:
     p.add_argument("--temperatures", default=",".join(map(str, TEMPERATURES)))
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--out", type=Path, default=Path("runs/bench-text"))
+    p.add_argument("--methods", default="random,mle,seqgan,gumbel", help="rows to measure (mle is always trained)")
     p.add_argument("--quick", action="store_true")
     args = p.parse_args()
+    args.methods = args.methods.split(",")
     torch.set_num_threads(1)
     temps = [float(t) for t in args.temperatures.split(",")]
     n = 200 if args.quick else args.samples
@@ -89,6 +94,8 @@ def main() -> None:
     print(f"| method | T | {' | '.join(cols)} | train s | measured s |")
     print("|" + "---|" * (len(cols) + 4))
     for method, G, seconds, data in rows(args.task, args):
+        if method not in args.methods:
+            continue
         evaluation = TextEvaluation(TextDomain(data), 0, n, args.seed)
         for t in temps:
             start = time.perf_counter()
