@@ -157,3 +157,18 @@ def test_the_image_lab_shows_fresh_lines_of_a_text_run(mle_run):
     again = lab.sample(7, 16)
     assert again["lines"] == lab.sample(7, 16)["lines"] != opened["lines"]  # a seed's lines, fresh per seed
     assert lab.interpolate(0, 3, 5)["image"].startswith("data:image/png")
+
+
+def test_evaluate_measures_a_text_run_as_training_did(mle_run, tmp_path, cli):
+    import shutil
+    run = shutil.copytree(mle_run[0], tmp_path / "run")
+    r = cli("evaluate", str(run), "--n", "64")
+    assert r.returncode == 0, r.stderr
+    assert "bleu2" in r.stdout and "self_bleu4" in r.stdout
+    rows = [json.loads(line) for line in (run / "metrics.jsonl").read_text().splitlines()]
+    trained = next(row for row in reversed(rows) if "Metric/nll_test" in row and "evaluate" not in row)
+    assert rows[-1]["evaluate"] == "text"
+    assert rows[-1]["Metric/nll_test"] == pytest.approx(trained["Metric/nll_test"], rel=1e-5)
+    assert rows[-1]["Metric/bleu2"] == pytest.approx(trained["Metric/bleu2"], rel=1e-5)  # the same 64 lines
+    r = cli("evaluate", str(run), "--metrics", "fid")
+    assert r.returncode == 2 and "a text model is measured by BLEU" in r.stderr

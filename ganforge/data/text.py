@@ -55,6 +55,7 @@ class TextDataset(Dataset):
     end: int = END                        # the end (and padding) token; -1: none (the oracle)
     oracle_seed: int | None = None        # the oracle set: the seed that rebuilds its LSTM
     skipped: int = 0                      # lines longer than L - 1 tokens
+    split_seed: int = 0                   # the seed of the held-out split (evaluate draws it again)
 
     @property
     def seq_len(self) -> int:
@@ -233,4 +234,4 @@ def load_text(source: str, level: str = "chars", vocab_size: int = 0, seq_len: i
     if not len(held):  # a small file: every line is trained on and also the reference
         train, held = torch.arange(len(x)), torch.arange(len(x))
     return TextDataset(str(source), "text", x[train], vocab=vocab, level=level, held_out=x[held],
-                       skipped=len(lines) - len(fits))
+                       skipped=len(lines) - len(fits), split_seed=seed)
