@@ -352,6 +352,14 @@ GAME_DEFAULTS: dict[str, dict[str, Any]] = {
     "cycle": {"model": {"width": 64}, "loss": {"name": "lsgan"},
               "optim": {"lr_decay": "linear", "warmup": 0.5},  # constant, then linearly to 0 over the second half
               "train": {"batch_size": 1, "ema_half_life": 0.0, "eval_every": 1000}},
+    # text (games/language.py): the text presets' rates (_text below); the GANs pre-train by MLE first
+    "mle": {"model": {"z_dim": 32, "width": 64}, "optim": {"lr_g": 1e-2, "lr_d": 1e-4, "beta1": 0.9},
+            "train": {"ema_half_life": 0.0}},
+    "seqgan": {"game": {"pretrain_steps": 1000, "d_pretrain_steps": 100, "rollouts": 4},
+               "model": {"z_dim": 32, "width": 64}, "loss": {"n_critic": 3},
+               "optim": {"lr_g": 1e-2, "lr_d": 1e-4, "beta1": 0.9}, "train": {"steps": 1200, "ema_half_life": 0.0}},
+    "gumbel": {"game": {"pretrain_steps": 1000}, "model": {"z_dim": 32, "width": 64}, "loss": {"n_critic": 3},
+               "optim": {"lr_g": 1e-2, "lr_d": 1e-4, "beta1": 0.9}, "train": {"steps": 1500, "ema_half_life": 0.0}},
 }
 
 

@@ -140,6 +140,13 @@ def test_text_presets_resolve(preset, tmp_path, cli):
     assert not (tmp_path / "run").exists()
 
 
+def test_a_gan_run_must_reach_its_adversarial_stage(tmp_path, cli):
+    source = corpus(tmp_path / "lines.txt", n=100)
+    r = cli("train", "--game", "seqgan", "--data", str(source), "--steps", "100", "--batch-size", "16", "--dry-run",
+            "--out", str(tmp_path / "run"))
+    assert r.returncode == 2 and "ends before the seqgan stage" in r.stderr and r.stderr.count("\n") == 1
+
+
 def test_text_needs_a_text_game(tmp_path, cli):
     r = cli("train", "--data", "fortunes", "--out", str(tmp_path / "run"), "--dry-run")
     if "fortunes package" in r.stderr:

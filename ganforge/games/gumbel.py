@@ -31,6 +31,7 @@ class GumbelGame(TextGame):
 
     def phases(self) -> list[Phase]:
         start, n_critic = self.ctx.cfg.game.pretrain_steps, self.ctx.cfg.loss.n_critic
+        self.check_stages(start)
         return [Phase("G_mle", self.mle_loss, "G", stop=start),
                 Phase("D", self.d_loss, "D", repeats=n_critic, start=start),
                 Phase("G", self.g_loss, "G", start=start)]

@@ -75,6 +75,13 @@ class TextGame(Game):
     def phases(self) -> list[Phase]:
         return [Phase("G_mle", self.mle_loss, "G")]
 
+    def check_stages(self, adversarial: int) -> None:
+        """A GAN game whose run ends before its adversarial stage starts is a mistake: say so."""
+        steps = self.ctx.cfg.train.steps
+        if adversarial >= steps:
+            raise GanforgeError(f"--steps {steps} ends before the {self.name} stage, which starts after {adversarial} "
+                                f"pre-training steps: raise --steps or lower --pretrain-steps (or train --game mle)")
+
     # ----------------------------------------------------------------- the losses
     def latents(self, n: int) -> Tensor:
         return self.ctx.global_draw(torch.randn, n, self.G.z_dim)

@@ -26,6 +26,7 @@ class SeqGANGame(TextGame):
     def phases(self) -> list[Phase]:
         g, n_critic = self.ctx.cfg.game, self.ctx.cfg.loss.n_critic
         adversarial = g.pretrain_steps + g.d_pretrain_steps
+        self.check_stages(adversarial)
         return [Phase("G_mle", self.mle_loss, "G", stop=g.pretrain_steps),
                 Phase("D_pre", self.d_loss, "D", start=g.pretrain_steps, stop=adversarial),
                 Phase("D", self.d_loss, "D", repeats=n_critic, start=adversarial),
