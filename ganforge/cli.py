@@ -40,7 +40,11 @@ EXAMPLES = {
   ganforge train --preset digits-wavegan             # WaveGAN on spoken digits (espeak-ng), 30 minutes
   ganforge train --preset digits-wavegan --conditional --out runs/digits-cwavegan   # generate --class 7
   ganforge train --preset folder-wavegan --data ./my-sounds   # your WAV files, 1 s clips at 16 kHz
-  ganforge train --preset digits-specgan             # SpecGAN: a DCGAN on their spectrograms""",
+  ganforge train --preset digits-specgan             # SpecGAN: a DCGAN on their spectrograms
+  ganforge train --preset text-oracle                # SeqGAN on its synthetic oracle (NLL_oracle)
+  ganforge train --preset shakespeare-chars          # Gumbel-softmax GAN on Shakespeare, characters
+  ganforge train --preset shakespeare-chars --game mle --out runs/shakespeare-mle   # the MLE baseline
+  ganforge train --preset fortunes-words --data my.txt --vocab-size 2000   # your text file (or folder), words""",
     "translate": """examples:
   ganforge translate runs/edges2fashion sketch.png --out out/          # out/sketch.png
   ganforge translate runs/facades ./photos --out out/                  # every image in a folder
@@ -63,6 +67,7 @@ EXAMPLES = {
   ganforge generate runs/bach-chorales --n 4 --bars 16 --out piece.mid   # music: MIDI (or .wav, .png)
   ganforge generate runs/digits-wavegan --n 10 --out clips/   # audio: one WAV a clip (or x.wav: all in one)
   ganforge generate runs/digits-cwavegan --class 7 --n 5 --out sevens/   # a conditional model's class
+  ganforge generate runs/shakespeare-chars --n 20 --temperature 0.8 --out lines.txt   # text: one line a sample
 
 Samplers: plain (z ~ N(0, I)); truncation (z resampled where |z_i| > --truncation, BigGAN's
 trick: fidelity for variety); drs (discriminator rejection sampling, Azadi et al. 2019) and
@@ -94,7 +99,7 @@ every result), else from the FID Inception network: its weights come from the wh
 from a file you give (that one, or pytorch-fid's). Each result records weights and protocol.""",
     "inspect": """examples:
   ganforge inspect grid.png       # generated_by, task, model (sha256 of its weights), seed, sampler, ...
-  ganforge inspect walk.gif       # also .mid, .wav, and .npy (read from ring.npy.json beside it)
+  ganforge inspect walk.gif       # also .mid, .wav, .smi, .txt, and .npy (read from ring.npy.json beside it)
   ganforge inspect out/*.png      # several files: each one's record under its name
 
 Exit status: 0 when every file has a record, 1 if one carries none, 2 if one is missing, of
@@ -142,9 +147,9 @@ def _parser() -> argparse.ArgumentParser:
     t.add_argument("--config", type=Path, help="YAML/JSON config file (a run's config.yaml works)")
     t.add_argument("--game", help="what is trained: generation (default), pix2pix (paired x -> y), cycle (unpaired "
                                   "A <-> B), superres (x -> y N times bigger), rewarded (generation + a learnt "
-                                  "reward: MolGAN)")
+                                  "reward: MolGAN); text: mle, seqgan, gumbel")
     t.add_argument("--data", help="dataset name (ring8, grid25, spiral, moons, digits, fashion-mnist, bach-chorales, "
-                                  "folk-melodies, qm9, spoken-digits, asterisk-digits) or a path; a class of one: "
+                                  "folk-melodies, qm9, spoken-digits, asterisk-digits, shakespeare, fortunes, text-oracle) or a path; a class of one: "
                                   "fashion-mnist:sneaker")
     t.add_argument("--data-b", help="cycle: domain B (--data is domain A), a folder or e.g. fashion-mnist:ankle-boot")
     t.add_argument("--pairs", metavar="RECIPE", help="pix2pix: make inputs from --data: edges, gray, downscale:N, mask; "
@@ -185,6 +190,16 @@ def _parser() -> argparse.ArgumentParser:
                         "(default auto: spectrograms for --model specgan)")
     t.add_argument("--phase-shuffle", type=int, metavar="N",
                    help="wavegan: D shifts its features by up to N samples between layers (default 2; 0: none)")
+    t.add_argument("--tokens", choices=("chars", "words"), help="text: characters (default) or words")
+    t.add_argument("--vocab-size", type=int, help="text: tokens kept, <end> and <unk> included (default: every "
+                                                   "character, or 5,000 words)")
+    t.add_argument("--seq-len", type=int, help="text: tokens a sample has room for, <end> included (default 64 "
+                                               "characters, 24 words; longer lines are skipped)")
+    t.add_argument("--cell", choices=("lstm", "gru"), help="text: the generator's recurrent cell (default lstm)")
+    t.add_argument("--pretrain-steps", type=int, help="seqgan, gumbel: maximum-likelihood steps of G before the GAN")
+    t.add_argument("--d-pretrain-steps", type=int, help="seqgan: steps of D alone after G's pre-training")
+    t.add_argument("--rollouts", type=int, help="seqgan: Monte-Carlo completions of each prefix (the paper: 16)")
+    t.add_argument("--gumbel-max", type=float, help="gumbel: the inverse temperature's last value (default 100)")
     t.add_argument("--resolution", type=_resolution, metavar="SIDE|WxH",
                    help="image size: a side in pixels (64) or WIDTHxHEIGHT (64x48)")
     t.add_argument("--channels", type=int, choices=(1, 3), help="image channels")
@@ -247,13 +262,13 @@ def _parser() -> argparse.ArgumentParser:
 
     g = command("generate", "sample from a trained model or run")
     g.add_argument("model", type=Path, help="an exported model directory or a run directory")
-    g.add_argument("--n", type=int, help="number of samples (default 64; music: 4 pieces; molecules: 1000; audio: 10)")
+    g.add_argument("--n", type=int, help="number of samples (default 64; music: 4 pieces; molecules: 1000; audio: 10; text: 20 lines)")
     g.add_argument("--out", type=Path, required=True, help=".png (a grid or scatter) or .npy (raw samples); music: "
                                                           ".mid, .wav, .png (piano rolls) or .npy; molecules: .smi "
                                                           "(canonical SMILES of the valid ones), .csv (with QED, "
                                                           "logP, SA) or .png (drawn); audio: a folder (one .wav a "
                                                           "clip), .wav (one after another), .png (spectrograms) "
-                                                          "or .npy")
+                                                          "or .npy; text: .txt (one line a sample)")
     g.add_argument("--seed", type=int, default=0, help="seed for z (default 0)")
     g.add_argument("--batch-size", type=int, default=256, help="samples per forward pass")
     g.add_argument("--class", dest="class_index", type=int, metavar="K",
@@ -264,6 +279,8 @@ def _parser() -> argparse.ArgumentParser:
     g.add_argument("--method", choices=("slerp", "lerp"), default="slerp",
                    help="spherical (default) or linear interpolation")
     g.add_argument("--bars", type=int, help="music: bars of each piece (default: the training phrase's)")
+    g.add_argument("--temperature", type=float,
+                   help="text: each token drawn from softmax(logits / T) (default 1; lower: likelier, more alike lines)")
     g.add_argument("--decode", choices=("argmax", "sample"), default="argmax",
                    help="molecules: each atom and bond its most likely type (default), or drawn from G's "
                         "probabilities (MolGAN's decoding)")
@@ -373,7 +390,10 @@ OVERRIDES = {  # CLI flag -> (config section, field)
     "straight_through": ("model", "straight_through"), "reward": ("game", "reward"),
     "reward_weight": ("game", "reward_weight"), "length": ("data", "length"), "sample_rate": ("data", "sample_rate"),
     "clips_per_word": ("data", "clips_per_word"), "phase_shuffle": ("model", "phase_shuffle"),
-    "representation": ("data", "representation"),
+    "representation": ("data", "representation"), "tokens": ("data", "tokens"),
+    "vocab_size": ("data", "vocab_size"), "seq_len": ("data", "seq_len"), "cell": ("model", "cell"),
+    "pretrain_steps": ("game", "pretrain_steps"), "d_pretrain_steps": ("game", "d_pretrain_steps"),
+    "rollouts": ("game", "rollouts"), "gumbel_max": ("game", "gumbel_max"),
     "data": ("data", "source"), "resolution": ("data", "resolution"), "channels": ("data", "channels"),
     "model": ("model", "family"), "z_dim": ("model", "z_dim"), "width": ("model", "width"),
     "spectral_norm": ("model", "spectral_norm"), "conditional": ("model", "conditional"),
@@ -474,12 +494,16 @@ def cmd_generate(args: argparse.Namespace) -> int:
     from ganforge import modeling
     from ganforge.pipelines.generate import GeneratePipeline
 
+    if args.temperature is not None and modeling.family(args.model) != "seqgan":
+        raise GanforgeError("--temperature is for text models (their tokens' softmax)")
     if modeling.family(args.model) == "musegan":
         return _compose(args)
     if modeling.family(args.model) == "molgan":
         return _molecules(args)
     if modeling.family(args.model) in ("wavegan", "specgan"):
         return _audio(args)
+    if modeling.family(args.model) == "seqgan":
+        return _text(args)
     args.n = 64 if args.n is None else args.n
     if args.interpolate is not None:
         if args.sampler or args.truncation is not None:
@@ -541,6 +565,22 @@ def _molecules(args: argparse.Namespace) -> int:
     written = pipe.save(mols, args.out)
     valid = sum(m is not None for m in mols)
     print(f"wrote {valid} valid molecules of {n} samples to {written} ({n - valid} invalid)")
+    return 0
+
+
+def _text(args: argparse.Namespace) -> int:
+    from ganforge.pipelines.text import OUTPUTS, TextPipeline
+
+    if args.out.suffix.lower() not in OUTPUTS:
+        raise GanforgeError(f"--out {args.out}: text is written as {', '.join(OUTPUTS)} (one line a sample)")
+    _no_image_sampling(args, "text models take --n, --temperature, --seed and --batch-size")
+    n = 20 if args.n is None else args.n
+    if args.temperature is not None and not args.temperature > 0:
+        raise GanforgeError(f"--temperature must be a positive number, got {args.temperature:g}")
+    pipe = TextPipeline.from_pretrained(args.model)
+    lines = pipe(n, seed=args.seed, temperature=args.temperature or 1.0, batch_size=args.batch_size)
+    written = pipe.save(lines, args.out)
+    print(f"wrote {n} lines to {written}")
     return 0
 
 

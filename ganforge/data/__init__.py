@@ -24,6 +24,7 @@ from ganforge.data.idx import (
     load_idx_dir,
     load_idx_file,
 )
+from ganforge.data.text import TEXT_SOURCES, load_text
 from ganforge.data.toy2d import TOYS, load_points_csv
 from ganforge.data.transforms import fit_images
 from ganforge.errors import GanforgeError
@@ -42,6 +43,7 @@ DATASETS: dict[str, str] = {
     **MUSIC_SOURCES,
     **MOLECULE_SOURCES,
     **AUDIO_SOURCES,
+    **TEXT_SOURCES,
 }
 PATH_KINDS = ("a directory of IDX files, an image folder, a folder of MIDI or WAV files, a SMILES file (.smi, or a .csv "
               "with a smiles column), a .csv, .npy, .npz or IDX file")
@@ -113,6 +115,8 @@ def load_data(source: str, resolution: Resolution | None = None, channels: int |
         return load_molecules(source, atoms, max_atoms, cache_dir)
     if source in AUDIO_SOURCES or has_wav(source):
         return load_audio(source, sample_rate, length, clips_per_word, cache_dir, representation)
+    if source in TEXT_SOURCES:  # (the text games read text files too: games/language.py)
+        return load_text(source, cache_dir=cache_dir)
     if source == "digits":
         data = load_digits()
     elif source == "fashion-mnist":

@@ -5,6 +5,9 @@
   cycle        unpaired A <-> B: two G, two D, cycle + identity  (games/cycle.py)
   superres     paired x -> y `scale` times bigger: SRResNet, ESRGAN (games/superres.py)
   rewarded     generation + a learnt reward of a score without gradient (MolGAN's RL term)
+  mle          text: a recurrent G by maximum likelihood alone, the baseline (games/language.py)
+  seqgan       text: MLE, then policy gradient rewarded by D's roll-outs (SeqGAN)
+  gumbel       text: MLE, then a Gumbel-softmax GAN with RSGAN's loss (RelGAN's style)
 
 Adding a game is adding a file with a `Game` subclass (games/base.py) and a line here.
 """
@@ -14,11 +17,15 @@ from __future__ import annotations
 from ganforge.games.base import Context, Game, Phase
 from ganforge.games.cycle import CycleGame
 from ganforge.games.generation import GenerationGame
+from ganforge.games.gumbel import GumbelGame
+from ganforge.games.language import MLEGame
 from ganforge.games.rewarded import RewardedGame
+from ganforge.games.seqgan import SeqGANGame
 from ganforge.games.superres import SuperResGame
 from ganforge.games.translation import TranslationGame
 
 GAMES: dict[str, type[Game]] = {"generation": GenerationGame, "pix2pix": TranslationGame, "cycle": CycleGame,
-                               "rewarded": RewardedGame, "superres": SuperResGame}
+                               "rewarded": RewardedGame, "superres": SuperResGame, "mle": MLEGame,
+                               "seqgan": SeqGANGame, "gumbel": GumbelGame}
 
 __all__ = ["GAMES", "Context", "Game", "Phase"]

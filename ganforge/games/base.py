@@ -33,10 +33,15 @@ class Phase:
     interval: int = 1                 # lazy regularisation: one update per `interval` updates...
     of: int = 1                       # ...of a phase that makes `of` a step (R1 counts D's n_critic)
     after: Callable[[], None] | None = None  # e.g. weight clipping after each update
+    start: int = 0                    # stages: the phase runs from step `start`...
+    stop: int | None = None           # ...up to, not including, step `stop` (None: to the end)
 
     def updates_at(self, step: int) -> int:
         """Updates at `step`: one per multiple of `interval` among the counted updates this
-        step makes, [step * of, (step + 1) * of) (so step 0 always runs), `repeats` times."""
+        step makes, [step * of, (step + 1) * of) (so step 0 always runs), `repeats` times;
+        none outside the phase's stage [start, stop) (pre-training, then the adversarial game)."""
+        if step < self.start or (self.stop is not None and step >= self.stop):
+            return 0
         first, end = step * self.of, (step + 1) * self.of
         due = -(-end // self.interval) - -(-first // self.interval)  # multiples of interval in [first, end)
         return self.repeats * due

@@ -44,6 +44,17 @@ least_squares = Objective("least-squares", lambda r: 0.5 * (r - 1).square().mean
 hinge = Objective("hinge", lambda r: relu(1 - r).mean(), lambda f: relu(1 + f).mean(), lambda f: -f.mean())
 
 
+# Jolicoeur-Martineau 2019, the relativistic standard GAN (RSGAN; RelGAN's loss): D says how
+# much more real a real sample is than a fake one, D(x) - D(G(z)); G the reverse. Functions of
+# both batches' logits (paired in order), so not an Objective.
+def relativistic_d(real: Tensor, fake: Tensor) -> Tensor:
+    return softplus(-(real - fake)).mean()
+
+
+def relativistic_g(real: Tensor, fake: Tensor) -> Tensor:
+    return softplus(-(fake - real)).mean()
+
+
 def accuracy(real_logits: Tensor, fake_logits: Tensor) -> tuple[Tensor, Tensor]:
     """Fraction of real samples D scores above 0, of fakes below 0 (tensors: no host sync)."""
     return (real_logits > 0).float().mean(), (fake_logits < 0).float().mean()

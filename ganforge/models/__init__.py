@@ -21,6 +21,7 @@ from ganforge.models import (
     patchgan,
     resnet,
     resnet_translator,
+    seqgan,
     specgan,
     srresnet,
     toy,
@@ -35,11 +36,12 @@ if TYPE_CHECKING:
     from ganforge.config import Config
 
 FAMILIES = {"toy": toy, "mlp": mlp, "dcgan": dcgan, "resnet": resnet, "musegan": musegan, "molgan": molgan,
-            "wavegan": wavegan, "specgan": specgan}
+            "wavegan": wavegan, "specgan": specgan, "seqgan": seqgan}
 FAMILY_KINDS = {"toy": "points", "mlp": "images", "dcgan": "images", "resnet": "images", "musegan": "music",
-                "molgan": "molecules", "wavegan": "audio", "specgan": "audio"}
+                "molgan": "molecules", "wavegan": "audio", "specgan": "audio", "seqgan": "text"}
 PLANNED = ("dcgan", "resnet")  # families that double a base map: only some sizes (layers.plan)
-AUTO = {"points": "toy", "images": "dcgan", "music": "musegan", "molecules": "molgan", "audio": "wavegan"}  # family "auto" by the data's kind
+AUTO = {"points": "toy", "images": "dcgan", "music": "musegan", "molecules": "molgan", "audio": "wavegan",
+        "text": "seqgan"}  # family "auto" by the data's kind
 # image-to-image generators, x -> y (pix2pix's U-Net, CycleGAN's ResNet and its A <-> B pair; SRResNet's
 # upscaler, x -> y `scale` times bigger)
 TRANSLATORS = {"unet": unet, "resnet-translator": resnet_translator, "translator-pair": translator_pair,
@@ -61,6 +63,9 @@ def build_models(cfg: Config, kind: str, shape: tuple[int, ...], num_classes: in
         raise GanforgeError(f"model '{family}' makes {FAMILY_KINDS[family]} but data "
                             f"'{cfg.data.source}' is {kind} (use --model {' or '.join(fits)})")
     c_dim = num_classes if m.conditional else 0
+    if kind == "text":  # (the text games build their own: the vocabulary is the data's)
+        raise GanforgeError("text is discrete, and the generation game needs G's gradient through its samples: "
+                            "train text with --game mle, seqgan or gumbel")
     if kind == "music":
         return _musegan(cfg, shape)
     if kind == "molecules":

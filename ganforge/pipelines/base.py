@@ -21,7 +21,8 @@ USE = {"translator": "this model is a translator (image -> image), not a generat
        "audio": "this model makes sound: use `ganforge generate MODEL --out clips/` (a folder of "
                 "WAV files, or --out x.wav; or AudioPipeline)",
        "molecules": "this model makes molecules: use `ganforge generate MODEL --out mols.smi` "
-                    "(or MoleculesPipeline)"}
+                    "(or MoleculesPipeline)",
+       "text": "this model writes text: use `ganforge generate MODEL --out lines.txt` (or TextPipeline)"}
 NEEDS = {"translator": "this model is a generator (noise -> image), not a translator: "
                        "use `ganforge generate` (or GeneratePipeline)",
          "upscaler": "this model does not enlarge images: `ganforge upscale` takes a model of the superres game "
@@ -31,7 +32,9 @@ NEEDS = {"translator": "this model is a generator (noise -> image), not a transl
          "audio": "this model does not make sound: use `ganforge generate` with a .png or .npy "
                   "(or GeneratePipeline)",
          "molecules": "this model does not make molecules: use `ganforge generate` with a .png or .npy "
-                      "(or GeneratePipeline)"}
+                      "(or GeneratePipeline)",
+         "text": "this model does not write text: use `ganforge generate` with a .png or .npy "
+                 "(or GeneratePipeline)"}
 
 
 class Pipeline:

@@ -19,6 +19,7 @@ from PIL import Image
 from ganforge import modeling, provenance
 from ganforge.errors import GanforgeError
 from ganforge.playground import runs
+from ganforge.domains.text import text_panel
 from ganforge.pipelines.audio import sound
 from ganforge.playground.messages import DIRECTIONS
 from ganforge.resolution import size as image_size
@@ -33,6 +34,7 @@ UPSCALE_TO = 48        # small images are enlarged (nearest) to at least this ma
 MUSIC_PHRASES = 8      # piano rolls in a music model's grid
 MOLECULES_SHOWN = 16   # drawn molecules in a molecule model's grid (RDKit draws ~5 ms each)
 AUDIO_CLIPS = 8        # spectrograms in an audio model's grid
+TEXT_LINES = 16        # fresh lines of a text model, one panel
 
 
 def _png(picture: Image.Image, record: dict | None) -> str:
@@ -97,9 +99,13 @@ class ImageLab:
         return getattr(self.G, "kind", None) == "audio"
 
     @property
+    def is_text(self) -> bool:
+        return getattr(self.G, "kind", None) == "text"
+
+    @property
     def is_points(self) -> bool:
         return (self.G is not None and self.G.resolution == 0 and not self.is_music and not self.is_molecules
-                and not self.is_audio)
+                and not self.is_audio and not self.is_text)
 
     def _model_info(self) -> dict:
         if self.G is None:
@@ -108,6 +114,7 @@ class ImageLab:
         return {"has_model": True, "z_dim": self.G.z_dim, "c_dim": self.G.c_dim, "resolution": self.G.resolution,
                 "points": self.is_points, "music": self.is_music, "molecules": self.is_molecules,
                 "clips": self.is_audio,  # (an audio model; "audio" is the player's sound in grid messages)
+                "text": self.is_text,
                 "class_names": names if isinstance(names, list) else None, "directions": DIRECTIONS,
                 **self._directions_info()}
 
@@ -116,6 +123,10 @@ class ImageLab:
         shifted = [round(v, 4) for v in self.offsets] if any(self.offsets) else None
         return provenance.record(self.model, f"playground {task}", seed=self.seed,
                                  directions=None if shifted is None else f"{self.basis} {shifted}")
+
+    def _png(self, picture: Image.Image, task: str = "samples") -> str:
+        """A picture for the page, carrying the record of what made it."""
+        return _png(picture, self._record(task))
 
     def _need_model(self) -> None:
         if self.G is None:
@@ -126,7 +137,7 @@ class ImageLab:
         self._need_model()
         self.seed, self.n = seed, n
         n = min(n, MUSIC_PHRASES) if self.is_music else min(n, MOLECULES_SHOWN) if self.is_molecules else n
-        n = min(n, AUDIO_CLIPS) if self.is_audio else n
+        n = min(n, AUDIO_CLIPS) if self.is_audio else min(n, TEXT_LINES) if self.is_text else n
         self.z = torch.randn(POINT_SAMPLES if self.is_points else n, self.G.z_dim,
                              generator=torch.Generator().manual_seed(seed))
         return self._grid_message()
@@ -163,18 +174,22 @@ class ImageLab:
         z = self._shifted()
         if self.is_points:
             picture = scatter(self.G(z)[:, :2], size=384)
-            return {"type": "image.grid", "image": _png(picture, self._record("samples")), "rows": 1, "cols": 1,
+            return {"type": "image.grid", "image": self._png(picture), "rows": 1, "cols": 1,
                     "seed": self.seed}
         if self.is_music:  # piano rolls two a row, and the first phrase to listen to
             rolls = self.G(z) > 0
-            return {"type": "image.grid", "image": _png(image_grid(roll_pictures(rolls), 2, pad=4), self._record("samples")),
+            return {"type": "image.grid", "image": self._png(image_grid(roll_pictures(rolls), 2, pad=4)),
                     "rows": -(-len(z) // 2), "cols": 2, "seed": self.seed, "audio": self._audio(rolls[:1])}
+        if self.is_text:  # fresh lines, one panel (and the lines themselves)
+            lines = self._lines(z)
+            return {"type": "image.grid", "image": self._png(text_panel(lines)), "rows": len(lines), "cols": 1,
+                    "seed": self.seed, "lines": lines}
         if self.is_molecules:  # drawn, four a row, each with its QED
-            return {"type": "image.grid", "image": _png(image_grid(self._drawn(self.G(z)), 4), self._record("samples")),
+            return {"type": "image.grid", "image": self._png(image_grid(self._drawn(self.G(z)), 4)),
                     "rows": -(-len(z) // 4), "cols": 4, "seed": self.seed}
         if self.is_audio:  # spectrograms under waveforms two a row, and the first clip to listen to
             clips = sound(self.G, self.G(z, self._clip_labels(torch.arange(len(z)))))
-            return {"type": "image.grid", "image": _png(image_grid(clip_pictures(clips), 2, pad=4), self._record("samples")),
+            return {"type": "image.grid", "image": self._png(image_grid(clip_pictures(clips), 2, pad=4)),
                     "rows": -(-len(z) // 2), "cols": 2, "seed": self.seed, "audio": self._clip_audio(clips[:1])}
         if self.G.c_dim:
             rows = min(self.G.c_dim, MAX_CLASS_ROWS)
@@ -185,7 +200,7 @@ class ImageLab:
         else:
             images, ncol = self.G(z), math.ceil(math.sqrt(len(z)))
             rows = math.ceil(len(z) / ncol)
-        return {"type": "image.grid", "image": _png(self._enlarge(image_grid(images, ncol)), self._record("samples")),
+        return {"type": "image.grid", "image": self._png(self._enlarge(image_grid(images, ncol))),
                 "rows": rows, "cols": ncol, "seed": self.seed}
 
     def _drawn(self, samples: torch.Tensor) -> torch.Tensor:
@@ -193,6 +208,13 @@ class ImageLab:
         from ganforge.data.molecules import decode_samples
         from ganforge.viz.molecules import drawn_with_qed
         return drawn_with_qed(decode_samples(samples, self.G.data_info["atoms"]))
+
+    def _lines(self, z: torch.Tensor) -> list[str]:
+        """A text model's lines of z, its draws seeded by the grid's seed (the same seed, the same lines)."""
+        from ganforge.data.text import decode
+        info = self.G.data_info
+        tokens = self.G(z, generator=torch.Generator().manual_seed(self.seed))
+        return decode(tokens, info["vocab"], info.get("level", "chars"), int(info.get("end", 0)))
 
     def _audio(self, rolls: torch.Tensor) -> str | None:
         """A phrase as a WAV data URL (None without a synthesiser: the page shows no player)."""
@@ -236,14 +258,15 @@ class ImageLab:
         za, zb = z[a % cols], z[b % cols]
         path = _slerp(za, zb, torch.linspace(0, 1, steps))
         c = torch.full((steps,), a // cols, dtype=torch.long) if self.G.c_dim else None
-        if self.is_molecules:  # a row of molecules from a to b
-            return {"type": "image.interpolation", "image": _png(image_grid(self._drawn(self.G(path)), steps), self._record(f"interpolation {a} -> {b}")),
-                    "a": a, "b": b}
-        if self.is_music:  # a column of phrases from a to b
-            return {"type": "image.interpolation", "image": _png(image_grid(roll_pictures(self.G(path) > 0), 1, pad=4), self._record(f"interpolation {a} -> {b}")),
-                    "a": a, "b": b}
-        picture = self._enlarge(image_grid(self.G(path, c), steps))
-        return {"type": "image.interpolation", "image": _png(picture, self._record(f"interpolation {a} -> {b}")),
+        if self.is_text:  # a panel of lines from a to b
+            picture = text_panel(self._lines(path))
+        elif self.is_molecules:  # a row of molecules from a to b
+            picture = image_grid(self._drawn(self.G(path)), steps)
+        elif self.is_music:  # a column of phrases from a to b
+            picture = image_grid(roll_pictures(self.G(path) > 0), 1, pad=4)
+        else:
+            picture = self._enlarge(image_grid(self.G(path, c), steps))
+        return {"type": "image.interpolation", "image": self._png(picture, f"interpolation {a} -> {b}"),
                 "a": a, "b": b}
 
     def _interpolate_clips(self, a: int, b: int, steps: int) -> dict:
@@ -255,7 +278,7 @@ class ImageLab:
         labels = self._clip_labels(torch.full((steps,), a))
         clips = sound(self.G, self.G(path, labels))
         picture = image_grid(clip_pictures(clips), 1, pad=4)
-        return {"type": "image.interpolation", "image": _png(picture, self._record(f"interpolation {a} -> {b}")),
+        return {"type": "image.interpolation", "image": self._png(picture, f"interpolation {a} -> {b}"),
                 "a": a, "b": b}
 
     def poll(self) -> dict | None:

@@ -188,6 +188,10 @@ def _pictures_section(run_dir: Path) -> str:
         figures.append('<figure><audio controls preload="none" src="samples/latest.wav"></audio>'
                        "<figcaption>listen: the first latest samples (samples/latest.wav; "
                        f"every picture's {beside} is beside it)</figcaption></figure>")
+    if (samples / "latest.txt").is_file():  # text: the fixed z's latest lines themselves
+        lines = (samples / "latest.txt").read_text(encoding="utf-8", errors="replace")
+        figures.append(f"<figure><pre>{escape(lines)}</pre><figcaption>the latest lines (samples/latest.txt; "
+                       "every picture's lines are beside it, step-N.txt)</figcaption></figure>")
     gif = run_dir / "timelapse.gif"
     if frames:
         try:
