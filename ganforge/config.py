@@ -54,6 +54,9 @@ class DataConfig:
     length: int = 16384              # audio: samples in a clip (WaveGAN: 16 * 4^k, 16384 = 1.024 s at 16 kHz)
     clips_per_word: int = 500        # audio, spoken-digits: clips synthesised of each word (10 words)
     representation: str = "auto"     # audio: waveform or spectrogram (SpecGAN's); auto: spectrogram for specgan
+    frames: int = 0                  # video: frames a clip (0: 16 for moving sprites, a folder's own length)
+    sprites: int = 1                 # video, moving sprites: items moving in each clip (1 to 3)
+    clips: int = 5000                # video, moving sprites: clips made
 
 
 @dataclass
@@ -262,7 +265,7 @@ SIZE_LIMITS = {"train.batch_size": 2**16, "model.z_dim": 2**16, "model.width": 2
                "model.d_layers": 16, "model.blocks": 64, "data.bars": 1024, "data.tracks": 64,
                "game.pool_size": 2**16, "train.eval_samples": 10**7, "loss.n_critic": 1000,
                "train.threads": 4096, "model.phase_shuffle": 64, "data.clips_per_word": 100_000,
-               "data.length": 1 << 20, "data.sample_rate": 192_000}
+               "data.length": 1 << 20, "data.sample_rate": 192_000, "data.frames": 4096, "data.clips": 1_000_000}
 
 
 def _check_numbers(cfg: Config) -> None:
@@ -274,7 +277,8 @@ def _check_numbers(cfg: Config) -> None:
                 "train.sample_every": cfg.train.sample_every,
                 "train.checkpoint_every": cfg.train.checkpoint_every,
                 "train.log_every": cfg.train.log_every, "data.length": cfg.data.length,
-                "data.sample_rate": cfg.data.sample_rate, "data.clips_per_word": cfg.data.clips_per_word}
+                "data.sample_rate": cfg.data.sample_rate, "data.clips_per_word": cfg.data.clips_per_word,
+                "data.sprites": cfg.data.sprites, "data.clips": cfg.data.clips}
     for name, v in positive.items():
         if not isinstance(v, int) or v < 1:
             raise GanforgeError(f"option {name} must be a positive integer, got {v!r}")
@@ -285,7 +289,8 @@ def _check_numbers(cfg: Config) -> None:
             raise GanforgeError(f"option {name} must be at most {most:,}, got {str(v)[:40]}")
     for name, v in {"train.eval_every": cfg.train.eval_every, "train.threads": cfg.train.threads,
                     "model.blocks": cfg.model.blocks, "game.pool_size": cfg.game.pool_size,
-                    "data.tracks": cfg.data.tracks, "model.phase_shuffle": cfg.model.phase_shuffle}.items():
+                    "data.tracks": cfg.data.tracks, "model.phase_shuffle": cfg.model.phase_shuffle,
+                    "data.frames": cfg.data.frames}.items():
         if not isinstance(v, int) or v < 0:
             raise GanforgeError(f"option {name} must be an integer >= 0, got {v!r}")
     if not isinstance(cfg.data.holdout, int) or cfg.data.holdout < -1:
@@ -330,6 +335,8 @@ GAME_DEFAULTS: dict[str, dict[str, Any]] = {
     "generation": {},
     "pix2pix": {"model": {"width": 64}, "loss": {"name": "non-saturating"},
                 "train": {"batch_size": 4, "ema_half_life": 0.0, "eval_every": 1000}},
+    "video": {"data": {"source": "moving-fashion", "resolution": 32},
+              "model": {"family": "mocogan", "width": 32}, "train": {"batch_size": 16}},
     "cycle": {"model": {"width": 64}, "loss": {"name": "lsgan"},
               "optim": {"lr_decay": "linear", "warmup": 0.5},  # constant, then linearly to 0 over the second half
               "train": {"batch_size": 1, "ema_half_life": 0.0, "eval_every": 1000}},
@@ -477,6 +484,19 @@ PRESETS: dict[str, Preset] = {
                              "Griffin-Lim back to sound) at an eighth of the paper's width; stops after 30 minutes "
                              "on 2 CPU cores", _specgan("spoken-digits", width=8, batch_size=32, steps=20000,
                                                         minutes=30.0)),
+    # Video (ganforge/domains/video.py, games/video.py): MoCoGAN's training (Adam 2e-4, (0.5, 0.999),
+    # the non-saturating loss of both judges), at 32 px and a quarter of DCGAN's width so that a
+    # step (G on 16 clips of 16 frames, both judges) takes ~0.6 s on one busy CPU thread
+    "moving-fashion": Preset("MoCoGAN on moving Fashion-MNIST items (one item bouncing on a 32x32 canvas, 16 frames); "
+                             "stops after 30 minutes on 2 CPU cores (resume to go on)",
+                             {"game": {"name": "video"},
+                              "data": {"source": "moving-fashion", "resolution": 32, "frames": 16, "sprites": 1,
+                                       "clips": 5000},
+                              "model": {"family": "mocogan", "z_dim": 64, "width": 32},
+                              "loss": {"name": "non-saturating"},
+                              "optim": {"lr_g": 2e-4, "lr_d": 2e-4, "beta1": 0.5, "beta2": 0.999},
+                              "train": {"steps": 5000, "minutes": 30.0, "batch_size": 16, "sample_every": 250,
+                                        "checkpoint_every": 500, "eval_every": 0}}),
     "folder-wavegan": Preset("WaveGAN on your folder of WAV files (--data PATH; sub-folders: classes) as 1 s clips "
                              "at 16 kHz, half the paper's width (a GPU's work: tens of seconds a step on 2 CPU cores)",
                              _wavegan("", width=32, batch_size=64, steps=20000)),

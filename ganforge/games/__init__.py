@@ -4,6 +4,7 @@
   pix2pix      paired x -> y: G(x) vs D(y, x), GAN + L1          (games/translation.py)
   cycle        unpaired A <-> B: two G, two D, cycle + identity  (games/cycle.py)
   rewarded     generation + a learnt reward of a score without gradient (MolGAN's RL term)
+  video        z -> clips: MoCoGAN's G vs an image and a video judge (games/video.py)
 
 Adding a game is adding a file with a `Game` subclass (games/base.py) and a line here.
 """
@@ -15,8 +16,9 @@ from ganforge.games.cycle import CycleGame
 from ganforge.games.generation import GenerationGame
 from ganforge.games.rewarded import RewardedGame
 from ganforge.games.translation import TranslationGame
+from ganforge.games.video import VideoGame
 
 GAMES: dict[str, type[Game]] = {"generation": GenerationGame, "pix2pix": TranslationGame, "cycle": CycleGame,
-                               "rewarded": RewardedGame}
+                               "rewarded": RewardedGame, "video": VideoGame}
 
 __all__ = ["GAMES", "Context", "Game", "Phase"]
