@@ -19,7 +19,9 @@ USE = {"translator": "this model is a translator (image -> image), not a generat
        "audio": "this model makes sound: use `ganforge generate MODEL --out clips/` (a folder of "
                 "WAV files, or --out x.wav; or AudioPipeline)",
        "molecules": "this model makes molecules: use `ganforge generate MODEL --out mols.smi` "
-                    "(or MoleculesPipeline)"}
+                    "(or MoleculesPipeline)",
+       "video": "this model makes clips: use `ganforge generate MODEL --out clip.gif` (or a folder, .png, "
+                ".npy; or VideoPipeline)"}
 NEEDS = {"translator": "this model is a generator (noise -> image), not a translator: "
                        "use `ganforge generate` (or GeneratePipeline)",
          "music": "this model does not write music: use `ganforge generate` with a .png or .npy "
@@ -27,7 +29,9 @@ NEEDS = {"translator": "this model is a generator (noise -> image), not a transl
          "audio": "this model does not make sound: use `ganforge generate` with a .png or .npy "
                   "(or GeneratePipeline)",
          "molecules": "this model does not make molecules: use `ganforge generate` with a .png or .npy "
-                      "(or GeneratePipeline)"}
+                      "(or GeneratePipeline)",
+         "video": "this model does not make clips: use `ganforge generate` with a .png or .npy "
+                  "(or GeneratePipeline)"}
 
 
 class Pipeline:

@@ -27,7 +27,7 @@ def grid_frames(clips: torch.Tensor, nrow: int | None = None, scale: int | None 
     """One picture a time step: the clips' frame t side by side (`nrow` a row), enlarged `scale`
     times (default: to about GIF_SIDE px wide)."""
     pictures = [image_grid(clips[:, :, t], nrow) for t in range(clips.shape[2])]
-    scale = scale or max(1, GIF_SIDE // pictures[0].width)
+    scale = scale or max(1, round(GIF_SIDE / pictures[0].width))
     if scale > 1:
         pictures = [p.resize((p.width * scale, p.height * scale), Image.Resampling.NEAREST) for p in pictures]
     return pictures
