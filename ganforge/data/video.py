@@ -49,6 +49,7 @@ class VideoDataset(Dataset):
     """Clips: x uint8 (N, C, T, H, W); see the module's docstring."""
     fps: float = FPS
     items: torch.Tensor | None = None                 # moving sprites: (N, sprites) every item's class
+    paths: torch.Tensor | None = None                 # moving sprites: (N, sprites, T, 2) int16 top-left corners
     names: list[str] = field(default_factory=list)    # a folder: where each clip came from
 
     @property
@@ -153,7 +154,8 @@ def moving_sprites(source: str, resolution: Resolution | None, channels: int, fr
     items = torch.from_numpy(np.stack([labels[m[1]] for m in made]).astype(np.int64))  # (N, count)
     if channels == 3:
         x = x.expand(-1, 3, -1, -1, -1)
-    return VideoDataset(source, "video", x.contiguous(), items[:, 0].clone(), class_names, items=items)
+    paths = torch.from_numpy(np.stack([m[2] for m in made]).astype(np.int16))       # (N, count, T, 2)
+    return VideoDataset(source, "video", x.contiguous(), items[:, 0].clone(), class_names, items=items, paths=paths)
 
 
 # ------------------------------------------------------------------ a folder of clips
