@@ -144,3 +144,19 @@ def test_the_preset_resolves_and_video_data_needs_the_video_game(cli, tmp_path):
     r = cli("train", "--data", "moving-digits", "--dry-run", "--out", str(tmp_path / "r2"))
     assert r.returncode == 2 and "train it with --game video" in r.stderr
     assert "moving-fashion" in cli("presets").stdout
+
+
+def test_the_image_lab_plays_a_video_models_clips(video_run):
+    import base64
+    import io
+
+    from ganforge.playground.imagelab import ImageLab
+    run, _ = video_run
+    lab = ImageLab(run.parent)
+    opened = lab.open(run.name)
+    assert opened["video"] and not opened["points"] and (opened["rows"], opened["cols"]) == (2, 4)  # 8 clips
+    assert opened["image"].startswith("data:image/gif;base64,")
+    with Image.open(io.BytesIO(base64.b64decode(opened["image"].split(",")[1]))) as im:
+        assert im.n_frames == 8
+    walk = lab.interpolate(0, 5, 4)
+    assert walk["image"].startswith("data:image/gif;base64,")
