@@ -27,7 +27,7 @@ from ganforge.errors import GanforgeError
 from ganforge.metrics.train_classifier import train_loop
 from ganforge.metrics.video_classifier import DIRECTIONS, VideoClassifier, direction_labels, weights_path
 
-EPOCHS, BATCH, LR, WEIGHT_DECAY = 6, 64, 3e-3, 5e-4
+EPOCHS, BATCH, LR, WEIGHT_DECAY = 10, 64, 3e-3, 5e-4
 TRAIN_CLIPS, TEST_CLIPS, TEST_SEED = 5000, 1000, 1
 
 

@@ -45,8 +45,9 @@ def to_classifier_input(clips: Tensor) -> Tensor:
 
 
 def direction_labels(paths: Tensor) -> Tensor:
-    """The compass sector (0..7) each clip's first item sets off in, from its path (N, sprites, T, 2)."""
-    step = (paths[:, 0, 1] - paths[:, 0, 0]).float()                  # (N, 2): dy, dx
+    """The compass sector (0..7) each clip's first item sets off in, from its path (N, sprites, T, 2):
+    over its first 3 steps (one step is 1-2 rounded pixels on 32 px: too coarse for a sector)."""
+    step = (paths[:, 0, min(3, paths.shape[2] - 1)] - paths[:, 0, 0]).float()  # (N, 2): dy, dx
     angle = torch.atan2(step[:, 0], step[:, 1])                        # -pi..pi
     return ((angle + torch.pi) / (2 * torch.pi) * DIRECTIONS).long().clamp(0, DIRECTIONS - 1)
 
