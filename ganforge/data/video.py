@@ -13,6 +13,7 @@ starting at a random place with a random velocity and reflected at the canvas's 
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 from dataclasses import dataclass, field
@@ -121,6 +122,7 @@ def moving_clip(index: int, sprites: np.ndarray, hw: tuple[int, int], frames: in
     return clip, items, paths
 
 
+@functools.lru_cache(maxsize=4)  # read and scaled once a process (60,000 items: seconds); never written to
 def sprite_images(source: str, side: int) -> tuple[np.ndarray, np.ndarray, list[str]]:
     """The items moving sprites are made of: uint8 (M, side, side), labels (M,), class names."""
     if source == "moving-fashion":

@@ -12,7 +12,7 @@ import torch
 from torch import Tensor, nn
 
 from ganforge import provenance
-from ganforge.training.batches import to_model_range
+from ganforge.domains.images import ImagesDomain
 from ganforge.viz.video import frame_strips, save_clips_gif, save_strips
 
 
@@ -27,13 +27,8 @@ class VideoDomain:
         self.data = data
         self.seed: int | None = None  # the run's seed, for the GIFs' provenance
 
-    def real_sample(self, n: int, generator: torch.Generator) -> Tensor:
-        """n real clips (n, C, T, H, W) in [-1, 1], a seeded random subset."""
-        x = self.data.x
-        return to_model_range(x[torch.randperm(len(x), generator=generator)[:n]])
-
-    def scale(self) -> float:
-        return 1.0
+    # n real clips (n, C, T, H, W) in [-1, 1], a seeded random subset; points' spread: none
+    real_sample, scale = ImagesDomain.real_sample, ImagesDomain.scale
 
     def info(self) -> dict:
         """Kept in the exported model's config.json: how long its clips were and how fast they play."""

@@ -13,18 +13,16 @@ Runs are bit-for-bit repeatable for a given torch build and thread count.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import time
 from pathlib import Path
 
 import torch
-from safetensors.torch import save_file
 
 from ganforge import __version__
 from ganforge.data.video import load_video
 from ganforge.errors import GanforgeError
-from ganforge.metrics.train_classifier import train_loop
+from ganforge.metrics.train_classifier import save_weights, train_loop
 from ganforge.metrics.video_classifier import DIRECTIONS, VideoClassifier, direction_labels, weights_path
 
 EPOCHS, BATCH, LR, WEIGHT_DECAY = 10, 64, 3e-3, 5e-4
@@ -62,11 +60,7 @@ def train_and_save(seed: int = 0, epochs: int = EPOCHS, threads: int = 1, out: s
                 "test_split": f"{len(x_test)} clips of clip seed {TEST_SEED}", "labels": "class * 8 + direction",
                 "seed": seed, "epochs": epochs, "train_size": len(x), "threads": threads,
                 "train_seconds": round(seconds, 1), "ganforge_version": __version__, "torch_version": torch.__version__}
-    path = Path(out) if out is not None else weights_path()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    state = {k: v.detach().contiguous() for k, v in model.state_dict().items()}
-    save_file(state, str(path), metadata={k: json.dumps(v) for k, v in metadata.items()})
-    return {**metadata, "path": str(path)}
+    return save_weights(model, Path(out) if out is not None else weights_path(), metadata)
 
 
 def main(argv: list[str] | None = None) -> int:
