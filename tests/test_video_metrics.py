@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 
+import pytest
 import torch
 
 from ganforge.config import Config, merge
@@ -46,6 +47,7 @@ def test_real_clips_score_near_their_ceiling_and_noise_far_from_it():
     assert other["fvd_3d"] < noise["fvd_3d"] / 10 and other["fid_frames"] < noise["fid_frames"] / 10
 
 
+@pytest.mark.slow  # ~11 s: a tiny run measured twice
 def test_a_video_run_is_measured_at_eval_every(tmp_path):
     from ganforge.training.trainer import Trainer
     cfg = merge(Config(), {"game": {"name": "video"},
