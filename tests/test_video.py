@@ -5,6 +5,7 @@ for real (both judges' losses move), and generating clips with provenance, --fra
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -114,6 +115,18 @@ def test_a_tiny_mocogan_trains_both_judges(video_run):
     assert info["family"] == "mocogan" and info["data"]["frames"] == 8
 
 
+@pytest.mark.slow  # ~10 s: a second tiny run, resumed
+def test_a_mocogan_run_resumes_exactly(video_run, tmp_path, helpers):
+    from ganforge.training.trainer import Trainer
+    _, whole = video_run
+    cfg = merge(Config(), {**TINY, "model": {**TINY["model"], "conditional": True},
+                           "train": {**TINY["train"], "steps": 3}})
+    Trainer(cfg, tmp_path / "run", progress=False).fit()
+    resumed = Trainer(None, tmp_path / "run", resume="latest", steps=6, progress=False)
+    resumed.fit()
+    helpers.assert_same_state(helpers.trainer_state(whole), helpers.trainer_state(resumed))
+
+
 def test_generate_writes_the_asked_frames_with_provenance_and_keeps(video_run, tmp_path, cli):
     run, _ = video_run
     r = cli("generate", str(run), "--n", "4", "--frames", "20", "--out", str(tmp_path / "clip.gif"))
@@ -135,6 +148,15 @@ def test_generate_writes_the_asked_frames_with_provenance_and_keeps(video_run, t
     assert not torch.equal(noise[1], noise[0])
     z, noise = pipe.latents(4, 3, 8, "motion")
     assert torch.equal(noise[1], noise[0]) and not torch.equal(z[1], z[0])
+
+
+def test_evaluate_measures_a_video_run(video_run, tmp_path, cli):
+    import shutil
+    run = Path(shutil.copytree(video_run[0], tmp_path / "run"))
+    r = cli("evaluate", str(run), "--n", "16")
+    assert r.returncode == 0, r.stderr
+    assert "fvd_3d" in r.stdout and "consistency" in r.stdout
+    assert '"evaluate": "video"' in (run / "metrics.jsonl").read_text()
 
 
 def test_the_preset_resolves_and_video_data_needs_the_video_game(cli, tmp_path):

@@ -31,8 +31,11 @@ class VideoDomain:
     real_sample, scale = ImagesDomain.real_sample, ImagesDomain.scale
 
     def info(self) -> dict:
-        """Kept in the exported model's config.json: how long its clips were and how fast they play."""
-        return {"frames": self.data.frames, "fps": self.data.fps}
+        """Kept in the exported model's config.json: how long its clips were, how fast they play (and
+        moving sprites: how they were made, so that `ganforge evaluate` remakes them)."""
+        items = self.data.items
+        made = {"sprites": items.shape[1], "clips": len(items)} if items is not None else {}
+        return {"frames": self.data.frames, "fps": self.data.fps, **made}
 
     def save_picture(self, samples: Tensor, path: Path, nrow: int | None = None,
                      critic: nn.Module | None = None) -> Tensor:
