@@ -66,6 +66,10 @@ def load_video(source: str, resolution: Resolution | None = None, channels: int 
         raise GanforgeError(f"option data.frames must be an integer in 0..4096 (0: auto), got {frames!r}")
     if source in VIDEO_SOURCES:
         return moving_sprites(source, resolution, channels or 1, frames or FRAMES, sprites, clips, seed)
+    from ganforge.data import DATASETS  # (it lists these sources too)
+    if source.split(":")[0] in DATASETS:
+        raise GanforgeError(f"{source} is not clips (expected {', '.join(VIDEO_SOURCES)} or a folder of GIF clips "
+                            "or of sub-folders of frame images)")
     return load_clip_folder(source, resolution, channels or 3, frames)
 
 

@@ -38,8 +38,8 @@ class VideoGame(GenerationGame):
                        "--feature-matching": cfg.loss.feature_matching > 0}
         named = [what for what, given in unsupported.items() if given]
         if named:
-            raise GanforgeError(f"the video game trains without {', '.join(named)} (its two judges take "
-                                "non-saturating, minimax, lsgan, hinge or wgan)")
+            raise GanforgeError(f"the video game trains without {', '.join(named)} (its two judges take the "
+                                "non-saturating, minimax, lsgan, hinge or wgan loss, and labels by concat or projection)")
 
     def training_forms(self, G: nn.Module, D: nn.Module) -> tuple[nn.Module, nn.Module]:
         return G, D  # both judges behind D's own forward
