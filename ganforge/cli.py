@@ -39,6 +39,8 @@ EXAMPLES = {
   ganforge train --preset folder-cycle --data ./summer --data-b ./winter
   ganforge train --preset digits-wavegan             # WaveGAN on spoken digits (espeak-ng), 30 minutes
   ganforge train --preset digits-wavegan --conditional --out runs/digits-cwavegan   # generate --class 7
+  ganforge train --preset moving-fashion                     # MoCoGAN: clips of a bouncing Fashion-MNIST item
+  ganforge train --game video --data my-gifs/ --resolution 64 --frames 16   # your clips (GIFs or frame folders)
   ganforge train --preset folder-wavegan --data ./my-sounds   # your WAV files, 1 s clips at 16 kHz
   ganforge train --preset digits-specgan             # SpecGAN: a DCGAN on their spectrograms
   ganforge train --preset text-oracle                # SeqGAN on its synthetic oracle (NLL_oracle)
@@ -68,6 +70,10 @@ EXAMPLES = {
   ganforge generate runs/digits-wavegan --n 10 --out clips/   # audio: one WAV a clip (or x.wav: all in one)
   ganforge generate runs/digits-cwavegan --class 7 --n 5 --out sevens/   # a conditional model's class
   ganforge generate runs/shakespeare-chars --n 20 --temperature 0.8 --out lines.txt   # text: one line a sample
+  ganforge generate runs/moving-fashion --n 8 --frames 32 --out clip.gif   # video: twice as long as trained
+  ganforge generate runs/moving-fashion --n 8 --keep content --out moves.gif   # one item, eight motions
+  ganforge generate runs/moving-fashion --n 8 --keep motion --out items.png    # one motion, eight items (strips)
+  ganforge generate runs/moving-fashion --n 8 --out clips/   # one GIF a clip (.npy: raw frames; .mp4: imageio-ffmpeg)
 
 Samplers: plain (z ~ N(0, I)); truncation (z resampled where |z_i| > --truncation, BigGAN's
 trick: fidelity for variety); drs (discriminator rejection sampling, Azadi et al. 2019) and
@@ -147,9 +153,10 @@ def _parser() -> argparse.ArgumentParser:
     t.add_argument("--config", type=Path, help="YAML/JSON config file (a run's config.yaml works)")
     t.add_argument("--game", help="what is trained: generation (default), pix2pix (paired x -> y), cycle (unpaired "
                                   "A <-> B), superres (x -> y N times bigger), rewarded (generation + a learnt "
-                                  "reward: MolGAN); text: mle, seqgan, gumbel")
+                                  "reward: MolGAN), video (clips: MoCoGAN); text: mle, seqgan, gumbel")
     t.add_argument("--data", help="dataset name (ring8, grid25, spiral, moons, digits, fashion-mnist, bach-chorales, "
-                                  "folk-melodies, qm9, spoken-digits, asterisk-digits, shakespeare, fortunes, text-oracle) or a path; a class of one: "
+                                  "folk-melodies, qm9, spoken-digits, asterisk-digits, shakespeare, fortunes, text-oracle, "
+                                  "moving-fashion, moving-digits) or a path; a class of one: "
                                   "fashion-mnist:sneaker")
     t.add_argument("--data-b", help="cycle: domain B (--data is domain A), a folder or e.g. fashion-mnist:ankle-boot")
     t.add_argument("--pairs", metavar="RECIPE", help="pix2pix: make inputs from --data: edges, gray, downscale:N, mask; "
@@ -188,6 +195,10 @@ def _parser() -> argparse.ArgumentParser:
     t.add_argument("--representation", choices=("auto", "waveform", "spectrogram"),
                    help="audio: what the models learn: waveforms (wavegan) or SpecGAN's spectrograms "
                         "(default auto: spectrograms for --model specgan)")
+    t.add_argument("--frames", type=int, help="video: frames a clip (default 16 for moving sprites; a folder: its "
+                                              "clips' own length, or each resampled to this many)")
+    t.add_argument("--sprites", type=int, help="video, moving sprites: items moving in each clip (default 1; 1 to 3)")
+    t.add_argument("--clips", type=int, help="video, moving sprites: clips made (default 5000)")
     t.add_argument("--phase-shuffle", type=int, metavar="N",
                    help="wavegan: D shifts its features by up to N samples between layers (default 2; 0: none)")
     t.add_argument("--tokens", choices=("chars", "words"), help="text: characters (default) or words")
@@ -203,7 +214,8 @@ def _parser() -> argparse.ArgumentParser:
     t.add_argument("--resolution", type=_resolution, metavar="SIDE|WxH",
                    help="image size: a side in pixels (64) or WIDTHxHEIGHT (64x48)")
     t.add_argument("--channels", type=int, choices=(1, 3), help="image channels")
-    t.add_argument("--model", help="model family: toy, mlp, dcgan, resnet, musegan, molgan, wavegan, specgan (default: toy for "
+    t.add_argument("--model", help="model family: toy, mlp, dcgan, resnet, musegan, molgan, wavegan, specgan, mocogan "
+                                   "(default: toy for "
                                    "points, dcgan for images, musegan for music, molgan for molecules, wavegan for "
                                    "audio); "
                                    "pix2pix: unet (default) or resnet-translator")
@@ -262,20 +274,26 @@ def _parser() -> argparse.ArgumentParser:
 
     g = command("generate", "sample from a trained model or run")
     g.add_argument("model", type=Path, help="an exported model directory or a run directory")
-    g.add_argument("--n", type=int, help="number of samples (default 64; music: 4 pieces; molecules: 1000; audio: 10; text: 20 lines)")
+    g.add_argument("--n", type=int, help="number of samples (default 64; music: 4 pieces; molecules: 1000; audio: 10; "
+                                                   "text: 20 lines; video: 8)")
     g.add_argument("--out", type=Path, required=True, help=".png (a grid or scatter) or .npy (raw samples); music: "
                                                           ".mid, .wav, .png (piano rolls) or .npy; molecules: .smi "
                                                           "(canonical SMILES of the valid ones), .csv (with QED, "
                                                           "logP, SA) or .png (drawn); audio: a folder (one .wav a "
                                                           "clip), .wav (one after another), .png (spectrograms) "
-                                                          "or .npy; text: .txt (one line a sample)")
+                                                          "or .npy; text: .txt (one line a sample); video: .gif "
+                                                          "(side by side), a folder (one .gif a clip), .png (frame "
+                                                          "strips), .npy or .mp4")
     g.add_argument("--seed", type=int, default=0, help="seed for z (default 0)")
     g.add_argument("--batch-size", type=int, default=256, help="samples per forward pass")
     g.add_argument("--class", dest="class_index", type=int, metavar="K",
                    help="conditional models: samples of class K only (default: every class)")
     g.add_argument("--interpolate", metavar="SEED,SEED[,...]",
                    help="walk through latent space between these seeds' samples; --out .gif, .png (strip) or .npy")
-    g.add_argument("--frames", type=int, default=24, help="frames per walk between two seeds (default 24)")
+    g.add_argument("--frames", type=int, help="frames per walk between two seeds (default 24); video: frames a clip "
+                                              "(default: as trained; more runs the motion on)")
+    g.add_argument("--keep", choices=("content", "motion"),
+                   help="video: every clip with the first one's content (new motions) or its motion (new contents)")
     g.add_argument("--method", choices=("slerp", "lerp"), default="slerp",
                    help="spherical (default) or linear interpolation")
     g.add_argument("--bars", type=int, help="music: bars of each piece (default: the training phrase's)")
@@ -394,6 +412,8 @@ OVERRIDES = {  # CLI flag -> (config section, field)
     "vocab_size": ("data", "vocab_size"), "seq_len": ("data", "seq_len"), "cell": ("model", "cell"),
     "pretrain_steps": ("game", "pretrain_steps"), "d_pretrain_steps": ("game", "d_pretrain_steps"),
     "rollouts": ("game", "rollouts"), "gumbel_max": ("game", "gumbel_max"),
+    "representation": ("data", "representation"), "frames": ("data", "frames"), "sprites": ("data", "sprites"),
+    "clips": ("data", "clips"),
     "data": ("data", "source"), "resolution": ("data", "resolution"), "channels": ("data", "channels"),
     "model": ("model", "family"), "z_dim": ("model", "z_dim"), "width": ("model", "width"),
     "spectral_norm": ("model", "spectral_norm"), "conditional": ("model", "conditional"),
@@ -504,6 +524,10 @@ def cmd_generate(args: argparse.Namespace) -> int:
         return _audio(args)
     if modeling.family(args.model) == "seqgan":
         return _text(args)
+    if modeling.family(args.model) == "mocogan":
+        return _video(args)
+    if args.keep is not None:
+        raise GanforgeError("--keep is for video models (content or motion of a clip)")
     args.n = 64 if args.n is None else args.n
     if args.interpolate is not None:
         if args.sampler or args.truncation is not None:
@@ -603,6 +627,25 @@ def _audio(args: argparse.Namespace) -> int:
     return 0
 
 
+def _video(args: argparse.Namespace) -> int:
+    from ganforge.pipelines.video import OUTPUTS, VideoPipeline
+
+    if args.out.suffix.lower() not in ("", ".gif", ".png", ".npy", ".mp4"):
+        raise GanforgeError(f"--out {args.out}: clips are written as {', '.join(OUTPUTS)}")
+    if args.interpolate is not None or args.sampler or args.truncation is not None:
+        raise GanforgeError("video models take --n, --frames, --keep, --seed, --class and --batch-size "
+                            "(no --interpolate or --sampler)")
+    n = 8 if args.n is None else args.n
+    pipe = VideoPipeline.from_pretrained(args.model)
+    clips = pipe(n, seed=args.seed, frames=args.frames, batch_size=args.batch_size,
+                 classes=args.class_index, keep=args.keep)
+    written = pipe.save(clips, args.out)
+    where = f"{written}/ (one GIF a clip)" if written.is_dir() else str(written)
+    kept = f", the same {args.keep}" if args.keep else ""
+    print(f"wrote {n} clip(s) of {clips.shape[2]} frames{kept} to {where}")
+    return 0
+
+
 def _interpolate(args: argparse.Namespace) -> int:
     from ganforge.pipelines.interpolate import InterpolatePipeline, parse_seeds
     from ganforge.resolution import size as image_size
@@ -610,6 +653,7 @@ def _interpolate(args: argparse.Namespace) -> int:
     seeds = parse_seeds(args.interpolate)
     if args.out.suffix.lower() not in (".gif", ".png", ".npy"):
         raise GanforgeError(f"--out {args.out}: an interpolation is a .gif (animation), .png (strip) or .npy")
+    args.frames = 24 if args.frames is None else args.frames
     if args.frames < 2:
         raise GanforgeError(f"--frames must be at least 2, got {args.frames}")
     pipe = InterpolatePipeline.from_pretrained(args.model)

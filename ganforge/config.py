@@ -62,6 +62,9 @@ class DataConfig:
     tokens: str = "chars"            # text: chars or words
     vocab_size: int = 0              # text: tokens kept (with <end>, <unk>; 0: every char, or 5,000 words)
     seq_len: int = 0                 # text: tokens a sample has room for, <end> included (0: 64 chars, 24 words)
+    frames: int = 0                  # video: frames a clip (0: 16 for moving sprites, a folder's own length)
+    sprites: int = 1                 # video, moving sprites: items moving in each clip (1 to 3)
+    clips: int = 5000                # video, moving sprites: clips made
 
 
 @dataclass
@@ -279,7 +282,8 @@ SIZE_LIMITS = {"train.batch_size": 2**16, "model.z_dim": 2**16, "model.width": 2
                "game.pool_size": 2**16, "train.eval_samples": 10**7, "loss.n_critic": 1000,
                "train.threads": 4096, "model.phase_shuffle": 64, "data.clips_per_word": 100_000,
                "data.length": 1 << 20, "data.sample_rate": 192_000, "data.vocab_size": 1 << 20,
-               "data.seq_len": 4096, "game.rollouts": 1024}
+               "data.seq_len": 4096, "game.rollouts": 1024, "data.frames": 4096,
+               "data.clips": 1_000_000}
 
 
 def _check_numbers(cfg: Config) -> None:
@@ -292,7 +296,8 @@ def _check_numbers(cfg: Config) -> None:
                 "train.checkpoint_every": cfg.train.checkpoint_every,
                 "train.log_every": cfg.train.log_every, "data.length": cfg.data.length,
                 "data.sample_rate": cfg.data.sample_rate, "data.clips_per_word": cfg.data.clips_per_word,
-                "game.rollouts": cfg.game.rollouts}
+                "game.rollouts": cfg.game.rollouts, "data.sprites": cfg.data.sprites,
+                "data.clips": cfg.data.clips}
     for name, v in positive.items():
         if not isinstance(v, int) or v < 1:
             raise GanforgeError(f"option {name} must be a positive integer, got {v!r}")
@@ -306,7 +311,7 @@ def _check_numbers(cfg: Config) -> None:
                     "data.tracks": cfg.data.tracks, "model.phase_shuffle": cfg.model.phase_shuffle,
                     "data.vocab_size": cfg.data.vocab_size, "data.seq_len": cfg.data.seq_len,
                     "game.pretrain_steps": cfg.game.pretrain_steps,
-                    "game.d_pretrain_steps": cfg.game.d_pretrain_steps}.items():
+                    "game.d_pretrain_steps": cfg.game.d_pretrain_steps, "data.frames": cfg.data.frames}.items():
         if not isinstance(v, int) or v < 0:
             raise GanforgeError(f"option {name} must be an integer >= 0, got {v!r}")
     if not isinstance(cfg.data.holdout, int) or cfg.data.holdout < -1:
@@ -359,6 +364,8 @@ GAME_DEFAULTS: dict[str, dict[str, Any]] = {
                  "game": {"l1_weight": 1.0, "gan_weight": 0.01, "feature_weight": 0.2},
                  "optim": {"lr_g": 1e-4, "lr_d": 1e-4, "beta1": 0.9, "beta2": 0.99},
                  "train": {"batch_size": 16, "ema_half_life": 2000.0, "eval_every": 500}},
+    "video": {"data": {"source": "moving-fashion", "resolution": 32},
+              "model": {"family": "mocogan", "width": 32}, "train": {"batch_size": 16}},
     "cycle": {"model": {"width": 64}, "loss": {"name": "lsgan"},
               "optim": {"lr_decay": "linear", "warmup": 0.5},  # constant, then linearly to 0 over the second half
               "train": {"batch_size": 1, "ema_half_life": 0.0, "eval_every": 1000}},
@@ -538,6 +545,19 @@ PRESETS: dict[str, Preset] = {
                              "Griffin-Lim back to sound) at an eighth of the paper's width; stops after 30 minutes "
                              "on 2 CPU cores", _specgan("spoken-digits", width=8, batch_size=32, steps=20000,
                                                         minutes=30.0)),
+    # Video (ganforge/domains/video.py, games/video.py): MoCoGAN's training (Adam 2e-4, (0.5, 0.999),
+    # the non-saturating loss of both judges), at 32 px and a quarter of DCGAN's width so that a
+    # step (G on 16 clips of 16 frames, both judges) takes ~0.6 s on one busy CPU thread
+    "moving-fashion": Preset("MoCoGAN on moving Fashion-MNIST items (one item bouncing on a 32x32 canvas, 16 frames); "
+                             "stops after 30 minutes on 2 CPU cores (resume to go on)",
+                             {"game": {"name": "video"},
+                              "data": {"source": "moving-fashion", "resolution": 32, "frames": 16, "sprites": 1,
+                                       "clips": 5000},
+                              "model": {"family": "mocogan", "z_dim": 64, "width": 32},
+                              "loss": {"name": "non-saturating"},
+                              "optim": {"lr_g": 2e-4, "lr_d": 2e-4, "beta1": 0.5, "beta2": 0.999},
+                              "train": {"steps": 5000, "minutes": 30.0, "batch_size": 16, "sample_every": 250,
+                                        "checkpoint_every": 500, "eval_every": 0}}),
     "folder-wavegan": Preset("WaveGAN on your folder of WAV files (--data PATH; sub-folders: classes) as 1 s clips "
                              "at 16 kHz, half the paper's width (a GPU's work: tens of seconds a step on 2 CPU cores)",
                              _wavegan("", width=32, batch_size=64, steps=20000)),

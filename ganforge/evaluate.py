@@ -36,6 +36,7 @@ MUSIC_PHRASES = 5000  # music: 20,000 bars of 4-bar phrases, as MuseGAN measured
 MOLECULES = 10_000    # molecules: as MolGAN measured
 TEXT_LINES = 2_000    # text: lines drawn (the oracle: NLL_oracle of 10,000 in benchmarks/text.py)
 AUDIO_CLIPS = 5000    # audio: generated clips (WaveGAN's paper: 50,000; CPU time)
+VIDEO_CLIPS = 1000    # video: generated clips (16,000 frames at 16 a clip)
 
 
 def evaluate(path: str | Path, metrics: list[str] | None = None, n: int | None = None,
@@ -86,6 +87,11 @@ def evaluate(path: str | Path, metrics: list[str] | None = None, n: int | None =
             raise GanforgeError(f"{path}: a text model is measured by BLEU, self-BLEU and NLL_test (the oracle: "
                                 "NLL_oracle); drop --metrics and --sampler")
         return evaluate_text(path, G, n=n or TEXT_LINES, seed=seed, record=record)
+    if getattr(G, "kind", None) == "video":
+        if metrics or sampling["sampler"] != "plain":
+            raise GanforgeError(f"{path}: a video model is measured by fvd_3d, fid_frames and content consistency "
+                                "(ganforge.metrics.video); drop --metrics and --sampler")
+        return evaluate_video(path, G, n=n or VIDEO_CLIPS, seed=seed, record=record)
     if G.resolution == 0:
         if metrics and set(metrics) - {"modes"}:
             raise GanforgeError(f"{path}: a 2-D model is measured by mode coverage only ('modes'), "
@@ -316,6 +322,34 @@ def evaluate_text(path: str | Path, G: nn.Module | None = None, n: int = TEXT_LI
     return {"metrics": metrics, "settings": settings}
 
 
+def evaluate_video(path: str | Path, G: nn.Module | None = None, n: int = VIDEO_CLIPS, seed: int = 0,
+                   record: bool = True) -> dict:
+    """fvd_3d, fid_frames and content consistency (ganforge.metrics.video) of n generated clips
+    against the training clips (remade as the model saw them), beside the training clips' own consistency."""
+    from ganforge.data.video import load_video
+    from ganforge.metrics.features import generator_labels
+    from ganforge.metrics.video import generated_clips, load_extractors, measure, scores
+
+    path = Path(path)
+    G = G if G is not None else modeling.load(path)
+    if n < 2:
+        raise GanforgeError(f"--n must be at least 2 (a covariance needs 2 samples), got {n}")
+    info = G.data_info
+    channels, frames, h, w = info.get("shape", [1, 16, 32, 32])
+    data = load_video(info.get("source", ""), (h, w), channels, frames, int(info.get("sprites", 1)),
+                      int(info.get("clips", 5000)))
+    video_classifier, fashion = load_extractors()
+    real = measure(data.x, video_classifier, fashion)
+    labels = generator_labels(n, G.c_dim, torch.Generator().manual_seed(seed)) if G.c_dim else None
+    metrics = scores(real, measure(generated_clips(G, n, seed, labels), video_classifier, fashion))
+    metrics["data/consistency"] = float((real.first == real.last).float().mean())
+    settings = {"n_fake": n, "n_real": len(data), "seed": seed, "extractor": "moving-fashion-3d, fashion-mnist-cnn",
+                "data": info.get("source"), "generator": "ema", "ganforge_version": __version__}
+    if record:
+        _append(path, {"evaluate": "video", **{f"Metric/{k}": v for k, v in metrics.items()}, "settings": settings})
+    return {"metrics": metrics, "settings": settings}
+
+
 def _data_cache(path: Path) -> Path:
     """Where the runs beside a run (or an exported model's run) keep decoded data: a run's
     music, molecules and clips are read back from there instead of decoded again."""
@@ -334,4 +368,4 @@ def _append(path: Path, record: dict) -> None:
 
 
 __all__ = ["available", "evaluate", "evaluate_audio", "evaluate_mode_coverage", "evaluate_molecules", "evaluate_text",
-           "evaluate_music"]
+           "evaluate_music", "evaluate_video"]

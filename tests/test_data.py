@@ -437,7 +437,8 @@ def test_rgb_to_grey_uses_luminance(tmp_path):
 def test_registry_lists_every_builtin():
     assert set(DATASETS) == {"ring8", "grid25", "spiral", "moons", "digits", "fashion-mnist", "bach-chorales",
                              "folk-melodies", "qm9", "spoken-digits", "asterisk-digits", "shakespeare", "fortunes",
-                             "text-oracle"}
+                             "text-oracle", "moving-fashion",
+                             "moving-digits"}
     assert all(isinstance(text, str) and "\n" not in text for text in DATASETS.values())
 
 

@@ -1,6 +1,7 @@
 """Datasets by name or path: 2-D toys, digits, Fashion-MNIST, IDX, image folders, CSV, NumPy,
 music (the corpus's chorales and folk songs, folders of MIDI files), molecules (QM9, SMILES files),
-audio (spoken digits synthesised by espeak-ng, Asterisk's recorded digits, folders of WAV files).
+audio (spoken digits synthesised by espeak-ng, Asterisk's recorded digits, folders of WAV files),
+video (moving Fashion-MNIST items or digits, folders of GIF clips).
 
 ``load_data("ring8")`` returns a :class:`ToyDistribution` to sample from; everything else
 comes back as an in-memory :class:`Dataset`, images as uint8 ``(N, C, H, W)``.
@@ -26,12 +27,14 @@ from ganforge.data.idx import (
 )
 from ganforge.data.text import TEXT_SOURCES, load_text
 from ganforge.data.toy2d import TOYS, load_points_csv
+from ganforge.data.video import VIDEO_SOURCES, VideoDataset, has_gifs, load_video
 from ganforge.data.transforms import fit_images
 from ganforge.errors import GanforgeError
 from ganforge.resolution import Resolution
 from ganforge.resolution import size as image_size
 
-__all__ = ["DATASETS", "AudioDataset", "Dataset", "MoleculeDataset", "MusicDataset", "ToyDistribution", "load_data"]
+__all__ = ["DATASETS", "AudioDataset", "Dataset", "MoleculeDataset", "MusicDataset", "ToyDistribution", "VideoDataset",
+           "load_data"]
 
 DATASETS: dict[str, str] = {
     "ring8": "8 Gaussians on the unit circle (std 0.01), sampled afresh each batch",
@@ -44,6 +47,7 @@ DATASETS: dict[str, str] = {
     **MOLECULE_SOURCES,
     **AUDIO_SOURCES,
     **TEXT_SOURCES,
+    **VIDEO_SOURCES,
 }
 PATH_KINDS = ("a directory of IDX files, an image folder, a folder of MIDI or WAV files, a SMILES file (.smi, or a .csv "
               "with a smiles column), a .csv, .npy, .npz or IDX file")
@@ -117,6 +121,8 @@ def load_data(source: str, resolution: Resolution | None = None, channels: int |
         return load_audio(source, sample_rate, length, clips_per_word, cache_dir, representation)
     if source in TEXT_SOURCES:  # (the text games read text files too: games/language.py)
         return load_text(source, cache_dir=cache_dir)
+    if source in VIDEO_SOURCES or has_gifs(source):  # (the video game reads folders of frame folders too)
+        return load_video(source, resolution, channels)
     if source == "digits":
         data = load_digits()
     elif source == "fashion-mnist":

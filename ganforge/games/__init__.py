@@ -8,6 +8,7 @@
   mle          text: a recurrent G by maximum likelihood alone, the baseline (games/language.py)
   seqgan       text: MLE, then policy gradient rewarded by D's roll-outs (SeqGAN)
   gumbel       text: MLE, then a Gumbel-softmax GAN with RSGAN's loss (RelGAN's style)
+  video        z -> clips: MoCoGAN's G vs an image and a video judge (games/video.py)
 
 Adding a game is adding a file with a `Game` subclass (games/base.py) and a line here.
 """
@@ -23,9 +24,10 @@ from ganforge.games.rewarded import RewardedGame
 from ganforge.games.seqgan import SeqGANGame
 from ganforge.games.superres import SuperResGame
 from ganforge.games.translation import TranslationGame
+from ganforge.games.video import VideoGame
 
 GAMES: dict[str, type[Game]] = {"generation": GenerationGame, "pix2pix": TranslationGame, "cycle": CycleGame,
                                "rewarded": RewardedGame, "superres": SuperResGame, "mle": MLEGame,
-                               "seqgan": SeqGANGame, "gumbel": GumbelGame}
+                               "seqgan": SeqGANGame, "gumbel": GumbelGame, "video": VideoGame}
 
 __all__ = ["GAMES", "Context", "Game", "Phase"]

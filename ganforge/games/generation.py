@@ -36,6 +36,10 @@ class GenerationGame(Game):
         super().__init__(ctx, data)
         cfg = ctx.cfg
         self.domain = domain_for(data)
+        trained_by = getattr(self.domain, "game", self.name)  # a domain that needs its own game (video: two D's)
+        if trained_by != self.name:
+            raise GanforgeError(f"data '{cfg.data.source}' is {data.kind}: train it with --game {trained_by}, "
+                                f"not {self.name}")
         if cfg.train.diffaugment and data.kind != "images":
             raise GanforgeError(f"--diffaugment augments images; data '{cfg.data.source}' is {data.kind}")
         self.models = models

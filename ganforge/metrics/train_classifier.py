@@ -188,7 +188,12 @@ def train_and_save(name: str, seed: int = 0, epochs: int | None = None, threads:
                 "recipe": asdict(recipe), "architecture": asdict(SPECS[name]), "threads": threads,
                 "train_seconds": round(seconds, 1), "ganforge_version": __version__,
                 "torch_version": torch.__version__}
-    path = Path(out) if out is not None else weights_path(name)
+    return save_weights(model, Path(out) if out is not None else weights_path(name), metadata)
+
+
+def save_weights(model: torch.nn.Module, path: Path, metadata: dict) -> dict:
+    """A classifier's weights as safetensors with its training record (JSON values) as metadata;
+    returns the record with the path."""
     path.parent.mkdir(parents=True, exist_ok=True)
     state = {k: v.detach().contiguous() for k, v in model.state_dict().items()}
     save_file(state, str(path), metadata={k: json.dumps(v) for k, v in metadata.items()})

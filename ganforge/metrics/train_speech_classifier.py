@@ -14,19 +14,17 @@ Runs are bit-for-bit repeatable for a given torch build, espeak-ng and thread co
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import time
 from pathlib import Path
 
 import torch
 import torch.nn.functional as F
-from safetensors.torch import save_file
 
 from ganforge import __version__
 from ganforge.errors import GanforgeError
 from ganforge.metrics.speech_classifier import LENGTH, RATE, WIDTHS, SpeechDigitClassifier, weights_path
-from ganforge.metrics.train_classifier import train_loop
+from ganforge.metrics.train_classifier import save_weights, train_loop
 
 EPOCHS, BATCH, LR, WEIGHT_DECAY = 5, 64, 3e-3, 5e-4
 SHIFT = RATE // 10          # random time shifts up to 0.1 s
@@ -92,11 +90,7 @@ def train_and_save(seed: int = 0, per_word: int = 500, epochs: int = EPOCHS, thr
                 "train_split": f"spoken-digits, synthesis seed 0, {per_word} a word", "widths": list(WIDTHS),
                 "threads": threads, "train_seconds": round(seconds, 1), "ganforge_version": __version__,
                 "torch_version": torch.__version__}
-    path = Path(out) if out is not None else weights_path()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    state = {k: v.detach().contiguous() for k, v in model.state_dict().items()}
-    save_file(state, str(path), metadata={k: json.dumps(v) for k, v in metadata.items()})
-    return {**metadata, "path": str(path)}
+    return save_weights(model, Path(out) if out is not None else weights_path(), metadata)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -16,6 +16,7 @@ from ganforge.errors import GanforgeError
 from ganforge.models import (
     dcgan,
     mlp,
+    mocogan,
     molgan,
     musegan,
     patchgan,
@@ -36,12 +37,13 @@ if TYPE_CHECKING:
     from ganforge.config import Config
 
 FAMILIES = {"toy": toy, "mlp": mlp, "dcgan": dcgan, "resnet": resnet, "musegan": musegan, "molgan": molgan,
-            "wavegan": wavegan, "specgan": specgan, "seqgan": seqgan}
+            "wavegan": wavegan, "specgan": specgan, "seqgan": seqgan, "mocogan": mocogan}
 FAMILY_KINDS = {"toy": "points", "mlp": "images", "dcgan": "images", "resnet": "images", "musegan": "music",
-                "molgan": "molecules", "wavegan": "audio", "specgan": "audio", "seqgan": "text"}
+                "molgan": "molecules", "wavegan": "audio", "specgan": "audio", "seqgan": "text",
+                "mocogan": "video"}
 PLANNED = ("dcgan", "resnet")  # families that double a base map: only some sizes (layers.plan)
 AUTO = {"points": "toy", "images": "dcgan", "music": "musegan", "molecules": "molgan", "audio": "wavegan",
-        "text": "seqgan"}  # family "auto" by the data's kind
+        "text": "seqgan", "video": "mocogan"}  # family "auto" by the data's kind
 # image-to-image generators, x -> y (pix2pix's U-Net, CycleGAN's ResNet and its A <-> B pair; SRResNet's
 # upscaler, x -> y `scale` times bigger)
 TRANSLATORS = {"unet": unet, "resnet-translator": resnet_translator, "translator-pair": translator_pair,
@@ -52,7 +54,7 @@ DISCRIMINATORS = {"patchgan": patchgan}
 
 def build_models(cfg: Config, kind: str, shape: tuple[int, ...], num_classes: int,
                  scale: float = 1.0) -> tuple[nn.Module, nn.Module]:
-    """Build (G, D) for data of `kind` ("points", "images", "music", "molecules", "audio") and sample `shape`; points of
+    """Build (G, D) for data of `kind` ("points", "images", "music", "molecules", "audio", "video") and sample `shape`; points of
     spread `scale` (their std) are learnt in unit-scale coordinates."""
     m = cfg.model
     family = m.family if m.family != "auto" else AUTO[kind]
@@ -76,6 +78,8 @@ def build_models(cfg: Config, kind: str, shape: tuple[int, ...], num_classes: in
         raise GanforgeError(f"unknown conditioning '{m.conditioning}' (expected one of: {', '.join(CONDITIONING)})")
     if kind == "audio":
         return _audio_models(cfg, family, shape, c_dim)
+    if kind == "video":
+        return _mocogan(cfg, shape, c_dim)
     if kind == "points":
         if c_dim and m.conditioning != "concat":
             raise GanforgeError(f"the toy model conditions by concatenation only, not '{m.conditioning}'")
@@ -119,6 +123,24 @@ def _molgan(cfg: Config, shape: tuple[int, ...]) -> tuple[nn.Module, nn.Module]:
     atom_types = shape[1] - atoms * molgan.EDGE_TYPES
     return (molgan.Generator(m.z_dim, atoms, atom_types, m.width, straight_through=m.straight_through),
             molgan.Discriminator(atoms, atom_types, m.width))
+
+
+def _mocogan(cfg: Config, shape: tuple[int, ...], c_dim: int) -> tuple[nn.Module, nn.Module]:
+    """MoCoGAN's G and its two discriminators for clips of `shape` (channels, frames, height, width)."""
+    m = cfg.model
+    channels, frames, h, w = shape
+    if plan((h, w)) is None:
+        raise GanforgeError(f"mocogan cannot make {describe((h, w))} frames (expected {PLANS}); set --resolution")
+    if m.conditioning == "acgan" and c_dim:
+        raise GanforgeError("mocogan's discriminators condition by concat or projection, not acgan")
+    if m.z_dim <= mocogan.MOTION_DIM:
+        raise GanforgeError(f"--z-dim {m.z_dim} leaves no content latent: mocogan takes {mocogan.MOTION_DIM} of it "
+                            f"for the motion (give at least {mocogan.MOTION_DIM + 1})")
+    resolution = hparam((h, w))
+    batchnorm = not (m.spectral_norm or cfg.loss.name == "wgan-gp" or cfg.loss.r1_gamma > 0)
+    return (mocogan.Generator(m.z_dim, resolution, channels, m.width, c_dim, frames),
+            mocogan.Discriminator(resolution, channels, m.width, c_dim, frames, m.spectral_norm, batchnorm,
+                                  m.conditioning))
 
 
 def _audio_models(cfg: Config, family: str, shape: tuple[int, ...], c_dim: int) -> tuple[nn.Module, nn.Module]:

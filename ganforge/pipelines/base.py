@@ -22,7 +22,9 @@ USE = {"translator": "this model is a translator (image -> image), not a generat
                 "WAV files, or --out x.wav; or AudioPipeline)",
        "molecules": "this model makes molecules: use `ganforge generate MODEL --out mols.smi` "
                     "(or MoleculesPipeline)",
-       "text": "this model writes text: use `ganforge generate MODEL --out lines.txt` (or TextPipeline)"}
+       "text": "this model writes text: use `ganforge generate MODEL --out lines.txt` (or TextPipeline)",
+       "video": "this model makes clips: use `ganforge generate MODEL --out clip.gif` (or a folder, .png, "
+                ".npy; or VideoPipeline)"}
 NEEDS = {"translator": "this model is a generator (noise -> image), not a translator: "
                        "use `ganforge generate` (or GeneratePipeline)",
          "upscaler": "this model does not enlarge images: `ganforge upscale` takes a model of the superres game "
@@ -34,7 +36,9 @@ NEEDS = {"translator": "this model is a generator (noise -> image), not a transl
          "molecules": "this model does not make molecules: use `ganforge generate` with a .png or .npy "
                       "(or GeneratePipeline)",
          "text": "this model does not write text: use `ganforge generate` with a .png or .npy "
-                 "(or GeneratePipeline)"}
+                 "(or GeneratePipeline)",
+         "video": "this model does not make clips: use `ganforge generate` with a .png or .npy "
+                  "(or GeneratePipeline)"}
 
 
 class Pipeline:

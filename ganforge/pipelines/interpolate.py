@@ -187,6 +187,12 @@ def save_gif(frames: torch.Tensor, path: str | Path, fps: float = 12.0, pingpong
     images = to_pil(frames, scale)
     if pingpong and len(images) > 2:
         images = images + images[-2:0:-1]
+    return write_gif(images, path, fps, loop, record)
+
+
+def write_gif(images: list[Image.Image], path: str | Path, fps: float = 12.0, loop: bool = True,
+              record: dict | None = None) -> Path:
+    """Pillow frames -> an animated GIF (atomically), `record` as its comment."""
     duration = max(20, round(1000 / fps))  # ms per frame; browsers clamp shorter delays
     options = {"save_all": True, "append_images": images[1:], "duration": duration,
                "disposal": 1, "optimize": False, **gif_comment(record)}

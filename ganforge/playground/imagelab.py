@@ -35,6 +35,7 @@ MUSIC_PHRASES = 8      # piano rolls in a music model's grid
 MOLECULES_SHOWN = 16   # drawn molecules in a molecule model's grid (RDKit draws ~5 ms each)
 AUDIO_CLIPS = 8        # spectrograms in an audio model's grid
 TEXT_LINES = 16        # fresh lines of a text model, one panel
+VIDEO_CLIPS = 8        # clips playing in a video model's grid, four a row
 
 
 def _png(picture: Image.Image, record: dict | None) -> str:
@@ -45,6 +46,12 @@ def _png(picture: Image.Image, record: dict | None) -> str:
 
 def _wav(wav: bytes, record: dict | None) -> str:
     return "data:audio/wav;base64," + base64.b64encode(provenance.wav_with_info(wav, record)).decode("ascii")
+def _gif(clips: torch.Tensor, nrow: int, fps: float) -> str:
+    """Clips (N, C, T, H, W) playing side by side, as a GIF data URI (an <img> plays it)."""
+    from ganforge.viz.video import grid_frames
+    frames, buf = grid_frames(clips, nrow), io.BytesIO()
+    frames[0].save(buf, format="GIF", save_all=True, append_images=frames[1:], duration=round(1000 / fps), loop=0)
+    return "data:image/gif;base64," + base64.b64encode(buf.getvalue()).decode("ascii")
 
 
 def _slerp(a: torch.Tensor, b: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
@@ -103,6 +110,10 @@ class ImageLab:
         return getattr(self.G, "kind", None) == "text"
 
     @property
+    def is_video(self) -> bool:
+        return getattr(self.G, "kind", None) == "video"
+
+    @property
     def is_points(self) -> bool:
         return (self.G is not None and self.G.resolution == 0 and not self.is_music and not self.is_molecules
                 and not self.is_audio and not self.is_text)
@@ -115,6 +126,7 @@ class ImageLab:
                 "points": self.is_points, "music": self.is_music, "molecules": self.is_molecules,
                 "clips": self.is_audio,  # (an audio model; "audio" is the player's sound in grid messages)
                 "text": self.is_text,
+                "video": self.is_video,  # (its grid and interpolations are GIFs, playing)
                 "class_names": names if isinstance(names, list) else None, "directions": DIRECTIONS,
                 **self._directions_info()}
 
@@ -138,6 +150,7 @@ class ImageLab:
         self.seed, self.n = seed, n
         n = min(n, MUSIC_PHRASES) if self.is_music else min(n, MOLECULES_SHOWN) if self.is_molecules else n
         n = min(n, AUDIO_CLIPS) if self.is_audio else min(n, TEXT_LINES) if self.is_text else n
+        n = min(n, VIDEO_CLIPS) if self.is_video else n
         self.z = torch.randn(POINT_SAMPLES if self.is_points else n, self.G.z_dim,
                              generator=torch.Generator().manual_seed(seed))
         return self._grid_message()
@@ -187,6 +200,10 @@ class ImageLab:
         if self.is_molecules:  # drawn, four a row, each with its QED
             return {"type": "image.grid", "image": self._png(image_grid(self._drawn(self.G(z)), 4)),
                     "rows": -(-len(z) // 4), "cols": 4, "seed": self.seed}
+        if self.is_video:  # the clips playing, four a row
+            clips = self._video(z, torch.arange(len(z)))
+            return {"type": "image.grid", "image": _gif(clips, 4, self._fps()), "rows": -(-len(z) // 4), "cols": 4,
+                    "seed": self.seed}
         if self.is_audio:  # spectrograms under waveforms two a row, and the first clip to listen to
             clips = sound(self.G, self.G(z, self._clip_labels(torch.arange(len(z)))))
             return {"type": "image.grid", "image": self._png(image_grid(clip_pictures(clips), 2, pad=4)),
@@ -231,6 +248,17 @@ class ImageLab:
         """A conditional audio model's class of each grid cell: they cycle through the classes."""
         return cells % self.G.c_dim if self.G.c_dim else None
 
+    def _video(self, z: torch.Tensor, cells: torch.Tensor, same_motion: bool = False) -> torch.Tensor:
+        """A video model's clips of z, the innovations seeded by the grid's seed (one clip's for all: same_motion)."""
+        G = self.G
+        noise = torch.randn(len(z), G.frames, G.motion_dim, generator=torch.Generator().manual_seed(self.seed + 1))
+        if same_motion:
+            noise = noise[:1].expand(len(z), -1, -1)
+        return G(z, self._clip_labels(cells), noise=noise)
+
+    def _fps(self) -> float:
+        return float((getattr(self.G, "data_info", None) or {}).get("fps", 8.0))
+
     def _clip_audio(self, clips: torch.Tensor) -> str:
         """Clips as a WAV data URL, for the page's player."""
         from ganforge.viz.sound import one_after_another, wav_bytes
@@ -248,7 +276,7 @@ class ImageLab:
         self._need_model()
         if self.is_points:
             raise GanforgeError("interpolation is for image models; a point model shows a scatter")
-        if self.is_audio:
+        if self.is_audio or self.is_video:
             return self._interpolate_clips(a, b, steps)
         cols = len(self.z) if not self.G.c_dim else min(len(self.z), 64 // min(self.G.c_dim, MAX_CLASS_ROWS))
         cells = cols * (min(self.G.c_dim, MAX_CLASS_ROWS) if self.G.c_dim else 1)
@@ -276,6 +304,9 @@ class ImageLab:
         z = self._shifted()
         path = _slerp(z[a], z[b], torch.linspace(0, 1, steps))
         labels = self._clip_labels(torch.full((steps,), a))
+        if self.is_video:  # a row of clips, all with a's motion, playing
+            clips = self._video(path, torch.full((steps,), a), same_motion=True)
+            return {"type": "image.interpolation", "image": _gif(clips, steps, self._fps()), "a": a, "b": b}
         clips = sound(self.G, self.G(path, labels))
         picture = image_grid(clip_pictures(clips), 1, pad=4)
         return {"type": "image.interpolation", "image": self._png(picture, f"interpolation {a} -> {b}"),

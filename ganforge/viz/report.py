@@ -183,6 +183,11 @@ def _pictures_section(run_dir: Path) -> str:
         if _kind(run_dir) == "audio":
             notes.append("audio pictures: each clip's waveform above its log-magnitude spectrogram "
                          "(time left to right, low frequencies at the bottom, 90 dB of range)")
+        if _kind(run_dir) == "video":
+            notes.append("video pictures: one row of frames a clip (time left to right), each row a fixed z")
+    if (samples / "latest.gif").is_file():  # video: the same fixed-z clips, playing
+        figures.append(_picture(samples / "latest.gif", "the latest samples playing (samples/latest.gif; every "
+                                "picture's GIF is beside it)", "latest clips"))
     if (samples / "latest.wav").is_file():  # music and audio: the fixed-z samples, one after another
         beside = "WAV" if _kind(run_dir) == "audio" else "MIDI"
         figures.append('<figure><audio controls preload="none" src="samples/latest.wav"></audio>'
