@@ -251,8 +251,8 @@ def _parser() -> argparse.ArgumentParser:
                                                   "--eval-metrics, the best FID's checkpoint kept)")
     t.add_argument("--eval-metrics", help="images: metrics at each evaluation, e.g. fid,kid (default fid)")
     t.add_argument("--device", help="auto (default), cpu, cuda, cuda:N, mps")
-    t.add_argument("--threads", type=int, help="CPU threads (default 0: automatic: 1 for a small model such as the "
-                                               "2-D toys, else the cores other processes leave free)")
+    t.add_argument("--threads", type=int, help="CPU threads (default 0: automatic: the cores other processes "
+                                               "leave free, at least one)")
     t.add_argument("--out", type=Path, help="run directory (default: runs/NAME, numbered if taken)")
     t.add_argument("--resume", metavar="latest|PATH", help="continue the run in --out from a checkpoint")
     t.add_argument("--force", action="store_true", help="start over in a used run directory (one a ganforge run wrote)")

@@ -126,7 +126,7 @@ class TrainConfig:
     eval_samples: int = 2000         # images: generated (and real) samples per evaluation
     device: str = "auto"             # auto, cpu, cuda, cuda:N, mps
     amp: str = "auto"                # auto (bf16/fp16 on CUDA), off
-    threads: int = 0                 # torch CPU threads; 0 = auto: 1 for a small model, else the free cores, unless you set torch's count
+    threads: int = 0                 # torch CPU threads; 0 = auto: the cores other processes leave free, unless you set torch's count
                                      # (torch.set_num_threads after importing ganforge, or OMP_NUM_THREADS)
     channels_last: str = "auto"      # NHWC memory for image models: auto (CPU, CUDA; translation games CUDA only), on, off
     reuse_fakes: bool = False        # the G step reuses the D step's fakes: one G forward a step

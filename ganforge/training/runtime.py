@@ -63,16 +63,10 @@ def memory_format(mode: str, device: torch.device, images: bool, on_cpu: bool = 
 # last count set_threads chose. Any other count was chosen by the user, who keeps it.
 _TORCH_THREADS = torch.get_num_threads()
 _ours: int | None = None
-# A training step this small (parameters x samples, about one forward's multiply-adds for MLPs)
-# runs as fast on one thread as on two, and a second thread beside another busy process turns
-# every parallel region into a wait for a core: the 2-D toys ran up to 10x slower that way.
-SMALL_STEP = 2 ** 26
+# A thread beside another busy process turns every parallel region into a wait for a core: the
+# 2-D toys ran 2.5-5x slower with two threads on two cores than with one beside a busy process
+# (benchmarks/busy_machine.py); alone, two threads were 1.25x faster than one.
 BUSY_WINDOW = 0.2  # seconds over which the other processes' CPU use is measured
-
-
-def step_work(*modules: torch.nn.Module, batch: int) -> int:
-    """Parameters x samples of a training step's networks: what decides whether a second thread pays."""
-    return batch * sum(p.numel() for m in modules for p in m.parameters())
 
 
 def busy_cores(window: float = BUSY_WINDOW) -> float:
@@ -92,19 +86,16 @@ def busy_cores(window: float = BUSY_WINDOW) -> float:
     return max(0.0, (busy1 - busy0 - (own1 - own0)) / (t1 - t0))
 
 
-def set_threads(threads: int, processes: int = 1, work: int | None = None) -> int:
-    """`threads` > 0: that many. 0 (auto): one for a small step (`work` < SMALL_STEP, see
-    step_work), else the cores that other processes leave free (at least one), shared evenly
-    by the `processes` training processes on this machine (torchrun); unless the user set a
-    count: torch.set_num_threads after importing ganforge, or OMP_NUM_THREADS in a single
-    process (torchrun sets it to 1 for many). Returns the count torch now uses."""
+def set_threads(threads: int, processes: int = 1) -> int:
+    """`threads` > 0: that many. 0 (auto): the cores that other processes leave free (at least
+    one), shared evenly by the `processes` training processes on this machine (torchrun); unless
+    the user set a count: torch.set_num_threads after importing ganforge, or OMP_NUM_THREADS in a
+    single process (torchrun sets it to 1 for many). Returns the count torch now uses."""
     global _ours
     if threads == 0 and (torch.get_num_threads() not in (_TORCH_THREADS, _ours)
                          or (processes == 1 and "OMP_NUM_THREADS" in os.environ)):
         return torch.get_num_threads()
-    if threads == 0 and work is not None and work < SMALL_STEP:
-        threads = 1
-    elif threads == 0:
+    if threads == 0:
         cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
         free = cores - round(busy_cores()) if cores > 1 else 1
         threads = max(1, free // max(processes, 1))

@@ -78,6 +78,8 @@ class Trainer:
         main = self.dist.is_main
         self.progress = progress and main
         self.device = runtime.select_device(device_name)
+        # CPU threads: the cores the machine has free (a busy machine's extra thread only waits)
+        runtime.set_threads(cfg.train.threads, processes=int(os.environ.get("LOCAL_WORLD_SIZE", "1")))
         if self.device.type == "cpu":
             runtime.tune_allocator()
         if self.device.type == "cuda":
@@ -102,9 +104,6 @@ class Trainer:
         self.game = GAMES[cfg.game.name](self.ctx, self.data, models=models)
 
         G, D = self.game.networks()
-        # CPU threads by what the networks can use and what the machine has free
-        runtime.set_threads(cfg.train.threads, processes=int(os.environ.get("LOCAL_WORLD_SIZE", "1")),
-                            work=runtime.step_work(G, D, batch=self.local_batch))
         if cfg.train.init_from and ckpt is None:  # a later stage starts from an earlier one's G (a resume has its own)
             modeling.load_weights_into(G, cfg.train.init_from)
         if cfg.train.sync_batchnorm and self.dist.enabled:  # statistics of the global batch
