@@ -77,7 +77,8 @@ def _when(mode: str, proc: subprocess.Popen, run: Path, steps: int, rng: random.
         ready, extra = (lambda: any(run.glob(f".model.{proc.pid}-*"))), 0.0
     else:  # "finish": any moment after the last checkpoint (export, timelapse, curves, report)
         done = _latest(run) == steps
-        ready, extra = (lambda: _latest(run) == steps), rng.uniform(2.5, 5.0) if done else rng.uniform(0.0, 2.5)
+        # (the finish takes ~1 s on an idle machine; a resumed process starts in ~2.5 s first)
+        ready, extra = (lambda: _latest(run) == steps), rng.uniform(1.0, 2.5) if done else rng.uniform(0.0, 0.5)
     while not ready():
         if proc.poll() is not None:
             return False
