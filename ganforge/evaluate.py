@@ -61,37 +61,18 @@ def evaluate(path: str | Path, metrics: list[str] | None = None, n: int | None =
     G = G if G is not None else modeling.load(path)
     if sampling["sampler"] in NEEDS_DISCRIMINATOR:
         modeling.load_discriminator(path)  # a model without D: say so before any work
-    if getattr(G, "kind", None) == "translator":
+    kind = getattr(G, "kind", None)
+    if kind == "translator":
         raise GanforgeError(f"{path}: a translator (pix2pix/CycleGAN) is measured on its held-out pairs during "
                             "training (Metric/l1, psnr, cycle_l1 in metrics.jsonl) and by benchmarks/translation.py; "
                             "evaluate measures generators")
     info = getattr(G, "data_info", None) or {}
     source = info.get("source")
-    if getattr(G, "kind", None) == "music":
+    if kind in DOMAIN_MEASURES:  # the domains measured their own way: no --metrics, no samplers
+        measure, default_n, model, what = DOMAIN_MEASURES[kind]
         if metrics or sampling["sampler"] != "plain":
-            raise GanforgeError(f"{path}: a music model is measured by MuseGAN's metrics against its data; "
-                                "drop --metrics and --sampler")
-        return evaluate_music(path, G, n=n or MUSIC_PHRASES, seed=seed, record=record)
-    if getattr(G, "kind", None) == "molecules":
-        if metrics or sampling["sampler"] != "plain":
-            raise GanforgeError(f"{path}: a molecule model is measured by MolGAN's metrics (validity, uniqueness, "
-                                "novelty, QED, logP, SA); drop --metrics and --sampler")
-        return evaluate_molecules(path, G, n=n or MOLECULES, seed=seed, record=record)
-    if getattr(G, "kind", None) == "audio":
-        if metrics or sampling["sampler"] != "plain":
-            raise GanforgeError(f"{path}: an audio model is measured by the Inception score and FID in the spoken-digit "
-                                "classifier's features; drop --metrics and --sampler")
-        return evaluate_audio(path, G, n=n or AUDIO_CLIPS, seed=seed, record=record)
-    if getattr(G, "kind", None) == "text":
-        if metrics or sampling["sampler"] != "plain":
-            raise GanforgeError(f"{path}: a text model is measured by BLEU, self-BLEU and NLL_test (the oracle: "
-                                "NLL_oracle); drop --metrics and --sampler")
-        return evaluate_text(path, G, n=n or TEXT_LINES, seed=seed, record=record)
-    if getattr(G, "kind", None) == "video":
-        if metrics or sampling["sampler"] != "plain":
-            raise GanforgeError(f"{path}: a video model is measured by fvd_3d, fid_frames and content consistency "
-                                "(ganforge.metrics.video); drop --metrics and --sampler")
-        return evaluate_video(path, G, n=n or VIDEO_CLIPS, seed=seed, record=record)
+            raise GanforgeError(f"{path}: {model} is measured by {what}; drop --metrics and --sampler")
+        return measure(path, G, n=n or default_n, seed=seed, record=record)
     if G.resolution == 0:
         if metrics and set(metrics) - {"modes"}:
             raise GanforgeError(f"{path}: a 2-D model is measured by mode coverage only ('modes'), "
@@ -369,3 +350,17 @@ def _append(path: Path, record: dict) -> None:
 
 __all__ = ["available", "evaluate", "evaluate_audio", "evaluate_mode_coverage", "evaluate_molecules", "evaluate_text",
            "evaluate_music", "evaluate_video"]
+
+
+# kind -> (its evaluation, default sample count, and for the one-line refusal of --metrics: the
+# model, what it is measured by)
+DOMAIN_MEASURES = {
+    "music": (evaluate_music, MUSIC_PHRASES, "a music model", "MuseGAN's metrics against its data"),
+    "molecules": (evaluate_molecules, MOLECULES, "a molecule model",
+                  "MolGAN's metrics (validity, uniqueness, novelty, QED, logP, SA)"),
+    "audio": (evaluate_audio, AUDIO_CLIPS, "an audio model",
+              "the Inception score and FID in the spoken-digit classifier's features"),
+    "text": (evaluate_text, TEXT_LINES, "a text model", "BLEU, self-BLEU and NLL_test (the oracle: NLL_oracle)"),
+    "video": (evaluate_video, VIDEO_CLIPS, "a video model",
+              "fvd_3d, fid_frames and content consistency (ganforge.metrics.video)"),
+}
