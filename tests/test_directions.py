@@ -10,11 +10,14 @@ from ganforge.playground.imagelab import ImageLab
 from ganforge.sampling.directions import principal_directions, random_directions
 
 
-def _features(G, layer_name: str, z: torch.Tensor) -> torch.Tensor:
-    """The activations the directions were found in, for z (B, z_dim) -> (B, D)."""
-    layer = dict(G.named_modules())[layer_name]
-    seen = []
-    hook = layer.register_forward_hook(lambda m, i, out: seen.append(out.flatten(1).clone()))
+def _features(G, where: str, z: torch.Tensor) -> torch.Tensor:
+    """The activations the directions were found in ("input of net.3"), for z (B, z_dim) -> (B, D)."""
+    side, name = where.split(" of ")
+    layer, seen = dict(G.named_modules())[name], []
+    if side == "input":
+        hook = layer.register_forward_pre_hook(lambda m, i: seen.append(i[0].flatten(1).clone()))
+    else:
+        hook = layer.register_forward_hook(lambda m, i, out: seen.append(out.flatten(1).clone()))
     with torch.no_grad():
         G(z)
     hook.remove()

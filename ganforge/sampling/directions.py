@@ -19,7 +19,8 @@ import torch
 from torch import nn
 
 SAMPLES = 2000        # z drawn to estimate the components (the paper: 10^6 for BigGAN; a small G needs few)
-ACTIVATIONS = (nn.ReLU, nn.LeakyReLU, nn.GELU, nn.SiLU, nn.ELU, nn.PReLU, nn.Tanh)
+WEIGHT_LAYERS = (nn.Linear, nn.Conv1d, nn.Conv2d, nn.Conv3d, nn.ConvTranspose1d, nn.ConvTranspose2d,
+                 nn.ConvTranspose3d)
 
 
 class _Enough(Exception):
@@ -31,7 +32,7 @@ class Directions:
     vectors: torch.Tensor            # (K, z_dim): a unit of slider = one std of that component
     explained: list[float] | None    # fraction of the layer's variance each explains (None: random)
     kind: str                        # "principal" or "random"
-    layer: str | None = None         # the module whose activations were decomposed
+    layer: str | None = None         # where the activations were taken ("input of net.3")
 
 
 def random_directions(z_dim: int, k: int, seed: int = 1234) -> Directions:
@@ -41,36 +42,50 @@ def random_directions(z_dim: int, k: int, seed: int = 1234) -> Directions:
     return Directions(q.T.contiguous(), None, "random")
 
 
-def candidate_layers(G: nn.Module) -> list[list[tuple[str, nn.Module]]]:
-    """Where to take activations, in order of preference: G's nonlinearities (the first one's
-    output, after the first layer and its norm, is the earliest feature that is not a linear
-    map of z, whose PCA would only be the first layer's weights'), else its layers with weights."""
-    acts = [(n, m) for n, m in G.named_modules() if isinstance(m, ACTIVATIONS)]
-    leaves = [(n, m) for n, m in G.named_modules()
-              if next(m.children(), None) is None and next(m.parameters(), None) is not None]
-    return [acts, leaves]
+def _weight_layers(G: nn.Module) -> list[tuple[str, nn.Module]]:
+    return [(n, m) for n, m in G.named_modules() if isinstance(m, WEIGHT_LAYERS)]
 
 
-def _activations(G: nn.Module, layers: list[tuple[str, nn.Module]], z: torch.Tensor,
-                 c: torch.Tensor | None) -> tuple[str, torch.Tensor] | None:
-    """(name, (n, D) activations) of the first of `layers` to fire with one row per sample (some
-    G fold their tracks into the batch), stopping G there; None when none does."""
+def _activations(G: nn.Module, z: torch.Tensor, c: torch.Tensor | None) -> tuple[str, torch.Tensor] | None:
+    """(where, (n, D) activations): what the second weight layer to run takes in, with one row per
+    sample (the first layer's output after its norm and nonlinearity, however G applies them: the
+    earliest feature that is not a linear map of z, whose PCA would only be the first layer's
+    weights'); G is stopped there. Else (a G of one weight layer) the first layer's output, else
+    (a G that folds its samples, as MoCoGAN folds frames) the first module's per-sample output.
+    None when no module gives per-sample float activations."""
     seen: list[tuple[str, torch.Tensor]] = []
-    rows = [0]
+    state = {"rows": 0, "ran": 0, "first": None, "leaf": None}
 
-    def record(name: str):
-        def hook(module, inputs, out) -> None:
-            if isinstance(out, torch.Tensor) and out.dim() >= 2 and out.shape[0] == rows[0]:
-                seen.append((name, out.detach().flatten(1).clone()))  # (a copy: in-place ops may follow)
-                raise _Enough  # the rest of G is not needed: a 1-s audio G costs no more than a toy
+    def per_sample(t) -> bool:
+        return isinstance(t, torch.Tensor) and t.is_floating_point() and t.dim() >= 2 and t.shape[0] == state["rows"]
+
+    def before(name: str):
+        def hook(module, inputs) -> None:
+            state["ran"] += 1
+            if state["ran"] >= 2 and inputs and per_sample(inputs[0]):
+                seen.append((f"input of {name}", inputs[0].detach().flatten(1).clone()))
+                raise _Enough  # the rest of G is not needed: a deep G costs no more than a toy
         return hook
 
-    hooks = [m.register_forward_hook(record(name)) for name, m in layers]
+    def after(name: str, key: str):
+        def hook(module, inputs, out) -> None:
+            if state[key] is None and per_sample(out):
+                state[key] = (f"output of {name}", out.detach().flatten(1).clone())
+        return hook
+
+    layers = _weight_layers(G)
+    leaves = [(n, m) for n, m in G.named_modules() if next(m.children(), None) is None]
+    hooks = [m.register_forward_pre_hook(before(name)) for name, m in layers]
+    hooks += [m.register_forward_hook(after(name, "first")) for name, m in layers]
+    hooks += [m.register_forward_hook(after(name, "leaf")) for name, m in leaves]
     try:
         for start in range(0, len(z), 250):  # (bounded memory for larger feature maps)
-            rows[0] = len(z[start:start + 250])
+            state.update(rows=len(z[start:start + 250]), ran=0, first=None, leaf=None)
             try:
                 G(z[start:start + 250], None if c is None else c[start:start + 250])
+                fallback = state["first"] or state["leaf"]  # no second layer took per-sample input
+                if fallback is not None:
+                    seen.append(fallback)
             except _Enough:
                 pass
     finally:
@@ -91,7 +106,7 @@ def principal_directions(G: nn.Module, k: int, n: int = SAMPLES, seed: int = 0) 
     was_training = G.training
     G.eval()
     try:
-        found = next((a for layers in candidate_layers(G) if (a := _activations(G, layers, z, c))), None)
+        found = _activations(G, z, c)
     finally:
         G.train(was_training)
     if found is None:
@@ -100,9 +115,16 @@ def principal_directions(G: nn.Module, k: int, n: int = SAMPLES, seed: int = 0) 
     y = y.double()                                          # (n, D) activations
     y = y - y.mean(0)
     k = min(k, G.z_dim, *y.shape)
-    _, s, vh = torch.linalg.svd(y, full_matrices=False)    # y = U S Vh: components are Vh's rows
-    x = y @ vh[:k].T                                        # (n, k) PCA coordinates
+    # PCA by the eigenvectors of the smaller Gram matrix, (D, D) or (n, n): an SVD of a
+    # (2,000, 32,768) feature matrix took a minute, this a few seconds
+    if y.shape[1] <= y.shape[0]:
+        variances, v = torch.linalg.eigh(y.T @ y)           # ascending; components are v's columns
+        x = y @ v[:, -k:].flip(1)                           # (n, k) PCA coordinates, largest first
+    else:
+        variances, u = torch.linalg.eigh(y @ y.T)           # the same variances; u: coordinates' directions
+        x = u[:, -k:].flip(1) * variances[-k:].flip(0).clamp(min=0).sqrt()
     x = x / x.std(0).clamp(min=1e-12)                       # in standard deviations
     V = torch.linalg.lstsq(x, z.double()).solution          # (k, z): z ≈ x V
-    explained = (s[:k] ** 2 / (s ** 2).sum()).tolist()
+    top = variances.flip(0)[:k].clamp(min=0)
+    explained = (top / variances.clamp(min=0).sum()).tolist()
     return Directions(V.float(), explained, "principal", name)
