@@ -4,6 +4,8 @@ with ganforge's spoken-digit classifier (ganforge/metrics/speech_classifier.py).
 
     python benchmarks/audio.py                          # digits-wavegan and digits-specgan, 30 minutes each
     python benchmarks/audio.py --models wavegan --minutes 60
+    python benchmarks/audio.py --steps 1500             # a step budget instead: what an idle machine reaches
+                                                        # in the time, on a machine shared with other work
     python benchmarks/audio.py --quick                  # a smoke run: a few steps, a few clips
     python benchmarks/audio.py --models ""              # the data rows only (no training)
 
@@ -38,18 +40,22 @@ from ganforge.training.trainer import Trainer
 PRESETS = {"wavegan": "digits-wavegan", "specgan": "digits-specgan"}
 
 
-def train(model: str, minutes: float, out: Path, seed: int, quick: bool) -> tuple[Path, int]:
-    """The preset trained for `minutes` (or 4 steps, --quick); a finished run is reused."""
+def train(model: str, minutes: float, steps: int, out: Path, seed: int, quick: bool) -> tuple[Path, int, float]:
+    """The preset trained for `minutes`, or `steps` when given (or 4 steps, --quick); a finished run
+    is reused. Returns the run, the steps it trained and the minutes they took (NaN if reused)."""
     run = out / model
-    if not (run / "model" / "config.json").is_file():
-        overrides = {"train": {"minutes": minutes, "seed": seed, "eval_every": 0}}
+    start, trained_now = time.perf_counter(), not (run / "model" / "config.json").is_file()
+    if trained_now:
+        budget = {"steps": steps, "minutes": 0.0} if steps else {"minutes": minutes}
+        overrides = {"train": {**budget, "seed": seed, "eval_every": 0}}
         if quick:
             overrides = {"data": {"clips_per_word": 20},
                          "train": {"steps": 4, "seed": seed, "eval_every": 0, "eval_samples": 32,
                                    "sample_every": 4, "checkpoint_every": 4}}
         Trainer(merge(preset_config(PRESETS[model]), overrides), run, force=run.exists()).fit()
     rows = [json.loads(line) for line in (run / "metrics.jsonl").read_text().splitlines()]
-    return run, max((r["step"] for r in rows if "step" in r), default=-1)
+    minutes_taken = (time.perf_counter() - start) / 60 if trained_now else math.nan
+    return run, max((r["step"] for r in rows if "step" in r), default=-1), minutes_taken
 
 
 def row(name: str, when: str, clips: torch.Tensor, rate: int, classifier, real: torch.Tensor,
@@ -62,6 +68,7 @@ def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--models", default="wavegan,specgan")
     p.add_argument("--minutes", type=float, default=30.0, help="each preset's time budget (default 30)")
+    p.add_argument("--steps", type=int, default=0, help="train each preset this many steps instead of --minutes")
     p.add_argument("--samples", type=int, default=5000, help="generated clips per model (default 5,000)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--out", type=Path, default=Path("runs/bench-audio"))
@@ -85,12 +92,12 @@ def main() -> None:
     through = coder.decode(coder.encode(data.x[order][:samples]))
     rows.append(row("  the same through spectrograms + Griffin-Lim", "", through, data.sample_rate, classifier, real))
     for model in [m for m in args.models.split(",") if m]:
-        run, steps = train(model, args.minutes, args.out, args.seed, args.quick)
+        run, steps, minutes = train(model, args.minutes, args.steps, args.out, args.seed, args.quick)
         pipe = AudioPipeline.from_pretrained(run)
         start = time.perf_counter()
         clips = pipe(samples, seed=1, batch_size=256)
         speed = samples / (time.perf_counter() - start)
-        rows.append(row(PRESETS[model], f"{steps} steps", clips, pipe.sample_rate, classifier, real, speed))
+        rows.append(row(PRESETS[model], f"{steps} steps, {minutes:.1f} min", clips, pipe.sample_rate, classifier, real, speed))
         print_table(rows, classifier.metadata)  # after each model: a long run's partial results stay readable
     if not [m for m in args.models.split(",") if m]:
         print_table(rows, classifier.metadata)
