@@ -3,7 +3,6 @@ only dead writers' temporaries cleared."""
 
 from __future__ import annotations
 
-import errno
 import os
 import subprocess
 import sys
@@ -14,30 +13,8 @@ import torch
 from PIL import Image
 from safetensors.torch import save
 
+from full_disk import FullDisk
 from ganforge import atomic
-
-
-class _FullDisk:
-    """A file that fails after 64 bytes as a full disk does."""
-
-    def __init__(self, f):
-        self._f, self.free = f, 64
-
-    def write(self, data):
-        n = len(memoryview(data).cast("B"))
-        if n > self.free:
-            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
-        self.free -= n
-        return self._f.write(data)
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self._f.close()
-
-    def __getattr__(self, name):
-        return getattr(self._f, name)
 
 
 WRITERS = {
@@ -52,7 +29,7 @@ WRITERS = {
 def test_a_full_disk_is_named_whatever_wrote_and_the_old_file_stays(writer, tmp_path, monkeypatch):
     path = atomic.write_bytes(tmp_path / "f", b"old")
     real_open = open
-    monkeypatch.setattr(atomic, "open", lambda p, mode="r": _FullDisk(real_open(p, mode)), raising=False)
+    monkeypatch.setattr(atomic, "open", lambda p, mode="r": FullDisk(real_open(p, mode), 64), raising=False)
     with pytest.raises(atomic.CannotWrite) as info:
         atomic.write(path, WRITERS[writer])
     assert info.value.disk_full and str(info.value) == f"cannot write {path}: the disk is full (No space left on device)"

@@ -22,6 +22,7 @@ import pytest
 import torch
 from PIL import Image
 
+from full_disk import FullDisk
 from ganforge import atomic, modeling
 from ganforge.cli import main
 from ganforge.data import cache, music
@@ -30,31 +31,6 @@ from ganforge.errors import GanforgeError
 from ganforge.training import checkpoint
 from ganforge.training.stats import JsonlSink
 from ganforge.training.trainer import Trainer
-
-
-class _Full:
-    """A file that takes `free` more bytes and then fails as a full disk does."""
-
-    def __init__(self, f, free: int):
-        self._f, self.free = f, free
-
-    def write(self, data) -> int:
-        data = memoryview(data).cast("B")
-        if len(data) > self.free:
-            self._f.write(data[:self.free])  # (what fitted stays in the temporary file)
-            self.free = 0
-            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
-        self.free -= len(data)
-        return self._f.write(data)
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self._f.close()
-
-    def __getattr__(self, name):
-        return getattr(self._f, name)
 
 
 @pytest.fixture
@@ -66,7 +42,7 @@ def disk_full_for(monkeypatch):
     def install(pattern: str, free: int = 100) -> None:
         def fake_open(path, mode="r", *args, **kwargs):
             f = real_open(path, mode, *args, **kwargs)
-            return _Full(f, free) if fnmatch.fnmatch(Path(path).name, pattern) else f
+            return FullDisk(f, free) if fnmatch.fnmatch(Path(path).name, pattern) else f
         monkeypatch.setattr(atomic, "open", fake_open, raising=False)
     return install
 
