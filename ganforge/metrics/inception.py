@@ -191,10 +191,10 @@ class FIDInceptionV3(nn.Module):
     ``logits=False`` leaves out the classifier (the NVlabs TorchScript weights have none);
     ``protocol`` ("pytorch-fid" or "nvlabs", see the module docstring) is how `prepare`
     turns images into the network's 299x299 input; `trunk` runs ``chunk`` images at a time
-    (50: extract's default batch of 100 splits evenly; 50-64 ran fastest in
-    benchmarks/inception_speed.py, 16-32 slower)."""
+    (32: in benchmarks/inception_speed.py on an idle 2-core CPU 16-32 ran fastest, 13.6-14.8
+    images/s against 12.4 at 50; beside another busy job 50-64 did, so 32 is the middle)."""
 
-    def __init__(self, logits: bool = True, protocol: str = "pytorch-fid", chunk: int = 50):
+    def __init__(self, logits: bool = True, protocol: str = "pytorch-fid", chunk: int = 32):
         super().__init__()
         if protocol not in PROTOCOLS:
             raise ValueError(f"protocol must be one of {list(PROTOCOLS)}, got {protocol!r}")
