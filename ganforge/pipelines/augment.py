@@ -70,6 +70,8 @@ class AugmentPipeline:
             raise GanforgeError(f"--seeds must be at least 1, got {s.seeds}")
         if s.synthetic_per_class is not None and s.synthetic_per_class < 0:
             raise GanforgeError(f"--synthetic-per-class must be 0 or more, got {s.synthetic_per_class}")
+        if s.classifier_steps < 1:
+            raise GanforgeError(f"--classifier-steps must be at least 1, got {s.classifier_steps}")
         if s.steps is not None and s.steps < 1:
             raise GanforgeError(f"--steps must be at least 1, got {s.steps}")
         self.out = Path(s.out)
