@@ -120,3 +120,10 @@ def test_a_tiny_run_end_to_end_on_digits(tmp_path, capsys):
     # without --force an earlier run is kept
     capsys.readouterr()
     assert "--force" in one_line_error(capsys, "augment", "--data", "digits", "--per-class", 10, "--out", out)
+
+
+def test_help_has_examples(capsys):
+    with pytest.raises(SystemExit) as info:
+        main(["augment", "--help"])
+    out = capsys.readouterr().out
+    assert info.value.code == 0 and "examples:" in out and "--per-class 60" in out
