@@ -622,6 +622,17 @@ PRESETS: dict[str, Preset] = {
                             "optim": {"lr_decay": "linear", "warmup": 0.5},
                             "train": {"steps": 40000, "batch_size": 1, "ema_half_life": 0.0, "sample_every": 500,
                                       "checkpoint_every": 1000, "eval_every": 2000}}),
+    # augment (ganforge/augmentation/): the class-conditional DCGAN of fashion-cgan, for a few
+    # hundred labelled images: DiffAugment on D's inputs (Zhao et al. 2020, the policy for
+    # small sets), a short EMA half-life (few steps), fewer steps. `augment` sets the data.
+    "augment-cgan": Preset("the class-conditional DCGAN `ganforge augment` trains on a small labelled subset: "
+                           "DiffAugment, a short EMA, 1,500 steps",
+                           {"data": {"source": ""},
+                            "model": {"family": "dcgan", "z_dim": 64, "width": 32, "conditional": True,
+                                      "conditioning": "concat"},
+                            "train": {"steps": 1500, "batch_size": 64, "sample_every": 500, "checkpoint_every": 1500,
+                                      "ema_half_life": 2000.0, "reuse_fakes": True,
+                                      "diffaugment": "color,translation,cutout"}}),
 }
 
 
