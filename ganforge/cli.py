@@ -167,6 +167,8 @@ def _parser() -> argparse.ArgumentParser:
     t.add_argument("--holdout", type=int, help="pix2pix/cycle: examples held out for samples and metrics (default: a tenth, at most 200)")
     t.add_argument("--l1-weight", type=float, help="pix2pix: lambda of the L1 term (default 100; 0: cGAN only)")
     t.add_argument("--gan-weight", type=float, help="pix2pix/superres: weight of the GAN term (0: L1 only)")
+    t.add_argument("--hole-weight", type=float, help="repair: weight of the L1 term on the hole (default 6; "
+                                                     "--l1-weight: on the rest, default 1)")
     t.add_argument("--feature-weight", type=float, help="superres: weight of the feature loss in the standard "
                                                         "Inception's early layers (0: none)")
     t.add_argument("--init-from", metavar="RUN", help="start G from an exported model or run of the same settings "
@@ -400,7 +402,7 @@ def _cost(stats: dict | None) -> str:
 
 OVERRIDES = {  # CLI flag -> (config section, field)
     "game": ("game", "name"), "l1_weight": ("game", "l1_weight"), "gan_weight": ("game", "gan_weight"),
-    "feature_weight": ("game", "feature_weight"), "init_from": ("train", "init_from"), "cycle_weight": ("game", "cycle_weight"),
+    "feature_weight": ("game", "feature_weight"), "hole_weight": ("game", "hole_weight"), "init_from": ("train", "init_from"), "cycle_weight": ("game", "cycle_weight"),
     "data_b": ("data", "source_b"), "pairs": ("data", "pairs"), "jitter": ("data", "jitter"), "flip": ("data", "flip"),
     "holdout": ("data", "holdout"), "norm": ("model", "norm"), "d_layers": ("model", "d_layers"),
     "bars": ("data", "bars"), "tracks": ("data", "tracks"), "transpose": ("data", "transpose"),
