@@ -51,6 +51,9 @@ EXAMPLES = {
   ganforge translate runs/edges2fashion sketch.png --out out/          # out/sketch.png
   ganforge translate runs/facades ./photos --out out/                  # every image in a folder
   ganforge translate runs/sneaker2boot a.png b.png --out out/ --direction b2a   # CycleGAN: boots -> sneakers""",
+    "repair": """examples:
+  ganforge repair runs/fashion-repair shirt.png --mask holes.png --out fixed.png   # white in the mask = fill
+  ganforge repair runs/photos-repair old.jpg --mask scratches.png --out old-fixed.png""",
     "upscale": """examples:
   ganforge upscale runs/photos-esrgan-x4 small.jpg --out big/          # big/small.png, 4x the width and height
   ganforge upscale runs/photos-srresnet-x4 ./old-photos --out big/     # every image in a folder (PSNR-oriented)
@@ -322,6 +325,12 @@ def _parser() -> argparse.ArgumentParser:
     up.add_argument("--tile", type=int, help="input pixels a tile side: memory stays bounded for any image size "
                                              "(default 256; 0: the whole image at once)")
     up.add_argument("--no-progress", action="store_true", help="no progress bar over the tiles")
+
+    rp = command("repair", "fill holes in an image with a repair model (inpainting); every other pixel is kept")
+    rp.add_argument("model", type=Path, help="an exported repair model or a repair run directory")
+    rp.add_argument("image", type=Path, help="the image to repair")
+    rp.add_argument("--mask", type=Path, required=True, help="an image of the same size, white where to fill")
+    rp.add_argument("--out", type=Path, required=True, help="the repaired image (.png; never an input)")
 
     pr = command("project", "find the latent z whose generated image is closest to a real image")
     pr.add_argument("model", type=Path, help="an exported model directory or a run directory")
@@ -694,6 +703,15 @@ def cmd_upscale(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_repair(args: argparse.Namespace) -> int:
+    from ganforge.pipelines.repair import RepairPipeline
+
+    pipe = RepairPipeline.from_pretrained(args.model)
+    written = pipe.repair_file(args.image, args.mask, args.out)
+    print(f"wrote {written} (only the mask's white pixels changed)")
+    return 0
+
+
 def cmd_project(args: argparse.Namespace) -> int:
     import numpy as np
     import torch
@@ -823,6 +841,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     handler = {"train": cmd_train, "generate": cmd_generate, "translate": cmd_translate, "upscale": cmd_upscale, "evaluate": cmd_evaluate,
+               "repair": cmd_repair,
                "presets": cmd_presets, "demo": cmd_demo, "serve": cmd_serve,
                "project": cmd_project, "report": cmd_report, "inspect": cmd_inspect}[args.command]
     try:
