@@ -56,7 +56,7 @@ class RepairPipeline(Pipeline):
         grey_2d = np.ndim(image) == 2
         image, mask = self._check(image, mask)
         work = torch.tensor(image).permute(2, 0, 1).float() / 127.5 - 1     # (C, H, W) in [-1, 1]
-        hole = torch.from_numpy(mask)                                       # (H, W) bool, still to fill
+        hole = torch.tensor(mask)                                           # (H, W) bool, still to fill (a copy)
         for cell, window in self.windows(mask):
             filled = self._fill(work[:, window[0], window[1]], hole[window[0], window[1]])
             (r, c), (wr, wc) = cell, window
