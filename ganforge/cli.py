@@ -51,6 +51,9 @@ EXAMPLES = {
   ganforge translate runs/edges2fashion sketch.png --out out/          # out/sketch.png
   ganforge translate runs/facades ./photos --out out/                  # every image in a folder
   ganforge translate runs/sneaker2boot a.png b.png --out out/ --direction b2a   # CycleGAN: boots -> sneakers""",
+    "repair": """examples:
+  ganforge repair runs/fashion-repair shirt.png --mask holes.png --out fixed.png   # white in the mask = fill
+  ganforge repair runs/photos-repair old.jpg --mask scratches.png --out old-fixed.png""",
     "upscale": """examples:
   ganforge upscale runs/photos-esrgan-x4 small.jpg --out big/          # big/small.png, 4x the width and height
   ganforge upscale runs/photos-srresnet-x4 ./old-photos --out big/     # every image in a folder (PSNR-oriented)
@@ -179,6 +182,8 @@ def _parser() -> argparse.ArgumentParser:
     t.add_argument("--holdout", type=int, help="pix2pix/cycle: examples held out for samples and metrics (default: a tenth, at most 200)")
     t.add_argument("--l1-weight", type=float, help="pix2pix: lambda of the L1 term (default 100; 0: cGAN only)")
     t.add_argument("--gan-weight", type=float, help="pix2pix/superres: weight of the GAN term (0: L1 only)")
+    t.add_argument("--hole-weight", type=float, help="repair: weight of the L1 term on the hole (default 6; "
+                                                     "--l1-weight: on the rest, default 1)")
     t.add_argument("--feature-weight", type=float, help="superres: weight of the feature loss in the standard "
                                                         "Inception's early layers (0: none)")
     t.add_argument("--init-from", metavar="RUN", help="start G from an exported model or run of the same settings "
@@ -333,6 +338,12 @@ def _parser() -> argparse.ArgumentParser:
                                              "(default 256; 0: the whole image at once)")
     up.add_argument("--no-progress", action="store_true", help="no progress bar over the tiles")
 
+    rp = command("repair", "fill holes in an image with a repair model (inpainting); every other pixel is kept")
+    rp.add_argument("model", type=Path, help="an exported repair model or a repair run directory")
+    rp.add_argument("image", type=Path, help="the image to repair")
+    rp.add_argument("--mask", type=Path, required=True, help="an image of the same size, white where to fill")
+    rp.add_argument("--out", type=Path, required=True, help="the repaired image (.png; never an input)")
+
     pr = command("project", "find the latent z whose generated image is closest to a real image")
     pr.add_argument("model", type=Path, help="an exported model directory or a run directory")
     pr.add_argument("image", type=Path, help="an image file (resized to the model's resolution)")
@@ -415,7 +426,7 @@ def _cost(stats: dict | None) -> str:
 
 OVERRIDES = {  # CLI flag -> (config section, field)
     "game": ("game", "name"), "l1_weight": ("game", "l1_weight"), "gan_weight": ("game", "gan_weight"),
-    "feature_weight": ("game", "feature_weight"), "init_from": ("train", "init_from"), "cycle_weight": ("game", "cycle_weight"),
+    "feature_weight": ("game", "feature_weight"), "hole_weight": ("game", "hole_weight"), "init_from": ("train", "init_from"), "cycle_weight": ("game", "cycle_weight"),
     "data_b": ("data", "source_b"), "pairs": ("data", "pairs"), "jitter": ("data", "jitter"), "flip": ("data", "flip"),
     "holdout": ("data", "holdout"), "norm": ("model", "norm"), "d_layers": ("model", "d_layers"),
     "bars": ("data", "bars"), "tracks": ("data", "tracks"), "transpose": ("data", "transpose"),
@@ -751,6 +762,15 @@ def cmd_upscale(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_repair(args: argparse.Namespace) -> int:
+    from ganforge.pipelines.repair import RepairPipeline
+
+    pipe = RepairPipeline.from_pretrained(args.model)
+    written = pipe.repair_file(args.image, args.mask, args.out)
+    print(f"wrote {written} (only the mask's white pixels changed)")
+    return 0
+
+
 def cmd_project(args: argparse.Namespace) -> int:
     import numpy as np
     import torch
@@ -880,6 +900,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     handler = {"train": cmd_train, "generate": cmd_generate, "translate": cmd_translate, "upscale": cmd_upscale, "evaluate": cmd_evaluate,
+               "repair": cmd_repair,
                "presets": cmd_presets, "demo": cmd_demo, "serve": cmd_serve,
                "project": cmd_project, "report": cmd_report, "inspect": cmd_inspect,
                "augment": cmd_augment}[args.command]

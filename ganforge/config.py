@@ -27,6 +27,7 @@ class GameConfig:
     name: str = "generation"         # what is trained: generation, pix2pix, cycle (ganforge/games/)
     l1_weight: float = 100.0         # pix2pix: lambda of the L1 term beside the GAN loss (0: cGAN only)
     gan_weight: float = 1.0          # pix2pix: weight of the GAN term (0: L1 only)
+    hole_weight: float = 6.0         # repair: weight of the L1 term on the hole (l1_weight: on the rest)
     feature_weight: float = 0.0      # superres: weight of the feature loss in Inception's early layers (0: none)
     cycle_weight: float = 10.0       # CycleGAN: lambda of each cycle-consistency L1 term
     identity_weight: float = 0.5     # CycleGAN: identity loss, times cycle_weight (0: none)
@@ -329,7 +330,8 @@ def _check_numbers(cfg: Config) -> None:
                "train.ema_half_life": cfg.train.ema_half_life,
                "train.ema_rampup": cfg.train.ema_rampup, "game.l1_weight": cfg.game.l1_weight,
                "game.gan_weight": cfg.game.gan_weight, "game.cycle_weight": cfg.game.cycle_weight,
-               "game.identity_weight": cfg.game.identity_weight, "game.reward_weight": cfg.game.reward_weight}
+               "game.identity_weight": cfg.game.identity_weight, "game.reward_weight": cfg.game.reward_weight,
+               "game.hole_weight": cfg.game.hole_weight}
     for name, v in weights.items():
         if not (isinstance(v, (int, float)) and 0 <= v < math.inf):
             raise GanforgeError(f"option {name} must be a number >= 0, got {v!r}")
@@ -364,6 +366,11 @@ GAME_DEFAULTS: dict[str, dict[str, Any]] = {
                  "game": {"l1_weight": 1.0, "gan_weight": 0.01, "feature_weight": 0.2},
                  "optim": {"lr_g": 1e-4, "lr_d": 1e-4, "beta1": 0.9, "beta2": 0.99},
                  "train": {"batch_size": 16, "ema_half_life": 2000.0, "eval_every": 500}},
+    # repair (games/repair.py): 6 L1 on the hole + 1 on the rest + 0.1 hinge GAN of an SN-PatchGAN
+    # (DeepFill v2's D; the L1-only baseline: gan_weight 0), Adam 2e-4 / 0.5
+    "repair": {"game": {"l1_weight": 1.0, "hole_weight": 6.0, "gan_weight": 0.1},
+               "model": {"width": 32, "d_layers": 2, "spectral_norm": True}, "loss": {"name": "hinge"},
+               "train": {"batch_size": 32, "ema_half_life": 5000.0, "eval_every": 500}},
     "video": {"data": {"source": "moving-fashion", "resolution": 32},
               "model": {"family": "mocogan", "width": 32}, "train": {"batch_size": 16}},
     "cycle": {"model": {"width": 64}, "loss": {"name": "lsgan"},
@@ -462,6 +469,13 @@ def _superres(steps: int, lr: float, source: str = "photos", init_from: str = ""
             "optim": {"lr_g": lr, "lr_d": lr, "lr_decay": "cosine"},
             "train": {"steps": steps, "minutes": 20.0, "batch_size": 16, "init_from": init_from,
                       "sample_every": 250, "checkpoint_every": 500, "eval_every": 500}}
+
+
+def _repair(source: str, steps: int, **data: Any) -> dict[str, Any]:
+    # the repair game's defaults (GAME_DEFAULTS["repair"]) at a CPU's size; each step draws new holes
+    return {"game": {"name": "repair"}, "data": {"source": source, **data},
+            "model": {"family": "inpainter", "width": 32, "blocks": 4},
+            "train": {"steps": steps, "sample_every": 250, "checkpoint_every": 500, "eval_every": 500}}
 
 
 def _text(game: str, source: str, width: int, pretrain: int, steps: int, **data: Any) -> dict[str, Any]:
@@ -604,6 +618,19 @@ PRESETS: dict[str, Preset] = {
                                  "--init-from RUN)",
                                  _superres(source="", steps=3000, lr=2e-4, l1_weight=1.0, gan_weight=0.0,
                                            feature_weight=0.0)),
+    # Repair (games/repair.py): holes (boxes, free-form strokes) filled by an inpainter + SN-PatchGAN
+    "fashion-repair": Preset("repair: fill holes (boxes, strokes) in Fashion-MNIST at 28 px (inpainter + SN-PatchGAN, "
+                             "6 L1 hole + 1 L1 rest + 0.1 hinge GAN), about 15 minutes on one CPU thread; "
+                             "`ganforge repair RUN img.png --mask m.png`",
+                             _repair("fashion-mnist", 1600, resolution=28, channels=1, holdout=200)),
+    "photos-repair": Preset("repair: fill holes in 64 px patches of scikit-image's sample photos (chelsea, rocket, "
+                            "camera, coins held out); any photo size at `ganforge repair`",
+                            {**_repair("photos", 3000, pairs="patches", resolution=64, channels=3, flip=True),
+                             "model": {"family": "inpainter", "width": 32, "blocks": 4, "d_layers": 3}}),
+    "folder-repair": Preset("repair: fill holes in 64 px patches of your photos (--data PATH: a folder, a tenth of "
+                            "the images held out)",
+                            {**_repair("", 5000, pairs="patches", resolution=64, channels=3, flip=True),
+                             "model": {"family": "inpainter", "width": 32, "blocks": 4, "d_layers": 3}}),
     "sneaker2boot": Preset("CycleGAN: Fashion-MNIST sneakers <-> ankle boots at 28 px, unpaired, "
                            "about 15 minutes on 2 CPU cores",
                            {"game": {"name": "cycle"},

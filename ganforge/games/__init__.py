@@ -4,6 +4,7 @@
   pix2pix      paired x -> y: G(x) vs D(y, x), GAN + L1          (games/translation.py)
   cycle        unpaired A <-> B: two G, two D, cycle + identity  (games/cycle.py)
   superres     paired x -> y `scale` times bigger: SRResNet, ESRGAN (games/superres.py)
+  repair       holes (boxes, strokes) filled: inpainter + SN-PatchGAN  (games/repair.py)
   rewarded     generation + a learnt reward of a score without gradient (MolGAN's RL term)
   mle          text: a recurrent G by maximum likelihood alone, the baseline (games/language.py)
   seqgan       text: MLE, then policy gradient rewarded by D's roll-outs (SeqGAN)
@@ -21,6 +22,7 @@ from ganforge.games.generation import GenerationGame
 from ganforge.games.gumbel import GumbelGame
 from ganforge.games.language import MLEGame
 from ganforge.games.rewarded import RewardedGame
+from ganforge.games.repair import RepairGame
 from ganforge.games.seqgan import SeqGANGame
 from ganforge.games.superres import SuperResGame
 from ganforge.games.translation import TranslationGame
@@ -28,6 +30,7 @@ from ganforge.games.video import VideoGame
 
 GAMES: dict[str, type[Game]] = {"generation": GenerationGame, "pix2pix": TranslationGame, "cycle": CycleGame,
                                "rewarded": RewardedGame, "superres": SuperResGame, "mle": MLEGame,
-                               "seqgan": SeqGANGame, "gumbel": GumbelGame, "video": VideoGame}
+                               "seqgan": SeqGANGame, "gumbel": GumbelGame, "video": VideoGame,
+                               "repair": RepairGame}
 
 __all__ = ["GAMES", "Context", "Game", "Phase"]

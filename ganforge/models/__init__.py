@@ -15,6 +15,7 @@ from torch import nn
 from ganforge.errors import GanforgeError
 from ganforge.models import (
     dcgan,
+    inpainter,
     mlp,
     mocogan,
     molgan,
@@ -47,7 +48,7 @@ AUTO = {"points": "toy", "images": "dcgan", "music": "musegan", "molecules": "mo
 # image-to-image generators, x -> y (pix2pix's U-Net, CycleGAN's ResNet and its A <-> B pair; SRResNet's
 # upscaler, x -> y `scale` times bigger)
 TRANSLATORS = {"unet": unet, "resnet-translator": resnet_translator, "translator-pair": translator_pair,
-               "srresnet": srresnet}
+               "srresnet": srresnet, "inpainter": inpainter}  # inpainter: the repair game's (holed x, mask) -> x
 # discriminators of images given images, patch logits (B, 1, h, w) for the translation games
 DISCRIMINATORS = {"patchgan": patchgan}
 

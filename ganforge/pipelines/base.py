@@ -17,6 +17,8 @@ USE = {"translator": "this model is a translator (image -> image), not a generat
                      "use `ganforge translate` (or TranslatePipeline)",
        "upscaler": "this model enlarges images (super-resolution): use `ganforge upscale MODEL IMAGE --out DIR` "
                    "(or UpscalePipeline)",
+       "inpainter": "this model repairs images (fills holes): use `ganforge repair MODEL IMAGE --mask MASK.png "
+                    "--out OUT.png` (or RepairPipeline)",
        "music": "this model writes music: use `ganforge generate MODEL --out piece.mid` (or ComposePipeline)",
        "audio": "this model makes sound: use `ganforge generate MODEL --out clips/` (a folder of "
                 "WAV files, or --out x.wav; or AudioPipeline)",
@@ -29,6 +31,8 @@ NEEDS = {"translator": "this model is a generator (noise -> image), not a transl
                        "use `ganforge generate` (or GeneratePipeline)",
          "upscaler": "this model does not enlarge images: `ganforge upscale` takes a model of the superres game "
                      "(e.g. train --preset photos-srresnet-x4)",
+         "inpainter": "this model does not fill holes: `ganforge repair` takes a model of the repair game "
+                      "(e.g. train --preset fashion-repair)",
          "music": "this model does not write music: use `ganforge generate` with a .png or .npy "
                   "(or GeneratePipeline)",
          "audio": "this model does not make sound: use `ganforge generate` with a .png or .npy "
@@ -47,7 +51,8 @@ class Pipeline:
     def __init__(self, generator: nn.Module, device: str | torch.device = "cpu"):
         found = getattr(generator, "kind", None)
         if found != self.kind:  # image -> image pipelines say what they need; the others where the model goes
-            needs = found is None or (self.kind in ("translator", "upscaler") and found != "upscaler")
+            needs = found is None or (self.kind in ("translator", "upscaler", "inpainter")
+                                      and found not in ("upscaler", "inpainter"))
             raise GanforgeError(NEEDS[self.kind] if needs else USE[found])
         self.G = generator.to(device).eval()
         self.device = torch.device(device)

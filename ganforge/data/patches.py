@@ -1,0 +1,55 @@
+"""Photos as training tiles for the repair game (``--pairs patches``): images at their own size.
+
+Photos are not fitted to one size (a hole must be filled at the scale the photo has): each is
+cut into tiles 1.5x the training patch, flat ones left out, among which the trainer crops its
+random patches (and draws a hole in each). Whole images are held out, never tiles of a
+training photo, as for super-resolution (ganforge.data.superres): ``photos`` holds out
+chelsea, rocket, camera and coins, a folder a seeded tenth of its images.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import numpy as np
+import torch
+
+from ganforge.data.superres import FLAT_STD, _images
+from ganforge.errors import GanforgeError
+from ganforge.resolution import describe
+
+log = logging.getLogger("ganforge")
+
+
+def cut(image: np.ndarray, tile: int) -> np.ndarray:
+    """uint8 (H, W, C) -> its whole tiles (n, C, tile, tile), flat ones left out (unless all are)."""
+    rows, cols = image.shape[0] // tile, image.shape[1] // tile
+    x = image[:rows * tile, :cols * tile].reshape(rows, tile, cols, tile, -1).transpose(0, 2, 4, 1, 3)
+    x = x.reshape(rows * cols, -1, tile, tile)
+    busy = x.reshape(len(x), -1).std(1) >= FLAT_STD
+    return x[busy] if busy.any() else x
+
+
+def load_patches(source: str, patch: tuple[int, int] | None, channels: int | None = None,
+                 holdout: int = -1, seed: int = 0):
+    """A PairedDataset whose inputs are its targets (the game makes the holes): tiles of the
+    photos of `source` ("photos" or a folder), those of the held-out images marked ``held``."""
+    from ganforge.data.paired import PairedDataset
+    if patch is None:
+        raise GanforgeError("pairs 'patches' needs a --resolution (the training patch), got none")
+    tile = -(-max(patch) * 3 // 2)  # 1.5x the patch
+    images, held = _images(source, channels or 3, holdout, seed)
+    parts, marks = [], []
+    for i, (name, image) in enumerate(images):
+        if min(image.shape[:2]) < tile:
+            log.warning("skipped %s: %dx%d is smaller than a training tile of %d px", name, image.shape[1],
+                        image.shape[0], tile)
+            continue
+        parts.append(cut(image, tile))
+        marks.append(np.full(len(parts[-1]), i >= len(images) - held))
+    mark = np.concatenate(marks) if marks else np.zeros(0, bool)
+    if not mark.any() or mark.all():
+        raise GanforgeError(f"{source}: no {'held-out' if not mark.any() else 'training'} image is at least "
+                            f"{tile} px on each side (1.5x the --resolution {describe(patch)}): lower the resolution")
+    x = torch.from_numpy(np.concatenate(parts))
+    return PairedDataset(source, x, x, recipe="patches", held=torch.from_numpy(mark))
