@@ -25,7 +25,7 @@ from ganforge.config import PRESETS, preset_config
 from ganforge.pipelines.generate import GeneratePipeline
 from ganforge.training import checkpoint
 
-SUBCOMMANDS = ["train", "generate", "evaluate", "presets", "demo", "serve", "project", "report"]
+SUBCOMMANDS = ["train", "generate", "evaluate", "presets", "demo", "serve", "project", "report", "augment", "repair"]
 
 
 def run_cli(capsys, *argv) -> tuple[int, str, str]:

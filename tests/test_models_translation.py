@@ -172,9 +172,9 @@ def test_rebuilt_from_hparams_loads_the_weights_and_gives_the_same_outputs(res):
         assert torch.equal(m(*args), copy(*args)), type(m).__module__
 
 def test_registries_and_parameter_counts_at_the_papers_sizes():
-    from ganforge.models import srresnet
+    from ganforge.models import inpainter, srresnet
     assert TRANSLATORS == {"unet": unet, "resnet-translator": resnet_translator, "translator-pair": translator_pair,
-                           "srresnet": srresnet}
+                           "srresnet": srresnet, "inpainter": inpainter}
     assert DISCRIMINATORS == {"patchgan": patchgan}
     # pytorch-CycleGAN-and-pix2pix's unet_256 has 54,413,955 (54.414 M); ours 576 more, biases on the
     # two encoder convs no norm follows (64 + 512). Its resnet_9blocks: 11.378 M; its basic D by hand:
