@@ -620,7 +620,7 @@ PRESETS: dict[str, Preset] = {
                                            feature_weight=0.0)),
     # Repair (games/repair.py): holes (boxes, free-form strokes) filled by an inpainter + SN-PatchGAN
     "fashion-repair": Preset("repair: fill holes (boxes, strokes) in Fashion-MNIST at 28 px (inpainter + SN-PatchGAN, "
-                             "6 L1 hole + 1 L1 rest + 0.1 hinge GAN), about 15 minutes on one CPU thread; "
+                             "6 L1 hole + 1 L1 rest + 0.1 hinge GAN), about 10 minutes on one CPU thread; "
                              "`ganforge repair RUN img.png --mask m.png`",
                              _repair("fashion-mnist", 1600, resolution=28, channels=1, holdout=200)),
     "photos-repair": Preset("repair: fill holes in 64 px patches of scikit-image's sample photos (chelsea, rocket, "
