@@ -28,6 +28,7 @@ from ganforge.games.base import Context, Game, Phase
 from ganforge.games.generation import report_d_outputs
 from ganforge.games.translation import (
     PICTURE_PAIRS,
+    HeldOutEvaluation,
     TranslationGame,
     adversarial_scale,
     check_patch_layers,
@@ -188,25 +189,19 @@ class RepairGame(TranslationGame):
         return {**super().data_info(), "in_shape": [c + 1, h, w], "class_names": names}
 
 
-class RepairEvaluation:
+class RepairEvaluation(HeldOutEvaluation):
     """The held-out images' composites against the originals: L1 and PSNR on the hole and on
     the whole image, every `every` steps and at the end (when `every` > 0)."""
 
     def __init__(self, a: Tensor, b: Tensor, m: Tensor, every: int, batch: int = 64):
-        self.a, self.b, self.m, self.every, self.batch = a, b, m, every, batch
-
-    def due(self, step: int, last: bool) -> bool:
-        return self.every > 0 and (last or step % self.every == 0)
+        super().__init__(a, b, every, batch)
+        self.m = m
 
     @torch.no_grad()
     def __call__(self, G: nn.Module, data_info: dict, dist) -> dict[str, float]:
-        out = torch.cat([G(self.a[i:i + self.batch]) for i in range(0, len(self.a), self.batch)])
-        err = (composite(out.clamp(-1, 1), self.b, self.m) - self.b) / 2    # in [0, 1] units
+        err = (composite(self.outputs(G).clamp(-1, 1), self.b, self.m) - self.b) / 2    # in [0, 1] units
         hole_px = (self.m.flatten(1).sum(1) * err.shape[1]).clamp(min=1)   # (N,)
         hole_mse = (err.square() * self.m).flatten(1).sum(1) / hole_px
         mse = err.square().flatten(1).mean(1)
         psnr = lambda e: float((-10 * e.clamp(min=1e-10).log10()).mean())  # noqa: E731
         return {"l1_hole": float(masked_l1(err, 0 * err, self.m) * 2), "psnr_hole": psnr(hole_mse), "psnr": psnr(mse)}
-
-    def alarms(self, health, step: int, result: dict[str, float]) -> list:
-        return []

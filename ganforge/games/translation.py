@@ -224,11 +224,14 @@ class HeldOutEvaluation:
     def due(self, step: int, last: bool) -> bool:
         return self.every > 0 and (last or step % self.every == 0)
 
+    def outputs(self, G: nn.Module) -> Tensor:
+        """G of the held-out inputs, in batches; every rank computes the same (the held-out set
+        is small): no gathering needed."""
+        return torch.cat([G(self.a[i:i + self.batch]) for i in range(0, len(self.a), self.batch)])
+
     @torch.no_grad()
     def __call__(self, G: nn.Module, data_info: dict, dist) -> dict[str, float]:
-        # every rank computes the same (the held-out set is small): no gathering needed
-        out = torch.cat([G(self.a[i:i + self.batch]) for i in range(0, len(self.a), self.batch)])
-        err = ((out.clamp(-1, 1) - self.b) / 2)                      # in [0, 1] units
+        err = ((self.outputs(G).clamp(-1, 1) - self.b) / 2)          # in [0, 1] units
         mse = err.square().flatten(1).mean(1).clamp(min=1e-10)       # (N,)
         return {"l1": float(err.abs().mean() * 2), "psnr": float((-10 * mse.log10()).mean())}
 
