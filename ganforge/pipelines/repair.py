@@ -19,13 +19,11 @@ from pathlib import Path
 import numpy as np
 import torch
 import torch.nn.functional as F
-from PIL import Image, ImageOps
 
-from ganforge.data.folder import DECODE_ERRORS, _to_mode
 from ganforge.errors import GanforgeError
 from ganforge.models.inpainter import holed_input
 from ganforge.pipelines.base import Pipeline
-from ganforge.pipelines.translate import _write
+from ganforge.pipelines.translate import _write, read_uint8
 from ganforge.resolution import describe
 from ganforge.viz.grid import to_uint8
 
@@ -156,10 +154,4 @@ def read(path: Path, channels: int, what: str) -> np.ndarray:
     """An image file as uint8 (H, W, channels), or a one-line error naming it."""
     if not path.is_file():
         raise GanforgeError(f"{path}: no such {what} file")
-    try:
-        with Image.open(path) as im:
-            im.load()
-            array = np.asarray(_to_mode(ImageOps.exif_transpose(im), channels), dtype=np.uint8)
-    except DECODE_ERRORS as e:
-        raise GanforgeError(f"{path}: not a decodable image ({' '.join(f'{type(e).__name__}: {e}'.split())})") from None
-    return array.reshape(*array.shape[:2], channels)
+    return read_uint8(path, channels)

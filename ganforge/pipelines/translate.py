@@ -145,16 +145,24 @@ def _jobs(inputs: Sequence[str | Path], out_dir: Path) -> list[tuple[Path, Path]
     return jobs
 
 
-def _read(path: Path, channels: int, notes: list[str]) -> torch.Tensor | None:
-    """An image file as float (C, H, W) in [-1, 1], or None (a note says why)."""
+def read_uint8(path: Path, channels: int) -> np.ndarray:
+    """An image file as uint8 (H, W, channels), or a one-line GanforgeError naming it."""
     try:
         with Image.open(path) as im:
             im.load()
             array = np.asarray(_to_mode(ImageOps.exif_transpose(im), channels), dtype=np.uint8)
     except DECODE_ERRORS as e:
-        notes.append(f"warning: skipped {path}: not a decodable image ({' '.join(f'{type(e).__name__}: {e}'.split())})")
+        raise GanforgeError(f"{path}: not a decodable image ({' '.join(f'{type(e).__name__}: {e}'.split())})") from None
+    return array.reshape(*array.shape[:2], channels)
+
+
+def _read(path: Path, channels: int, notes: list[str]) -> torch.Tensor | None:
+    """An image file as float (C, H, W) in [-1, 1], or None (a note says why)."""
+    try:
+        array = read_uint8(path, channels)
+    except GanforgeError as e:
+        notes.append(f"warning: skipped {e}")
         return None
-    array = array.reshape(*array.shape[:2], channels)
     return torch.from_numpy(array.copy()).permute(2, 0, 1).float() / 127.5 - 1
 
 
