@@ -103,11 +103,31 @@ def test_the_sigterm_line_lasts_as_long_as_the_run():
     mine = lambda signum, frame: None  # noqa: E731 (a handler of the program that trains)
     original = signal.signal(signal.SIGTERM, mine)
     try:
-        run = Distributed(rank=1, world_size=2, previous_sigterm=_stop_on_sigterm(1))
+        run = Distributed(rank=1, world_size=2)
+        run.previous_sigterm = _stop_on_sigterm(run)
         with pytest.raises(PeerLost, match="rank 1: stopped by torchrun"):
             signal.getsignal(signal.SIGTERM)(signal.SIGTERM, None)
         run.close()
         assert signal.getsignal(signal.SIGTERM) is mine
+    finally:
+        signal.signal(signal.SIGTERM, original)
+
+
+def test_torchruns_sigterm_says_how_to_resume_and_adds_nothing_once_the_rank_is_ending():
+    from ganforge.training.distributed import PeerLost, _stop_on_sigterm, peer_failures
+
+    original = signal.getsignal(signal.SIGTERM)
+    try:
+        run = Distributed(rank=0, world_size=2)
+        run.previous_sigterm = _stop_on_sigterm(run)
+        with pytest.raises(PeerLost) as stopped, peer_failures(run, "resume with --resume latest"):
+            signal.getsignal(signal.SIGTERM)(signal.SIGTERM, None)
+        assert str(stopped.value).count("--resume latest") == 1, stopped.value
+        # a SIGTERM that comes while the rank is already raising its own line changes nothing
+        run.previous_sigterm = _stop_on_sigterm(run)
+        run.stopping = True
+        assert signal.getsignal(signal.SIGTERM)(signal.SIGTERM, None) is None
+        run.close()
     finally:
         signal.signal(signal.SIGTERM, original)
 

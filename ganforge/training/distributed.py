@@ -54,6 +54,8 @@ class Distributed:
     local_rank: int = 0
     owns_group: bool = False   # we created the process group, so we destroy it
     previous_sigterm: object = None  # the SIGTERM handler before ours: close() puts it back
+    resume_hint: str = ""      # how to go on, said with any line that a peer's end stops this rank
+    stopping: bool = False     # this rank is already ending with its one line: a SIGTERM adds none
 
     @property
     def enabled(self) -> bool:
@@ -183,16 +185,24 @@ def from_env(device_name: str, timeout_minutes: float) -> tuple[Distributed, str
                                 timeout=datetime.timedelta(minutes=timeout_minutes))
     if dist.get_world_size() != world:
         raise GanforgeError(f"the process group has {dist.get_world_size()} processes, WORLD_SIZE says {world}")
-    previous = _stop_on_sigterm(rank)
-    return Distributed(rank, world, local_rank, owns, previous), f"cuda:{local_rank}" if cuda else "cpu"
+    info = Distributed(rank, world, local_rank, owns)
+    info.previous_sigterm = _stop_on_sigterm(info)
+    return info, f"cuda:{local_rank}" if cuda else "cpu"
 
 
-def _stop_on_sigterm(rank: int):
-    """torchrun ends the other workers with SIGTERM when one fails: say so in one line.
-    Returns the handler it replaced (None off the main thread, where it leaves the default)."""
+def _stop_on_sigterm(info: Distributed):
+    """torchrun ends the other workers with SIGTERM when one fails: say so in one line, with
+    the resume hint. The signal may come at any moment, also while this rank is already
+    raising its own line (it met the broken connection first) or closing: then it adds nothing,
+    so the line with the hint is the one the user reads. Returns the handler it replaced (None
+    off the main thread, where it leaves the default)."""
     def handler(signum, frame):
         signal.signal(signal.SIGTERM, signal.SIG_DFL)  # a second SIGTERM ends the process at once
-        raise PeerLost(f"rank {rank}: stopped by torchrun because another training process ended")
+        if info.stopping:
+            return
+        info.stopping = True
+        hint = f"; {info.resume_hint}" if info.resume_hint else ""
+        raise PeerLost(f"rank {info.rank}: stopped by torchrun because another training process ended{hint}")
     with contextlib.suppress(ValueError):
         return signal.signal(signal.SIGTERM, handler)
     return None
@@ -214,13 +224,15 @@ def exit_process(code: int) -> NoReturn:
 def peer_failures(dist_info: Distributed, resume_hint: str) -> Iterator[None]:
     """A collective that fails because another rank died becomes one line (not a gloo/NCCL
     traceback) that says the checkpoints are intact and how to resume."""
+    dist_info.resume_hint = resume_hint  # torchrun's SIGTERM says it too (see _stop_on_sigterm)
     try:
         yield
     except PeerLost as e:
-        raise PeerLost(f"{e}; {resume_hint}") from None
+        raise e if resume_hint in str(e) else PeerLost(f"{e}; {resume_hint}") from None
     except (dist.DistError, RuntimeError) as e:
         if not dist_info.enabled or not _is_peer_failure(e):
             raise
+        dist_info.stopping = True
         reason = (str(e).strip().splitlines() or [type(e).__name__])[0]
         reason = re.sub(r"^\[[^\]]*\]\s*", "", reason).split(". ")[0][:160]  # without gloo's source path
         raise PeerLost(f"rank {dist_info.rank}: lost contact with another training process ({reason}); "
