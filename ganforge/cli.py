@@ -127,7 +127,7 @@ a kind ganforge does not write, or unreadable.""",
   ganforge augment --data fashion-mnist --per-class 60 --out runs/aug60 --evaluate --seeds 5
   ganforge augment --data digits --fraction 0.1 --out runs/aug-digits --filter classifier --keep 0.5
   ganforge augment --data ./pets --per-class 40 --resolution 32 --out runs/aug-pets   # pets/cat/, pets/dog/
-  ganforge augment --data fashion-mnist --per-class 600 --minority 6 --out runs/shirts --evaluate
+  ganforge augment --data fashion-mnist --per-class 600 --minority Shirt --out runs/shirts --evaluate
 
 Writes OUT/images/<class>/real_*.png and synth_*.png, OUT/augmented.npz (x, y, synthetic),
 OUT/manifest.json (which image is real, which synthetic, the settings) and OUT/report.html.
@@ -472,12 +472,15 @@ def _augment_parser(a: argparse.ArgumentParser) -> None:
     a.add_argument("--keep", type=float, default=0.5, help="share of the generated samples a filter keeps (default 0.5)")
     a.add_argument("--steps", type=int, help="GAN training steps (default: preset augment-cgan's 1,500)")
     a.add_argument("--resolution", type=int, help="an image folder's side in pixels (default 32)")
-    a.add_argument("--minority", type=int, metavar="CLASS", help="cut this class (index) to --minority-share of the others")
+    a.add_argument("--minority", metavar="CLASS", help="cut this class (its name, e.g. Shirt, or its index) to "
+                                                       "--minority-share of the others")
     a.add_argument("--minority-share", type=float, default=0.05, help="(default 0.05)")
     a.add_argument("--evaluate", action="store_true", help="the downstream check: four classifiers, on the test split")
     a.add_argument("--seeds", type=int, default=1, help="--evaluate: subset seeds, mean ± sd (default 1)")
-    a.add_argument("--classifier-steps", type=int, default=800, help="--evaluate: Adam steps of each classifier "
-                                                                     "(default 800)")
+    a.add_argument("--classifier-steps", type=int, help="--evaluate: Adam steps of each classifier (default: "
+                                                        "the stated recipe's, see ganforge/augmentation/classifier.py)")
+    a.add_argument("--synthetic-share", type=float, metavar="S", help="--evaluate: share of each classifier batch "
+                                                                      "that is synthetic (default: as the set comes)")
     a.add_argument("--force", action="store_true", help="replace an earlier augment run's --out")
     a.add_argument("--no-progress", action="store_true", help="no progress bar")
 
@@ -490,13 +493,14 @@ def cmd_augment(args: argparse.Namespace) -> int:
                                seed=args.seed, synthetic_per_class=args.synthetic_per_class, filter=args.filter,
                                keep=args.keep, steps=args.steps, resolution=args.resolution, minority=args.minority,
                                minority_share=args.minority_share, evaluate=args.evaluate, seeds=args.seeds,
-                               classifier_steps=args.classifier_steps, force=args.force, progress=not args.no_progress)
+                               synthetic_share=args.synthetic_share, force=args.force, progress=not args.no_progress,
+                               **({} if args.classifier_steps is None else {"classifier_steps": args.classifier_steps}))
     result = AugmentPipeline(settings).run()
     data = result["data"]
     print(f"wrote {args.out}: {sum(data['real_per_class'])} real + {sum(data['synthetic_per_class'])} synthetic "
           f"images (manifest.json, augmented.npz, images/, report.html) in {result['seconds']:.0f} s")
     if result["evaluation"]:
-        minority = data["classes"][args.minority] if args.minority is not None else None
+        minority = data["classes"][settings.minority] if settings.minority is not None else None
         print(f"tested on the {data['test_split']}:\n" + format_table(result["evaluation"], minority))
     return 0
 

@@ -12,7 +12,7 @@ import torch
 from PIL import Image
 
 from ganforge.augmentation import classifier
-from ganforge.augmentation.subset import load_labelled, subset_counts, take_subset
+from ganforge.augmentation.subset import class_index, load_labelled, subset_counts, take_subset
 from ganforge.cli import main
 
 TINY = ["--steps", "30"]  # a few GAN steps: the run's plumbing, not its quality
@@ -83,6 +83,18 @@ def test_subset_is_seeded_per_class_and_the_minority_is_cut():
     a, b, c = take_subset(data, counts, 0), take_subset(data, counts, 0), take_subset(data, counts, 1)
     assert torch.equal(a, b) and not torch.equal(a, c)
     assert torch.bincount(data.y[a], minlength=10).tolist() == counts
+
+
+def test_the_minority_class_is_named_or_indexed_and_an_unknown_one_is_one_line(tmp_path, capsys):
+    names = load_labelled("fashion-mnist").class_names
+    assert class_index(names, "Shirt") == class_index(names, "shirt") == class_index(names, "6") == 6
+    line = one_line_error(capsys, "augment", "--data", "fashion-mnist", "--per-class", 10, "--minority", "Hat",
+                          "--out", tmp_path / "out")
+    assert "--minority Hat: no such class" in line and "Shirt" in line
+    line = one_line_error(capsys, "augment", "--data", "digits", "--per-class", 10, "--synthetic-share", 1.5,
+                          "--out", tmp_path / "out")
+    assert "--synthetic-share must be in [0, 1]" in line
+    assert not (tmp_path / "out").exists()
 
 
 def test_classical_augmentation_shifts_and_flips_but_keeps_shape():

@@ -119,6 +119,18 @@ def subset_counts(data: Dataset, per_class: int | None, fraction: float | None,
     return counts
 
 
+def class_index(names: list[str], text: int | str) -> int:
+    """A class given by name (any case) or by index -> its index; one line when it is neither."""
+    lowered = [n.lower() for n in names]
+    if str(text).lower() in lowered:
+        return lowered.index(str(text).lower())
+    if str(text).isdigit() and int(text) < len(names):
+        return int(text)
+    shown = ", ".join(names[:20]) + (", ..." if len(names) > 20 else "")
+    raise GanforgeError(f"--minority {text}: no such class; expected a name ({shown}) or an index in "
+                        f"0..{len(names) - 1}")
+
+
 def take_subset(data: Dataset, counts: list[int], seed: int) -> torch.Tensor:
     """Indices (sum(counts),) of a seeded per-class subset: the first counts[c] of a seeded
     shuffle of class c (a larger count keeps the smaller one's images)."""

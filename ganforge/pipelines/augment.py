@@ -20,7 +20,7 @@ import torch.nn.functional as F
 
 from ganforge import atomic
 from ganforge.augmentation import classifier, evaluate, filters, output
-from ganforge.augmentation.subset import Labelled, load_labelled, subset_counts, take_subset
+from ganforge.augmentation.subset import Labelled, class_index, load_labelled, subset_counts, take_subset
 from ganforge.config import merge, preset_config
 from ganforge.errors import GanforgeError
 from ganforge.pipelines.generate import GeneratePipeline
@@ -40,7 +40,7 @@ class AugmentSettings:
     keep: float = 0.5                          # the filter keeps this share of what is generated
     steps: int | None = None                   # GAN steps (None: the preset's)
     resolution: int | None = None              # an image folder's side (default 32)
-    minority: int | None = None                # the class cut to minority_share of the others
+    minority: int | str | None = None          # the class (index or name) cut to minority_share of the others
     minority_share: float = 0.05
     evaluate: bool = False
     seeds: int = 1                             # evaluate: subset seeds seed .. seed + seeds - 1
@@ -76,7 +76,11 @@ class AugmentPipeline:
             raise GanforgeError(f"--steps must be at least 1, got {s.steps}")
         self.out = Path(s.out)
         output.check_out(self.out, s.data, s.force)
+        if s.synthetic_share is not None and not 0 <= s.synthetic_share <= 1:
+            raise GanforgeError(f"--synthetic-share must be in [0, 1], got {s.synthetic_share}")
         self.data: Labelled = load_labelled(s.data, s.resolution)
+        if s.minority is not None:
+            s.minority = class_index(self.data.class_names, s.minority)
         self.counts = subset_counts(self.data.train, s.per_class, s.fraction, s.minority, s.minority_share)
         self.classes = len(self.counts)
         self.flips = classifier.flips_suit(s.data)
