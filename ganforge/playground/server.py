@@ -21,7 +21,7 @@ from fastapi.staticfiles import StaticFiles
 
 from ganforge import __version__
 from ganforge.errors import GanforgeError
-from ganforge.playground import messages, runs
+from ganforge.playground import messages, runs, studio
 from ganforge.playground.guard import HostGuard, RateLimit
 from ganforge.playground.lab import DISTRIBUTIONS, LAB_LOSSES, OPTIMIZERS, LabSettings
 from ganforge.playground.session import Outbox, Session
@@ -70,6 +70,14 @@ def create_app(runs_root: Path, hosts: tuple[str, ...] = ()) -> FastAPI:
         if info is None:
             return JSONResponse({"error": f"'{rel[:80]}' is not a run or an exported model"}, status_code=404)
         return JSONResponse({"path": rel, **info, "curves": runs.read_curves(folder)})
+
+    @app.get("/api/studio")
+    def studio_models() -> dict:
+        """The models each studio task can use, and the upload limits the page checks first."""
+        return {"root": str(runs_root), "tasks": studio.studio_models(runs_root),
+                "games": {task: list(spec.games) for task, spec in studio.TASKS.items()},
+                "limits": {"image_bytes": messages.MAX_IMAGE_BYTES, "mask_bytes": messages.MAX_MASK_BYTES,
+                           "pixels": messages.MAX_PIXELS, "output_pixels": studio.MAX_OUTPUT_PIXELS}}
 
     @app.websocket("/ws")
     async def websocket(ws: WebSocket) -> None:
@@ -127,7 +135,7 @@ async def _run_session(app: FastAPI, ws: WebSocket, runs_root: Path) -> None:
                     outbox.put_reply({"type": "error", "message": f"too many requests from this tab (at most "
                                                                   f"{COMMANDS_PER_S} a second); some were dropped"})
             except messages.BadMessage as e:
-                outbox.put_reply({"type": "error", "message": str(e)})
+                outbox.put_reply({"type": "error", "message": str(e), **e.about})
     except (WebSocketDisconnect, RuntimeError):
         pass  # the tab closed (RuntimeError: receiving on a closed socket)
     finally:
