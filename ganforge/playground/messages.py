@@ -142,7 +142,9 @@ def _picture(value: Any, field: str, limit: int, formats: tuple[str, ...]) -> tu
     try:
         with Image.open(io.BytesIO(data), formats=[kind]) as im:
             w, h = im.size
-            turned = im.getexif().get(0x0112) in (5, 6, 7, 8)  # EXIF orientation: shown rotated a quarter turn
+            # EXIF orientation shown a quarter turn round (a JPEG's EXIF is in its header; a PNG's
+            # getexif() would decode the whole image to look for one after the pixels)
+            turned = kind == "JPEG" and im.getexif().get(0x0112) in (5, 6, 7, 8)
     except Exception:  # noqa: BLE001 -- any failure to read a header is a corrupt upload
         raise BadMessage(f"the {field} is not a readable {kind} (corrupt or cut short)") from None
     if not (0 < w * h <= MAX_PIXELS):

@@ -133,7 +133,8 @@ def game_of(folder: Path) -> tuple[str | None, dict]:
     if not isinstance(config, dict):
         return None, {}
     data = config.get("data") if isinstance(config.get("data"), dict) else {}
-    game = data.get("game") or FAMILY_GAMES.get(config.get("family"))
+    family = config.get("family")
+    game = data.get("game") or FAMILY_GAMES.get(family) or ("generation" if family in modeling.FAMILIES else None)
     return (game if isinstance(game, str) else None), config
 
 
