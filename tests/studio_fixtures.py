@@ -22,6 +22,16 @@ from test_repair import repair_config
 from test_superres import photo, sr_config
 
 
+_MADE: dict[str, Path] = {}  # made once a test process: both studio test files share them (read-only)
+
+
+def studio_runs(tmp_path_factory) -> Path:
+    """make_runs under the session's temporary folder, once a process."""
+    if "runs" not in _MADE:
+        _MADE["runs"] = make_runs(tmp_path_factory.mktemp("studio"))
+    return _MADE["runs"]
+
+
 def make_runs(root: Path) -> Path:
     """root/ with sr (superres x2, RGB), repair (grey, 16 px), edges (pix2pix edges -> digits,
     16 px), models/digits (a generator) and live (training: no model yet). ~8 s on one thread."""

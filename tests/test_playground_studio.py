@@ -18,14 +18,14 @@ from PIL import Image, ImageDraw
 
 from ganforge import provenance
 from ganforge.playground import messages, server
-from studio_fixtures import data_url, decoded, digit_picture, make_runs
+from studio_fixtures import data_url, decoded, digit_picture, studio_runs
 from test_playground import Client, free_port, session
 from test_superres import photo
 
 
 @pytest.fixture(scope="module")
 def runs_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return make_runs(tmp_path_factory.mktemp("studio"))
+    return studio_runs(tmp_path_factory)
 
 
 @pytest.fixture(scope="module")
