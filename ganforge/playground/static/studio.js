@@ -53,6 +53,7 @@ function chosen(task) {
 // ------------------------------------------------------------------ requests and answers
 function request(task, fields) {
   const model = chosen(task);
+  if (!studio.loaded) { status(task, "the models under --runs are still being listed: a moment"); return false; }
   if (!model) { status(task, `no ${TASK_GAMES[task]} model under --runs: train one, then Refresh models`); return false; }
   const id = studio.nextId++;
   studio.waiting[task] = id;
