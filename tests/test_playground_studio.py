@@ -234,3 +234,24 @@ def test_a_header_turned_by_exif_is_compared_as_shown():
     assert msg["size"] == (20, 30)
     with pytest.raises(messages.BadMessage, match="the mask is 30x20 but the image is 20x30"):
         messages.parse(json.dumps(request("repair", "repair", image, 1, mask=data_url(Image.new("L", (30, 20), 255)))))
+
+
+def test_uploads_are_rate_limited_before_they_are_decoded(url: str):
+    """Eight image uploads at once: the tab's budget (server.UPLOAD_BURST) passes six, the rest
+    get one line each without being parsed; a second later uploads pass again."""
+    big = data_url(Image.fromarray(np.random.default_rng(2).integers(0, 255, (200, 200, 3), dtype=np.uint8)))
+    assert len(big) > messages.COMMAND_BYTES
+    async def body(c: Client):
+        for i in range(300, 300 + server.UPLOAD_BURST + 2):
+            await c.send(request("repair", "repair", big, i))  # (no mask: refused once parsed, nothing runs)
+        lines = []
+        while len(lines) < server.UPLOAD_BURST + 2:
+            msg = await c.next("error")
+            lines.append(msg["message"])
+        parsed = sum("'mask' must be an image" in line for line in lines)
+        dropped = sum(line.startswith("too many uploads") for line in lines)
+        assert parsed + dropped == len(lines) and parsed >= server.UPLOAD_BURST and dropped >= 1, lines
+        await asyncio.sleep(1.0)
+        await c.send(request("upscale", "sr", big, 400))
+        assert (await result(c, 400))["type"] == "studio.result"
+    session(url, body)

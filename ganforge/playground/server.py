@@ -31,6 +31,10 @@ STATIC = Path(__file__).parent / "static"
 MAX_SESSIONS = 8   # open tabs; each holds a model and a worker thread
 MAX_CONNECTIONS = 64  # HTTP and websocket connections at once; beyond, a 503 instead of more memory
 COMMANDS_PER_S, COMMAND_BURST = 30, 60  # a tab's commands (acks aside); beyond, dropped with a note
+# a tab's uploads (studio requests over messages.COMMAND_BYTES: an image, not a sketch): each costs
+# a base64 decode of up to 4 MB on the event loop, so they are counted before they are parsed
+UPLOADS_PER_S, UPLOAD_BURST = 2, 6
+WS_QUEUE = 8  # messages a socket buffers before it stops reading (8 studio requests: ~60 MB at most)
 
 
 def create_app(runs_root: Path, hosts: tuple[str, ...] = ()) -> FastAPI:
@@ -116,6 +120,7 @@ async def _run_session(app: FastAPI, ws: WebSocket, runs_root: Path) -> None:
 
     sender = asyncio.create_task(send())
     limit, warned = RateLimit(COMMANDS_PER_S, COMMAND_BURST), -1.0
+    uploads = RateLimit(UPLOADS_PER_S, UPLOAD_BURST)
     try:
         while True:
             message = await ws.receive()
@@ -125,6 +130,9 @@ async def _run_session(app: FastAPI, ws: WebSocket, runs_root: Path) -> None:
             try:
                 if text is None:
                     raise messages.BadMessage("binary messages are not understood; send JSON text")
+                if len(text) > messages.COMMAND_BYTES and not uploads.allow():
+                    raise messages.BadMessage(f"too many uploads from this tab (at most {UPLOADS_PER_S} a second); "
+                                              "this one was dropped")
                 msg = messages.parse(text)
                 if msg["type"] == "ack":
                     outbox.ack()
@@ -194,4 +202,4 @@ def uvicorn_config(app: FastAPI, host: str, port: int):
     import uvicorn
 
     return uvicorn.Config(app, host=host, port=port, log_level="warning", limit_concurrency=MAX_CONNECTIONS,
-                          ws_max_size=2 * messages.MAX_MESSAGE_BYTES)
+                          ws_max_size=messages.MAX_MESSAGE_BYTES + messages.COMMAND_BYTES, ws_max_queue=WS_QUEUE)

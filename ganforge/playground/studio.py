@@ -156,6 +156,7 @@ def studio_models(root: Path) -> dict[str, list[dict]]:
         for task, spec in TASKS.items():
             if game in spec.games:
                 out[task].append({"path": entry["path"], "game": game, **_summary(config)})
+    out["sketch"].sort(key=lambda m: m["pairs"] != "edges")  # edge-map models first: the page's default
     return out
 
 
