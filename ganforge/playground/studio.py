@@ -38,6 +38,7 @@ from ganforge.pipelines.upscale import MIN_SIDE, UpscalePipeline
 from ganforge.playground import messages, runs
 
 MAX_OUTPUT_PIXELS = 2**22  # an upscaled result (2048 x 2048): its PNG must still travel to the page
+EDGE_INK = 192             # a scaled-down sketch pixel this dark (a quarter of it inked) is a line, for an edges model
 CACHED_PIPELINES = 3       # loaded models a tab keeps (one a task, typically)
 # an export's game when its config.json predates the recorded "game" (by the network's family)
 FAMILY_GAMES = {"srresnet": "superres", "inpainter": "repair", "unet": "pix2pix", "resnet-translator": "pix2pix"}
@@ -81,6 +82,8 @@ def _sketch(pipe: TranslatePipeline, msg: dict) -> tuple[np.ndarray, dict, str]:
     if (picture.height, picture.width) != size:  # the canvas at the model's scale: strokes as thick as its edges
         picture = _to_mode(picture, net.in_channels).resize((size[1], size[0]), Image.BOX)
     sketch = _array(picture, net.in_channels)
+    if (getattr(net, "data_info", None) or {}).get("pairs") == "edges":  # it learnt black-or-white edge maps
+        sketch = np.where(sketch < EDGE_INK, 0, 255).astype(np.uint8)
     x = torch.from_numpy(sketch).permute(2, 0, 1).float() / 127.5 - 1          # (C, h, w) in [-1, 1]
     out = pipe(x[None], output_type="np")[0]
     return out, {}, f"sketch {drawn} rendered at {size[1]}x{size[0]}"
