@@ -175,7 +175,18 @@ def cut_png() -> str:
     return png_bytes_url(data[:len(data) // 2])  # the header reads, the pixels do not
 
 
+def bomb_png(side: int = 20000) -> str:
+    """A PNG header claiming side x side pixels (a decompression bomb): refused from the header."""
+    import struct
+    import zlib
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+    header = struct.pack(">IIBBBBB", side, side, 8, 0, 0, 0, 0)
+    return png_bytes_url(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IEND", b""))
+
+
 BAD = [  # (request fields, what the one line must say)
+    ({"image": lambda: bomb_png()}, "far too many pixels"),
     ({"image": "data:image/png;base64," + "A" * (6 * 2**20)}, "too large"),
     ({"image": lambda: data_url(Image.new("L", (3000, 2000)))}, "million pixels"),
     ({"image": png_bytes_url(b"\x89PNG\r\n\x1a\n" + b"junk" * 50)}, "not a readable PNG"),

@@ -12,6 +12,7 @@ import binascii
 import io
 import json
 import math
+import warnings
 from typing import Any
 
 from ganforge.playground.lab import DISTRIBUTIONS, LAB_LOSSES, OPTIMIZERS
@@ -139,16 +140,21 @@ def _picture(value: Any, field: str, limit: int, formats: tuple[str, ...]) -> tu
     if kind not in formats:
         raise BadMessage(f"the {field} must be a {' or '.join(formats)} file")
     from PIL import Image  # (the header only: Pillow decodes pixels when asked, not on open)
+    too_many = f"at most {MAX_PIXELS / 1e6:.1f} million pixels (2048x2048)"
     try:
-        with Image.open(io.BytesIO(data), formats=[kind]) as im:
-            w, h = im.size
-            # EXIF orientation shown a quarter turn round (a JPEG's EXIF is in its header; a PNG's
-            # getexif() would decode the whole image to look for one after the pixels)
-            turned = kind == "JPEG" and im.getexif().get(0x0112) in (5, 6, 7, 8)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)  # (refused below, in one line)
+            with Image.open(io.BytesIO(data), formats=[kind]) as im:
+                w, h = im.size
+                # EXIF orientation shown a quarter turn round (a JPEG's EXIF is in its header; a PNG's
+                # getexif() would decode the whole image to look for one after the pixels)
+                turned = kind == "JPEG" and im.getexif().get(0x0112) in (5, 6, 7, 8)
+    except Image.DecompressionBombError:
+        raise BadMessage(f"the {field} has far too many pixels: {too_many}") from None
     except Exception:  # noqa: BLE001 -- any failure to read a header is a corrupt upload
         raise BadMessage(f"the {field} is not a readable {kind} (corrupt or cut short)") from None
     if not (0 < w * h <= MAX_PIXELS):
-        raise BadMessage(f"the {field} is {w}x{h} px: at most {MAX_PIXELS / 1e6:.1f} million pixels (2048x2048)")
+        raise BadMessage(f"the {field} is {w}x{h} px: {too_many}")
     return data, ((h, w) if turned else (w, h))
 
 
