@@ -1,10 +1,11 @@
 """The studio tab end to end in real headless Chromium (Debian's /usr/bin/chromium, driven by
 Playwright) against tiny real runs: strokes drawn with the mouse render live (throttled) and
-change the rendering; an uploaded file is upscaled to the model's scale; a mask painted with
-the mouse is repaired, every unpainted pixel kept."""
+change the rendering; an uploaded file (and a dropped GIF) is upscaled to the model's scale;
+a mask painted with the mouse is repaired, every unpainted pixel kept."""
 
 from __future__ import annotations
 
+import base64
 import threading
 import time
 from pathlib import Path
@@ -124,6 +125,20 @@ def test_upload_upscale_then_paint_a_mask_and_repair(server_url: str, tmp_path: 
         assert repaired.shape == (20, 30) and 0.02 < mask.mean() < 0.9, (repaired.shape, mask.mean())
         assert np.array_equal(repaired[~mask], grey[~mask]), "an unpainted pixel changed"
         assert not np.array_equal(repaired[mask], grey[mask]), "the painted part was not filled"
+
+        # a GIF dropped on the drop zone: the page decodes it and sends a PNG
+        gif = tmp_path / "drop.gif"
+        digit.resize((24, 16)).save(gif)
+        data = page.evaluate_handle("""(b64) => {
+            const dt = new DataTransfer(), bytes = Uint8Array.from(atob(b64), c => c.charCodeAt(0));
+            dt.items.add(new File([bytes], "drop.gif", { type: "image/gif" }));
+            return dt; }""", base64.b64encode(gif.read_bytes()).decode())
+        page.dispatch_event("#studio-drop", "drop", {"dataTransfer": data})
+        page.wait_for_function("document.getElementById('studio-image-info').textContent === 'drop.png: 24 × 16 px'",
+                               timeout=20_000)
+        page.click("#upscale-go")
+        page.wait_for_function("document.getElementById('studio-result').naturalWidth === 48", timeout=30_000)
+        assert page.evaluate("document.getElementById('studio-result').naturalHeight") == 32
 
         big = tmp_path / "big.png"
         Image.new("L", (3000, 2000), 128).save(big)  # (a few KB, but too many pixels)
