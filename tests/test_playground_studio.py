@@ -6,6 +6,8 @@ sizes, kept pixels and provenance; latest-wins while a request runs; and every b
 from __future__ import annotations
 
 import asyncio
+import base64
+import io
 import json
 import threading
 import time
@@ -104,7 +106,7 @@ def test_upscale_gives_the_scaled_size_with_its_provenance(url: str, runs_root: 
         record = provenance.parse(picture.info.get(provenance.KEY))
         assert record["task"] == "playground upscale" and record["scale"] == "x2"
         assert record["model"] == provenance.model_id(runs_root / "sr") and record["input"] == "holiday.png"
-        await c.send(request("upscale", "sr", photo_picture(17, 9), 2) | {"image": data_url(photo_picture(17, 9), "JPEG")})
+        await c.send(request("upscale", "sr", data_url(photo_picture(17, 9), "JPEG"), 2))  # a JPEG too
         got = await result(c, 2)
         assert (got["width"], got["height"]) == (34, 18), got
     session(url, body)
@@ -164,13 +166,11 @@ def test_while_a_request_runs_the_newest_sketch_replaces_the_waiting_ones(url: s
 
 # ----------------------------------------------------------------- bad requests: one line each
 def png_bytes_url(data: bytes) -> str:
-    import base64
     return "data:image/png;base64," + base64.b64encode(data).decode("ascii")
 
 
 def cut_png() -> str:
     full = data_url(photo_picture(40, 40))
-    import base64
     data = base64.b64decode(full.split(",", 1)[1])
     return png_bytes_url(data[:len(data) // 2])  # the header reads, the pixels do not
 
@@ -237,9 +237,8 @@ def test_a_header_turned_by_exif_is_compared_as_shown():
     """A phone's JPEG is stored 30x20 with 'rotate a quarter turn': shown (and masked) 20x30."""
     exif = Image.Exif()
     exif[0x0112] = 6
-    buf = __import__("io").BytesIO()
+    buf = io.BytesIO()
     photo_picture(30, 20).save(buf, format="JPEG", exif=exif)
-    import base64
     image = "data:image/jpeg;base64," + base64.b64encode(buf.getvalue()).decode()
     msg = messages.parse(json.dumps(request("repair", "repair", image, 1, mask=data_url(Image.new("L", (20, 30), 255)))))
     assert msg["size"] == (20, 30)

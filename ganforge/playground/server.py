@@ -190,7 +190,7 @@ def serve(host: str = "127.0.0.1", port: int = 8000, runs: Path = Path("runs"), 
     torch.set_num_threads(1)
     tune_allocator()
     shown = f"[{host}]" if ":" in host else host
-    print(f"ganforge playground on http://{shown}:{port}/  (image lab: {runs.resolve()})  Ctrl-C stops",
+    print(f"ganforge playground on http://{shown}:{port}/  (image lab and studio: {runs.resolve()})  Ctrl-C stops",
           file=sys.stderr)
     uvicorn.Server(uvicorn_config(create_app(runs, (host, *allow_hosts)), host, port)).run()
     return 0
