@@ -140,6 +140,17 @@ def test_upload_upscale_then_paint_a_mask_and_repair(server_url: str, tmp_path: 
         page.wait_for_function("document.getElementById('studio-result').naturalWidth === 48", timeout=30_000)
         assert page.evaluate("document.getElementById('studio-result').naturalHeight") == 32
 
+        # the server's one line for a bad request shows beside the studio, not as a page-wide error
+        thin = tmp_path / "thin.png"
+        digit.resize((3, 40)).save(thin)
+        page.set_input_files("#studio-file", str(thin))
+        page.wait_for_function("document.getElementById('studio-image-info').textContent === 'thin.png: 3 × 40 px'",
+                               timeout=20_000)
+        page.click("#upscale-go")
+        page.wait_for_function("document.getElementById('studio-status').textContent.includes('at least 4 px')",
+                               timeout=20_000)
+        assert page.is_hidden("#error")
+
         big = tmp_path / "big.png"
         Image.new("L", (3000, 2000), 128).save(big)  # (a few KB, but too many pixels)
         page.set_input_files("#studio-file", str(big))
