@@ -1,7 +1,8 @@
 """The studio tab's server side against a real uvicorn server and tiny real runs of each
 game (studio_fixtures): upscale, repair and sketch requests over the websocket, their
 sizes, kept pixels and provenance; latest-wins while a request runs; and every bad request
-(oversize, too many pixels, corrupt, wrong game, outside --runs, mask mismatch) one line."""
+(oversize, too many pixels, corrupt, wrong game, outside --runs, mask mismatch) one line,
+crafted uploads (fuzzed) included."""
 
 from __future__ import annotations
 
@@ -16,10 +17,13 @@ from pathlib import Path
 import httpx
 import numpy as np
 import pytest
+from hypothesis import given, strategies as st
 from PIL import Image, ImageDraw
 
 from ganforge import provenance
 from ganforge.playground import messages, server
+from ganforge.playground.studio import Studio
+from hostile import HOSTILE, clean
 from studio_fixtures import data_url, decoded, digit_picture, studio_runs
 from test_playground import Client, free_port, session
 from test_superres import photo
@@ -265,3 +269,31 @@ def test_uploads_are_rate_limited_before_they_are_decoded(url: str):
         await c.send(request("upscale", "sr", big, 400))
         assert (await result(c, 400))["type"] == "studio.result"
     session(url, body)
+
+
+# ----------------------------------------------------------------- hostile uploads, fuzzed
+GOOD_PNG = base64.b64decode(data_url(photo_picture(12, 10)).split(",", 1)[1])
+
+
+@HOSTILE
+@given(head=st.sampled_from([b"\x89PNG\r\n\x1a\n", b"\xff\xd8\xff", GOOD_PNG[:33], GOOD_PNG[:60]]),
+       tail=st.binary(max_size=300), flips=st.lists(st.tuples(st.integers(0, len(GOOD_PNG) - 1),
+                                                               st.integers(0, 255)), max_size=4),
+       task=st.sampled_from(["upscale", "repair", "sketch"]))
+def test_crafted_uploads_are_refused_in_one_line_or_served(runs_root: Path, head: bytes, tail: bytes, flips, task: str):
+    """Bytes behind a PNG/JPEG signature, or a real PNG with bytes flipped: parse refuses them
+    with BadMessage, or the studio runs them and answers a picture or one GanforgeError line."""
+    data = bytearray(GOOD_PNG) if not tail and flips else bytearray(head + tail)
+    for at, value in flips:
+        if at < len(data):
+            data[at] = value
+    image = png_bytes_url(bytes(data))
+    fields = {"mask": data_url(Image.new("L", (12, 10), 255))} if task == "repair" else {}
+    path = {"upscale": "sr", "repair": "repair", "sketch": "edges"}[task]
+    try:
+        msg = messages.parse(json.dumps(request(task, path, image, 1, **fields)))
+    except messages.BadMessage as e:
+        assert str(e) and "\n" not in str(e)
+        return
+    out = clean(lambda: Studio(runs_root, lambda m: None).run(msg))
+    assert isinstance(out, Exception) or out["type"] == "studio.result", out

@@ -76,7 +76,7 @@ def test_a_sketch_renders_live_and_changes_with_more_strokes(server_url: str):
         open_studio(page)
         # a long stroke, ~1.2 s: renders go out while drawing, throttled to one every 150 ms
         start = time.monotonic()
-        draw(page, "#sketch-canvas", [(0.2 + 0.6 * i / 24, 0.3 + 0.3 * (i % 2)) for i in range(25)], pause_ms=50)
+        draw(page, "#sketch-canvas", [(0.2 + 0.6 * i / 11, 0.3 + 0.3 * (i % 2)) for i in range(12)], pause_ms=100)
         drawing = time.monotonic() - start
         page.wait_for_function("(document.getElementById('sketch-output').src || '').startsWith('data:image/png')",
                                timeout=20_000)
