@@ -168,6 +168,20 @@ def test_while_a_request_runs_the_newest_sketch_replaces_the_waiting_ones(url: s
     session(url, body)
 
 
+def test_closing_the_tab_ends_its_studio_thread(url: str):
+    def studios() -> int:
+        return sum(t.name == "ganforge-studio" for t in threading.enumerate())
+    async def body(c: Client):
+        await c.send(request("sketch", "edges", sketch([(10, 10, 200, 200)]), 1))
+        assert (await result(c, 1))["type"] == "studio.result"
+        assert studios() >= 1
+    session(url, body)
+    deadline = time.monotonic() + 10
+    while studios() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert studios() == 0, "a studio thread outlived its tab"
+
+
 # ----------------------------------------------------------------- bad requests: one line each
 def png_bytes_url(data: bytes) -> str:
     return "data:image/png;base64," + base64.b64encode(data).decode("ascii")
