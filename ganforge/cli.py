@@ -118,7 +118,7 @@ a kind ganforge does not write, or unreadable.""",
   ganforge report runs/fashion-dcgan      # writes runs/fashion-dcgan/report.html (one file, images inside)""",
     "serve": """examples:
   ganforge serve                         # the playground at http://127.0.0.1:8000
-  ganforge serve --port 8080 --runs runs # its image lab browses runs/
+  ganforge serve --port 8080 --runs runs # its image lab browses runs/, its studio uses the models there
   ganforge serve --host 0.0.0.0 --allow-host studio.local   # reachable on the network as studio.local""",
     "demo": """examples:
   ganforge demo          # ring8 and digits-dcgan into runs/demo/ (replaced each time)""",
@@ -383,7 +383,7 @@ def _parser() -> argparse.ArgumentParser:
     s = command("serve", "open the playground: train 2-D GANs live and explore trained models in a browser")
     s.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1, this machine only)")
     s.add_argument("--port", type=int, default=8000, help="port (default 8000)")
-    s.add_argument("--runs", type=Path, default=Path("runs"), help="folder of runs and models the image lab may open")
+    s.add_argument("--runs", type=Path, default=Path("runs"), help="folder of runs and models the image lab and the studio may open")
     s.add_argument("--allow-host", action="append", default=[], metavar="NAME",
                    help="another name the page may be opened as (repeatable), e.g. this machine's network name "
                         "with --host 0.0.0.0; pages from any other name are refused")

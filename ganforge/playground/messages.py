@@ -7,13 +7,17 @@ the models unchecked.
 
 from __future__ import annotations
 
+import base64
+import binascii
+import io
 import json
 import math
+import warnings
 from typing import Any
 
 from ganforge.playground.lab import DISTRIBUTIONS, LAB_LOSSES, OPTIMIZERS
 
-MAX_MESSAGE_BYTES = 64 * 1024   # bounds a drawn-points upload too (2,000 points ~ 40 KB)
+COMMAND_BYTES = 64 * 1024       # every message but a studio request; bounds a drawn-points upload too (~40 KB)
 MAX_POINTS = 2000               # drawn points per upload
 MIN_POINTS = 3
 POINT_RANGE = 10.0              # |x|, |y| of a drawn point
@@ -35,10 +39,21 @@ IMAGE_LIMITS = {"seed": (int, 0, 2**31 - 1), "n": (int, 1, 64), "steps": (int, 2
                 "a": (int, 0, 63), "b": (int, 0, 63), "basis": ("principal", "random")}
 DIRECTIONS = 4                  # latent-direction sliders
 DIRECTION_RANGE = 3.0           # slider values in [-3, 3] (principal: the component's std; random: z's)
+STUDIO_TASKS = ("upscale", "repair", "sketch")  # studio.py's TASKS
+MAX_IMAGE_BYTES = 4 * 2**20     # an uploaded image (PNG or JPEG), decoded from base64
+MAX_MASK_BYTES = 2**20          # a painted mask (a black and white PNG compresses ~50x)
+MAX_PIXELS = 2**22              # width x height of an upload (2048 x 2048), read from its header before decoding
+MAX_NAME = 128                  # the upload's file name, kept in the result's provenance
+# the largest message the socket takes: a repair request (image + mask in base64, 4/3 their size)
+MAX_MESSAGE_BYTES = (MAX_IMAGE_BYTES + MAX_MASK_BYTES) * 4 // 3 + 4096
+FORMATS = {b"\x89PNG\r\n\x1a\n": "PNG", b"\xff\xd8\xff": "JPEG"}  # magic bytes -> Pillow's format name
 
 
 class BadMessage(ValueError):
-    """A message the page should not have sent; its text goes back in an error frame."""
+    """A message the page should not have sent; its text goes back in an error frame, with
+    `about` (the request, a studio task and id) so that the page can show it where it was asked."""
+
+    about: dict = {}
 
 
 def _number(name: str, value: Any, kind: type, lo: float, hi: float) -> int | float:
@@ -96,12 +111,85 @@ def _directions(msg: dict) -> dict:
                                             for v in values]}
 
 
-def _path(msg: dict) -> dict:
-    _fields(msg, {}, ("type", "path"))
-    path = msg.get("path")
+def _path_value(path: Any) -> str:
+    # (containment in --runs is checked where the folder is opened: runs.resolve)
     if not isinstance(path, str) or not 0 < len(path) <= 512:
         raise BadMessage("'path' must be a non-empty string (a run or model under --runs)")
-    return {"type": msg["type"], "path": path}
+    return path
+
+
+def _path(msg: dict) -> dict:
+    _fields(msg, {}, ("type", "path"))
+    return {"type": msg["type"], "path": _path_value(msg.get("path"))}
+
+
+def _picture(value: Any, field: str, limit: int, formats: tuple[str, ...]) -> tuple[bytes, tuple[int, int]]:
+    """A data URL of a PNG/JPEG -> (its bytes, (width, height) as shown), checked from the
+    header: size in bytes and pixels bounded, so that nothing large is ever decoded."""
+    if not isinstance(value, str) or not value.startswith("data:image/") or ";base64," not in value[:40]:
+        raise BadMessage(f"'{field}' must be an image as a data URL (data:image/png;base64,...)")
+    payload = value.split(";base64,", 1)[1]
+    if len(payload) * 3 // 4 > limit + 2:
+        raise BadMessage(f"the {field} is too large ({len(payload) * 3 // 4 / 2**20:.1f} MB; at most "
+                         f"{limit / 2**20:g} MB)")
+    try:
+        data = base64.b64decode(payload, validate=True)
+    except (binascii.Error, ValueError):
+        raise BadMessage(f"'{field}' is not valid base64") from None
+    kind = next((name for magic, name in FORMATS.items() if data.startswith(magic)), None)
+    if kind not in formats:
+        raise BadMessage(f"the {field} must be a {' or '.join(formats)} file")
+    from PIL import Image  # (the header only: Pillow decodes pixels when asked, not on open)
+    too_many = f"at most {MAX_PIXELS / 1e6:.1f} million pixels (2048x2048)"
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)  # (refused below, in one line)
+            with Image.open(io.BytesIO(data), formats=[kind]) as im:
+                w, h = im.size
+                # EXIF orientation shown a quarter turn round (a JPEG's EXIF is in its header; a PNG's
+                # getexif() would decode the whole image to look for one after the pixels)
+                turned = kind == "JPEG" and im.getexif().get(0x0112) in (5, 6, 7, 8)
+    except Image.DecompressionBombError:
+        raise BadMessage(f"the {field} has far too many pixels: {too_many}") from None
+    except Exception:  # noqa: BLE001 -- any failure to read a header is a corrupt upload
+        raise BadMessage(f"the {field} is not a readable {kind} (corrupt or cut short)") from None
+    if not (0 < w * h <= MAX_PIXELS):
+        raise BadMessage(f"the {field} is {w}x{h} px: {too_many}")
+    return data, ((h, w) if turned else (w, h))
+
+
+def _studio(msg: dict) -> dict:
+    """studio.run: a task, a model under --runs, an image (and a mask the image's size, for repair)."""
+    _fields(msg, {}, ("type", "task", "path", "image", "mask", "name", "id"))
+    out = {"type": msg["type"], "task": _checked("task", msg.get("task"), STUDIO_TASKS),
+           "path": _path_value(msg.get("path"))}
+    if "id" in msg:
+        out["id"] = _number("id", msg["id"], int, 0, 2**31 - 1)
+    if "name" in msg:
+        name = msg["name"]
+        if not isinstance(name, str) or len(name) > MAX_NAME:
+            raise BadMessage(f"'name' must be a file name of at most {MAX_NAME} characters")
+        out["name"] = "".join(ch for ch in name if ch.isprintable()) or None
+    out["image"], size = _picture(msg.get("image"), "image", MAX_IMAGE_BYTES, ("PNG", "JPEG"))
+    if out["task"] == "repair":
+        out["mask"], mask_size = _picture(msg.get("mask"), "mask", MAX_MASK_BYTES, ("PNG",))
+        if mask_size != size:
+            raise BadMessage(f"the mask is {mask_size[0]}x{mask_size[1]} but the image is {size[0]}x{size[1]} "
+                             "(width x height): paint the mask over the image itself")
+    elif "mask" in msg:
+        raise BadMessage(f"'mask' is for the repair task, not {out['task']}")
+    out["size"] = size
+    return out
+
+
+def _studio_checked(msg: dict) -> dict:
+    try:
+        return _studio(msg)
+    except BadMessage as e:  # said in the studio, beside the task it was for
+        task, ident = msg.get("task"), msg.get("id")
+        e.about = {"request": msg["type"], "task": task if task in STUDIO_TASKS else None,
+                   "id": ident if isinstance(ident, int) and not isinstance(ident, bool) else None}
+        raise
 
 
 SIMPLE = {"ack": {}, "play": {}, "pause": {}, "reset": {}, "step_d": {}, "step_g": {}, "image.close": {},
@@ -109,6 +197,7 @@ SIMPLE = {"ack": {}, "play": {}, "pause": {}, "reset": {}, "step_d": {}, "step_g
           "image.interpolate": {k: IMAGE_LIMITS[k] for k in ("a", "b", "steps")},
           "image.basis": {"basis": IMAGE_LIMITS["basis"]}}
 SPECIAL = {"settings": _settings, "image.directions": _directions, "image.open": _path,
+           "studio.run": _studio_checked,
            "points": lambda m: {"type": "points", "points": _points(m.get("points")),
                                 **_fields({k: v for k, v in m.items() if k != "points"}, {})}}
 
@@ -124,6 +213,8 @@ def parse(text: str | bytes) -> dict:
     if not isinstance(msg, dict) or not isinstance(msg.get("type"), str):
         raise BadMessage("message must be a JSON object with a string 'type'")
     kind = msg["type"]
+    if kind != "studio.run" and len(text) > COMMAND_BYTES:  # (only a studio request carries pictures)
+        raise BadMessage(f"message too large ({len(text)} bytes; at most {COMMAND_BYTES} but for a studio request)")
     if kind in SPECIAL:
         return SPECIAL[kind](msg)
     if kind in SIMPLE:

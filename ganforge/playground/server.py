@@ -21,7 +21,7 @@ from fastapi.staticfiles import StaticFiles
 
 from ganforge import __version__
 from ganforge.errors import GanforgeError
-from ganforge.playground import messages, runs
+from ganforge.playground import messages, runs, studio
 from ganforge.playground.guard import HostGuard, RateLimit
 from ganforge.playground.lab import DISTRIBUTIONS, LAB_LOSSES, OPTIMIZERS, LabSettings
 from ganforge.playground.session import Outbox, Session
@@ -31,6 +31,10 @@ STATIC = Path(__file__).parent / "static"
 MAX_SESSIONS = 8   # open tabs; each holds a model and a worker thread
 MAX_CONNECTIONS = 64  # HTTP and websocket connections at once; beyond, a 503 instead of more memory
 COMMANDS_PER_S, COMMAND_BURST = 30, 60  # a tab's commands (acks aside); beyond, dropped with a note
+# a tab's uploads (studio requests over messages.COMMAND_BYTES: an image, not a sketch): each costs
+# a base64 decode of up to 4 MB on the event loop, so they are counted before they are parsed
+UPLOADS_PER_S, UPLOAD_BURST = 2, 6
+WS_QUEUE = 8  # messages a socket buffers before it stops reading (8 studio requests: ~60 MB at most)
 
 
 def create_app(runs_root: Path, hosts: tuple[str, ...] = ()) -> FastAPI:
@@ -71,6 +75,14 @@ def create_app(runs_root: Path, hosts: tuple[str, ...] = ()) -> FastAPI:
             return JSONResponse({"error": f"'{rel[:80]}' is not a run or an exported model"}, status_code=404)
         return JSONResponse({"path": rel, **info, "curves": runs.read_curves(folder)})
 
+    @app.get("/api/studio")
+    def studio_models() -> dict:
+        """The models each studio task can use, and the upload limits the page checks first."""
+        return {"root": str(runs_root), "tasks": studio.studio_models(runs_root),
+                "games": {task: list(spec.games) for task, spec in studio.TASKS.items()},
+                "limits": {"image_bytes": messages.MAX_IMAGE_BYTES, "mask_bytes": messages.MAX_MASK_BYTES,
+                           "pixels": messages.MAX_PIXELS, "output_pixels": studio.MAX_OUTPUT_PIXELS}}
+
     @app.websocket("/ws")
     async def websocket(ws: WebSocket) -> None:
         await ws.accept()
@@ -108,6 +120,7 @@ async def _run_session(app: FastAPI, ws: WebSocket, runs_root: Path) -> None:
 
     sender = asyncio.create_task(send())
     limit, warned = RateLimit(COMMANDS_PER_S, COMMAND_BURST), -1.0
+    uploads = RateLimit(UPLOADS_PER_S, UPLOAD_BURST)
     try:
         while True:
             message = await ws.receive()
@@ -117,6 +130,9 @@ async def _run_session(app: FastAPI, ws: WebSocket, runs_root: Path) -> None:
             try:
                 if text is None:
                     raise messages.BadMessage("binary messages are not understood; send JSON text")
+                if len(text) > messages.COMMAND_BYTES and not uploads.allow():
+                    raise messages.BadMessage(f"too many uploads from this tab (at most {UPLOADS_PER_S} a second); "
+                                              "this one was dropped")
                 msg = messages.parse(text)
                 if msg["type"] == "ack":
                     outbox.ack()
@@ -127,7 +143,7 @@ async def _run_session(app: FastAPI, ws: WebSocket, runs_root: Path) -> None:
                     outbox.put_reply({"type": "error", "message": f"too many requests from this tab (at most "
                                                                   f"{COMMANDS_PER_S} a second); some were dropped"})
             except messages.BadMessage as e:
-                outbox.put_reply({"type": "error", "message": str(e)})
+                outbox.put_reply({"type": "error", "message": str(e), **e.about})
     except (WebSocketDisconnect, RuntimeError):
         pass  # the tab closed (RuntimeError: receiving on a closed socket)
     finally:
@@ -174,7 +190,7 @@ def serve(host: str = "127.0.0.1", port: int = 8000, runs: Path = Path("runs"), 
     torch.set_num_threads(1)
     tune_allocator()
     shown = f"[{host}]" if ":" in host else host
-    print(f"ganforge playground on http://{shown}:{port}/  (image lab: {runs.resolve()})  Ctrl-C stops",
+    print(f"ganforge playground on http://{shown}:{port}/  (image lab and studio: {runs.resolve()})  Ctrl-C stops",
           file=sys.stderr)
     uvicorn.Server(uvicorn_config(create_app(runs, (host, *allow_hosts)), host, port)).run()
     return 0
@@ -186,4 +202,4 @@ def uvicorn_config(app: FastAPI, host: str, port: int):
     import uvicorn
 
     return uvicorn.Config(app, host=host, port=port, log_level="warning", limit_concurrency=MAX_CONNECTIONS,
-                          ws_max_size=2 * messages.MAX_MESSAGE_BYTES)
+                          ws_max_size=messages.MAX_MESSAGE_BYTES + messages.COMMAND_BYTES, ws_max_queue=WS_QUEUE)

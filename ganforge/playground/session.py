@@ -1,6 +1,7 @@
 """One browser tab's session: a background worker thread that trains the 2-D lab and
 answers image-lab requests, and a render thread that turns snapshots of the lab into
-frames (on a second core, so drawing does not slow training down).
+frames (on a second core, so drawing does not slow training down). Studio requests go to
+the tab's studio thread (studio.py), so that an upscale never stalls the lab's frames.
 
 Memory stays bounded: the worker keeps only the latest frame (a slow page skips frames, they
 are never queued), replies wait in a short deque, and commands from the page go through a
@@ -22,6 +23,7 @@ from ganforge.errors import GanforgeError
 from ganforge.playground.imagelab import ImageLab
 from ganforge.playground.lab import Lab, LabSettings
 from ganforge.playground.render import Renderer
+from ganforge.playground.studio import Studio
 
 FPS = 21                  # frames per second while training (the target is >= 20)
 METRICS_EVERY = 1.0       # seconds between mode-coverage evaluations (2,500 samples, ~5 ms)
@@ -87,6 +89,7 @@ class Session:
         self.settings = LabSettings()
         self.drawn: torch.Tensor | None = None
         self.images = ImageLab(runs_root)
+        self.studio = Studio(runs_root, outbox.put_reply)
         self.playing = False
         self._cond = threading.Condition()     # hands snapshots to the render thread
         self._job: tuple | None = None          # a snapshot waiting to be drawn
@@ -104,10 +107,14 @@ class Session:
         self.stopping.set()
         with self._cond:
             self._cond.notify_all()
+        self.studio.stop(timeout)
         self.thread.join(timeout)
         self.render_thread.join(timeout)
 
     def submit(self, msg: dict) -> None:
+        if msg["type"].startswith("studio."):  # its own thread: latest request per task wins
+            self.studio.submit(msg)
+            return
         try:
             self.commands.put_nowait(msg)
         except queue.Full:

@@ -39,12 +39,13 @@ function handle(msg) {
     case "frame": onFrame(msg); break;
     case "data": onData(msg); break;
     case "settings": fillSettings(msg.settings); break;
-    case "error": showError(msg.message); break;
+    case "error": if (!(typeof studioError === "function" && studioError(msg))) showError(msg.message); break;
     case "image.opened": onImageOpened(msg); break;
     case "image.grid": if (msg.basis) buildSliders(state.image.directions, msg); onGrid(msg); break;
     case "image.interpolation": $("interp").src = msg.image; $("interp-box").hidden = false; break;
     case "image.run": onRun(msg); break;
     case "image.closed": break;
+    default: if (msg.type.startsWith("studio.")) studioHandle(msg);
   }
 }
 
@@ -93,6 +94,7 @@ function showTab(name) {
   for (const t of document.querySelectorAll(".tab")) t.classList.toggle("active", t.dataset.tab === name);
   for (const p of document.querySelectorAll(".panel")) p.classList.toggle("active", p.id === name);
   if (name === "imagelab") loadRuns();
+  if (name === "studio") loadStudio();
 }
 
 // ------------------------------------------------------------------ 2-D lab: drawing points
