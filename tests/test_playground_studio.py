@@ -208,7 +208,7 @@ BAD = [  # (request fields, what the one line must say)
     ({"image": "data:image/png;base64," + "A" * (6 * 2**20)}, "too large"),
     ({"image": lambda: data_url(Image.new("L", (3000, 2000)))}, "million pixels"),
     ({"image": png_bytes_url(b"\x89PNG\r\n\x1a\n" + b"junk" * 50)}, "not a readable PNG"),
-    ({"image": lambda: cut_png()}, "does not decode"),
+    ({"image": lambda: cut_png()}, "not a decodable image"),
     ({"image": lambda: data_url(Image.new("RGB", (20, 20)), "GIF")}, "PNG or JPEG"),
     ({"image": "data:image/png;base64,@@@@"}, "base64"),
     ({"image": "hello"}, "data URL"),

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
+from typing import BinaryIO
 
 import numpy as np
 import torch
@@ -145,15 +146,27 @@ def _jobs(inputs: Sequence[str | Path], out_dir: Path) -> list[tuple[Path, Path]
     return jobs
 
 
-def read_uint8(path: Path, channels: int) -> np.ndarray:
-    """An image file as uint8 (H, W, channels), or a one-line GanforgeError naming it."""
+def open_image(source: Path | BinaryIO, what: str | Path | None = None) -> Image.Image:
+    """An image file (or bytes in a file object) decoded, turned upright by its EXIF
+    orientation, or a one-line GanforgeError naming `what` (default: the path)."""
     try:
-        with Image.open(path) as im:
+        with Image.open(source) as im:
             im.load()
-            array = np.asarray(_to_mode(ImageOps.exif_transpose(im), channels), dtype=np.uint8)
+            return ImageOps.exif_transpose(im)
     except DECODE_ERRORS as e:
-        raise GanforgeError(f"{path}: not a decodable image ({' '.join(f'{type(e).__name__}: {e}'.split())})") from None
+        raise GanforgeError(f"{what or source}: not a decodable image "
+                            f"({' '.join(f'{type(e).__name__}: {e}'.split())[:160]})") from None
+
+
+def as_uint8(picture: Image.Image, channels: int) -> np.ndarray:
+    """A picture -> uint8 (H, W, channels), a writable copy (torch reads it)."""
+    array = np.array(_to_mode(picture, channels), dtype=np.uint8)
     return array.reshape(*array.shape[:2], channels)
+
+
+def read_uint8(source: Path | BinaryIO, channels: int, what: str | None = None) -> np.ndarray:
+    """An image file as uint8 (H, W, channels), or a one-line GanforgeError naming it."""
+    return as_uint8(open_image(source, what), channels)
 
 
 def _read(path: Path, channels: int, notes: list[str]) -> torch.Tensor | None:
@@ -163,7 +176,7 @@ def _read(path: Path, channels: int, notes: list[str]) -> torch.Tensor | None:
     except GanforgeError as e:
         notes.append(f"warning: skipped {e}")
         return None
-    return torch.from_numpy(array.copy()).permute(2, 0, 1).float() / 127.5 - 1
+    return torch.from_numpy(array).permute(2, 0, 1).float() / 127.5 - 1
 
 
 def _write(image: np.ndarray, out: Path, record: dict | None = None) -> Path:

@@ -27,13 +27,13 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from PIL import Image, ImageOps
+from PIL import Image
 
 from ganforge import modeling, provenance
-from ganforge.data.folder import DECODE_ERRORS, _to_mode
+from ganforge.data.folder import _to_mode
 from ganforge.errors import GanforgeError
 from ganforge.pipelines.repair import MASK_THRESHOLD, RepairPipeline
-from ganforge.pipelines.translate import TranslatePipeline
+from ganforge.pipelines.translate import TranslatePipeline, as_uint8, open_image, read_uint8
 from ganforge.pipelines.upscale import MIN_SIDE, UpscalePipeline
 from ganforge.playground import messages, runs
 
@@ -81,7 +81,7 @@ def _sketch(pipe: TranslatePipeline, msg: dict) -> tuple[np.ndarray, dict, str]:
     drawn = f"{picture.width}x{picture.height}"
     if (picture.height, picture.width) != size:  # the canvas at the model's scale: strokes as thick as its edges
         picture = _to_mode(picture, net.in_channels).resize((size[1], size[0]), Image.BOX)
-    sketch = _array(picture, net.in_channels)
+    sketch = as_uint8(picture, net.in_channels)
     if (getattr(net, "data_info", None) or {}).get("pairs") == "edges":  # it learnt black-or-white edge maps
         sketch = np.where(sketch < EDGE_INK, 0, 255).astype(np.uint8)
     x = torch.from_numpy(sketch).permute(2, 0, 1).float() / 127.5 - 1          # (C, h, w) in [-1, 1]
@@ -100,22 +100,12 @@ assert tuple(TASKS) == messages.STUDIO_TASKS  # the messages' list of names is t
 # ----------------------------------------------------------------- images in and out
 def _open(data: bytes, what: str) -> Image.Image:
     """Validated bytes (messages.py checked the format and the header's size) -> a loaded image."""
-    try:
-        with Image.open(io.BytesIO(data)) as im:
-            im.load()
-            return ImageOps.exif_transpose(im)
-    except DECODE_ERRORS as e:
-        raise GanforgeError(f"{what} does not decode ({' '.join(f'{type(e).__name__}: {e}'.split())[:160]})") from None
-
-
-def _array(picture: Image.Image, channels: int) -> np.ndarray:
-    array = np.array(_to_mode(picture, channels), dtype=np.uint8)  # (a writable copy: torch reads it)
-    return array.reshape(*array.shape[:2], channels)
+    return open_image(io.BytesIO(data), what)
 
 
 def decode(data: bytes, channels: int, what: str) -> np.ndarray:
-    """An uploaded PNG/JPEG -> uint8 (H, W, channels), as `translate.read_uint8` reads files."""
-    return _array(_open(data, what), channels)
+    """An uploaded PNG/JPEG -> uint8 (H, W, channels), as `ganforge translate` reads files."""
+    return read_uint8(io.BytesIO(data), channels, what)
 
 
 def png_url(image: np.ndarray, record: dict | None) -> str:
