@@ -8,7 +8,7 @@ Then which filter helped (none, discriminator, classifier at 60/class, first see
 and one class (shirt, 6) cut to 5 % of the others at 600/class: its recall with and without
 synthetic samples. Every finished section is printed at once (a stopped run keeps them).
 
-    OMP_NUM_THREADS=1 nice python benchmarks/augment.py --seeds 3 --seeds-600 2
+    OMP_NUM_THREADS=1 nice python benchmarks/augment.py --seeds 5 --seeds-600 2
 """
 
 from __future__ import annotations
@@ -83,7 +83,8 @@ def main() -> None:
     p.add_argument("--json", help="also write the results here")
     args = p.parse_args()
     print(f"torch threads {torch.get_num_threads()}; GAN: preset augment-cgan; classifier: "
-          f"{classifier.STEPS} steps", flush=True)
+          f"{classifier.STEPS} steps, shifts up to {classifier.SHIFT:.3f} of the side, synthetic share of a batch "
+          f"{classifier.SYNTHETIC_SHARE}", flush=True)
     start, results = time.perf_counter(), {}
     with tempfile.TemporaryDirectory() as tmp:
         results["60"], (pipe, run) = four_rows(tmp, 60, args.seeds)

@@ -470,7 +470,7 @@ def _augment_parser(a: argparse.ArgumentParser) -> None:
     a.add_argument("--filter", default="none", choices=("none", "discriminator", "classifier"),
                    help="keep the samples the GAN's D scores most real, or the real-data classifier is most sure of")
     a.add_argument("--keep", type=float, default=0.5, help="share of the generated samples a filter keeps (default 0.5)")
-    a.add_argument("--steps", type=int, help="GAN training steps (default: preset augment-cgan's 1,500)")
+    a.add_argument("--steps", type=int, help="GAN training steps (default: preset augment-cgan's 4,000)")
     a.add_argument("--resolution", type=int, help="an image folder's side in pixels (default 32)")
     a.add_argument("--minority", metavar="CLASS", help="cut this class (its name, e.g. Shirt, or its index) to "
                                                        "--minority-share of the others")
@@ -480,7 +480,7 @@ def _augment_parser(a: argparse.ArgumentParser) -> None:
     a.add_argument("--classifier-steps", type=int, help="--evaluate: Adam steps of each classifier (default: "
                                                         "the stated recipe's, see ganforge/augmentation/classifier.py)")
     a.add_argument("--synthetic-share", type=float, metavar="S", help="--evaluate: share of each classifier batch "
-                                                                      "that is synthetic (default: as the set comes)")
+                                                                      "that is synthetic (default 0.2)")
     a.add_argument("--force", action="store_true", help="replace an earlier augment run's --out")
     a.add_argument("--no-progress", action="store_true", help="no progress bar")
 
@@ -493,8 +493,9 @@ def cmd_augment(args: argparse.Namespace) -> int:
                                seed=args.seed, synthetic_per_class=args.synthetic_per_class, filter=args.filter,
                                keep=args.keep, steps=args.steps, resolution=args.resolution, minority=args.minority,
                                minority_share=args.minority_share, evaluate=args.evaluate, seeds=args.seeds,
-                               synthetic_share=args.synthetic_share, force=args.force, progress=not args.no_progress,
-                               **({} if args.classifier_steps is None else {"classifier_steps": args.classifier_steps}))
+                               force=args.force, progress=not args.no_progress,
+                               **{k: v for k, v in (("classifier_steps", args.classifier_steps),
+                                                    ("synthetic_share", args.synthetic_share)) if v is not None})
     result = AugmentPipeline(settings).run()
     data = result["data"]
     print(f"wrote {args.out}: {sum(data['real_per_class'])} real + {sum(data['synthetic_per_class'])} synthetic "

@@ -15,7 +15,7 @@ ROWS = ("real", "real + classical", "real + GAN", "real + classical + GAN")
 
 def rows_for_seed(real: tuple[torch.Tensor, torch.Tensor], synthetic: tuple[torch.Tensor, torch.Tensor],
                   test: tuple[torch.Tensor, torch.Tensor], classes: int, flips: bool, seed: int,
-                  steps: int = classifier.STEPS, synthetic_share: float | None = None,
+                  steps: int = classifier.STEPS, synthetic_share: float | None = classifier.SYNTHETIC_SHARE,
                   real_model=None) -> dict[str, dict]:
     """{row: {"accuracy": %, "recall": [% per class]}} for one subset seed. `real_model`:
     the real-only classifier when already trained (the classifier filter trains it)."""

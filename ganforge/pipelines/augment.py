@@ -45,7 +45,7 @@ class AugmentSettings:
     evaluate: bool = False
     seeds: int = 1                             # evaluate: subset seeds seed .. seed + seeds - 1
     classifier_steps: int = classifier.STEPS
-    synthetic_share: float | None = None       # share of each classifier batch synthetic (None: as they come)
+    synthetic_share: float | None = classifier.SYNTHETIC_SHARE  # of each classifier batch (None: as they come)
     force: bool = False
     progress: bool = False
 
@@ -173,7 +173,7 @@ class AugmentPipeline:
         result = {"settings": {k: (str(v) if isinstance(v, Path) else v) for k, v in asdict(s).items()},
                   "data": {"name": self.data.name, "test_split": self.data.test_split, "classes": self.data.class_names,
                            "real_per_class": self.counts, "synthetic_per_class": self.wanted(),
-                           "classical_augmentation": "shifts up to 1/8 of the side" + (", horizontal flips"
+                           "classical_augmentation": "shifts up to 1/14 of the side" + (", horizontal flips"
                                                                                        if self.flips else "")},
                   "gan": {"preset": "augment-cgan", "seconds_first_seed": round(first.gan_seconds, 1)},
                   "evaluation": table, "seconds": None}
