@@ -599,6 +599,16 @@ PRESETS: dict[str, Preset] = {
                              "model": {"width": 32, "d_layers": 2},
                              "train": {"steps": 3000, "batch_size": 32, "ema_half_life": 0.0, "sample_every": 250,
                                        "checkpoint_every": 500, "eval_every": 500}}),
+    # Colourisation (pix2pix, the paper's losses, Adam 2e-4 / 0.5, a 70x70 PatchGAN): random 64 px
+    # patches of scikit-image's colour photos, grey (1 channel: all there is) -> RGB
+    "gray2color": Preset("pix2pix colourisation: grey -> RGB on 64 px patches of scikit-image's colour photos "
+                         "(chelsea, rocket held out), U-Net + PatchGAN, GAN + 100 L1; STEPS_NOTE",
+                         {"game": {"name": "pix2pix"},
+                          "data": {"source": "photos", "pairs": "gray", "resolution": 64, "channels": 3,
+                                   "flip": True},
+                          "model": {"width": 32, "d_layers": 3},
+                          "train": {"steps": 3000, "minutes": 30.0, "batch_size": 16, "ema_half_life": 0.0, "sample_every": 250,
+                                    "checkpoint_every": 500, "eval_every": 500}}),
     "folder-pix2pix": Preset("pix2pix on your paired folder (--data PATH: A/ and B/, or side-by-side A|B images) "
                              "at 128 px RGB, jitter and flips",
                              {"game": {"name": "pix2pix"},

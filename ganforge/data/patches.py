@@ -1,10 +1,15 @@
-"""Photos as training tiles for the repair game (``--pairs patches``): images at their own size.
+"""Photos as training tiles for the repair game (``--pairs patches``) and for colourisation
+(``--data photos --pairs gray``): images at their own size.
 
 Photos are not fitted to one size (a hole must be filled at the scale the photo has): each is
 cut into tiles 1.5x the training patch, flat ones left out, among which the trainer crops its
 random patches (and draws a hole in each). Whole images are held out, never tiles of a
 training photo, as for super-resolution (ganforge.data.superres): ``photos`` holds out
 chelsea, rocket, camera and coins, a folder a seeded tenth of its images.
+
+Colourisation keeps only the photos in colour (a grey photo would teach grey -> grey), so of
+``photos`` it trains on astronaut, coffee, hubble_deep_field, immunohistochemistry and retina
+and holds out chelsea and rocket: the same split as super-resolution's, less its grey photos.
 """
 
 from __future__ import annotations
@@ -15,6 +20,7 @@ import numpy as np
 import torch
 
 from ganforge.data.superres import FLAT_STD, _images
+from ganforge.data.transforms import convert_channels
 from ganforge.errors import GanforgeError
 from ganforge.resolution import describe
 
@@ -53,3 +59,37 @@ def load_patches(source: str, patch: tuple[int, int] | None, channels: int | Non
                             f"{tile} px on each side (1.5x the --resolution {describe(patch)}): lower the resolution")
     x = torch.from_numpy(np.concatenate(parts))
     return PairedDataset(source, x, x, recipe="patches", held=torch.from_numpy(mark))
+
+
+def load_gray_patches(source: str, patch: tuple[int, int] | None, holdout: int = -1, seed: int = 0):
+    """A PairedDataset for colourisation: ``b`` RGB tiles (n, 3, T, T) of the colour photos of
+    `source` ("photos" or a folder), ``a`` their luminance (n, 1, T, T: ITU-R 601, as Pillow's
+    RGB -> L, so a colour photo given to `translate` is made grey the same way); tiles of
+    the held-out images marked ``held``."""
+    from ganforge.data.paired import PairedDataset
+    if patch is None:
+        raise GanforgeError("pairs 'gray' on photos needs a --resolution (the training patch), got none")
+    tile = -(-max(patch) * 3 // 2)  # 1.5x the patch
+    images, held = _images(source, 3, holdout, seed)
+    colour = [(name, x, i >= len(images) - held) for i, (name, x) in enumerate(images) if not _grey(x)]
+    parts, marks = [], []
+    for name, image, is_held in colour:
+        if min(image.shape[:2]) < tile:
+            log.warning("skipped %s: %dx%d is smaller than a training tile of %d px", name, image.shape[1],
+                        image.shape[0], tile)
+            continue
+        parts.append(cut(image, tile))
+        marks.append(np.full(len(parts[-1]), is_held))
+    mark = np.concatenate(marks) if marks else np.zeros(0, bool)
+    if not mark.any() or mark.all():
+        raise GanforgeError(f"{source}: pairs 'gray' needs colour photos of at least {tile} px a side (1.5x the "
+                            f"--resolution {describe(patch)}) among both the training and the held-out images, and "
+                            f"no {'held-out' if not mark.any() else 'training'} one is (grey photos have no colour "
+                            "to learn)")
+    b = torch.from_numpy(np.concatenate(parts))          # (n, 3, T, T) uint8
+    return PairedDataset(source, convert_channels(b, 1), b, recipe="gray", held=torch.from_numpy(mark))
+
+
+def _grey(image: np.ndarray) -> bool:
+    """uint8 (H, W, 3): True when its three channels are equal (a grey photo stored as RGB)."""
+    return bool((image[..., 0] == image[..., 1]).all() and (image[..., 1] == image[..., 2]).all())
