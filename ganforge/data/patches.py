@@ -18,9 +18,9 @@ import logging
 
 import numpy as np
 import torch
+from PIL import Image
 
 from ganforge.data.superres import FLAT_STD, _images
-from ganforge.data.transforms import convert_channels
 from ganforge.errors import GanforgeError
 from ganforge.resolution import describe
 
@@ -28,11 +28,12 @@ log = logging.getLogger("ganforge")
 
 
 def cut(image: np.ndarray, tile: int) -> np.ndarray:
-    """uint8 (H, W, C) -> its whole tiles (n, C, tile, tile), flat ones left out (unless all are)."""
+    """uint8 (H, W, C) -> its whole tiles (n, C, tile, tile), flat ones left out (unless all are);
+    C is 1, 3, or 4 (RGB and its luminance, for gray)."""
     rows, cols = image.shape[0] // tile, image.shape[1] // tile
     x = image[:rows * tile, :cols * tile].reshape(rows, tile, cols, tile, -1).transpose(0, 2, 4, 1, 3)
     x = x.reshape(rows * cols, -1, tile, tile)
-    busy = x.reshape(len(x), -1).std(1) >= FLAT_STD
+    busy = x[:, :3].reshape(len(x), -1).std(1) >= FLAT_STD  # by the colours (not gray's luminance beside them)
     return x[busy] if busy.any() else x
 
 
@@ -63,9 +64,9 @@ def load_patches(source: str, patch: tuple[int, int] | None, channels: int | Non
 
 def load_gray_patches(source: str, patch: tuple[int, int] | None, holdout: int = -1, seed: int = 0):
     """A PairedDataset for colourisation: ``b`` RGB tiles (n, 3, T, T) of the colour photos of
-    `source` ("photos" or a folder), ``a`` their luminance (n, 1, T, T: ITU-R 601, as Pillow's
-    RGB -> L, so a colour photo given to `translate` is made grey the same way); tiles of
-    the held-out images marked ``held``."""
+    `source` ("photos" or a folder), ``a`` their luminance (n, 1, T, T) as Pillow's RGB -> L
+    makes it (ITU-R 601), the grey `ganforge translate` makes of a colour photo; tiles of the
+    held-out images marked ``held``."""
     from ganforge.data.paired import PairedDataset
     if patch is None:
         raise GanforgeError("pairs 'gray' on photos needs a --resolution (the training patch), got none")
@@ -78,7 +79,8 @@ def load_gray_patches(source: str, patch: tuple[int, int] | None, holdout: int =
             log.warning("skipped %s: %dx%d is smaller than a training tile of %d px", name, image.shape[1],
                         image.shape[0], tile)
             continue
-        parts.append(cut(image, tile))
+        grey = np.asarray(Image.fromarray(image).convert("L"))[..., None]
+        parts.append(cut(np.concatenate([image, grey], axis=2), tile))  # (n, 4, T, T): RGB + L, cut alike
         marks.append(np.full(len(parts[-1]), is_held))
     mark = np.concatenate(marks) if marks else np.zeros(0, bool)
     if not mark.any() or mark.all():
@@ -86,8 +88,9 @@ def load_gray_patches(source: str, patch: tuple[int, int] | None, holdout: int =
                             f"--resolution {describe(patch)}) among both the training and the held-out images, and "
                             f"no {'held-out' if not mark.any() else 'training'} one is (grey photos have no colour "
                             "to learn)")
-    b = torch.from_numpy(np.concatenate(parts))          # (n, 3, T, T) uint8
-    return PairedDataset(source, convert_channels(b, 1), b, recipe="gray", held=torch.from_numpy(mark))
+    x = torch.from_numpy(np.concatenate(parts))
+    return PairedDataset(source, x[:, 3:].contiguous(), x[:, :3].contiguous(), recipe="gray",
+                         held=torch.from_numpy(mark))
 
 
 def _grey(image: np.ndarray) -> bool:
