@@ -141,7 +141,8 @@ def load_paired(source: str, resolution: Resolution | None, channels: int | None
     (``fashion-mnist:sneaker``), keeping its labels. ``channels`` (1 or 3) is that of the
     targets (and, except for edges and gray, of the inputs); folders default to 3. ``sr:N``
     (ganforge.data.superres) keeps photos at their own size, inputs N times smaller, and
-    holds out whole images (``holdout`` of a folder's, drawn with ``seed``).
+    holds out whole images (``holdout`` of a folder's, drawn with ``seed``). ``gray`` on
+    ``photos`` does the same for colourisation (ganforge.data.patches.load_gray_patches).
     """
     stored = stored_size(resolution, load_size)
     if channels not in (None, 1, 3):

@@ -10,6 +10,9 @@ chelsea, rocket, camera and coins, a folder a seeded tenth of its images.
 Colourisation keeps only the photos in colour (a grey photo would teach grey -> grey), so of
 ``photos`` it trains on astronaut, coffee, hubble_deep_field, immunohistochemistry and retina
 and holds out chelsea and rocket: the same split as super-resolution's, less its grey photos.
+The training photos weigh alike: each one's tiles are repeated up to about the count of the
+one with the most (retina's 179 tiles would otherwise be half the set, hubble's a quarter,
+and every output a fundus's orange); the held-out tiles are each there once.
 """
 
 from __future__ import annotations
@@ -82,6 +85,10 @@ def load_gray_patches(source: str, patch: tuple[int, int] | None, holdout: int =
         grey = np.asarray(Image.fromarray(image).convert("L"))[..., None]
         parts.append(cut(np.concatenate([image, grey], axis=2), tile))  # (n, 4, T, T): RGB + L, cut alike
         marks.append(np.full(len(parts[-1]), is_held))
+    most = max((len(x) for x, m in zip(parts, marks) if not m.any()), default=1)
+    repeats = [1 if m.any() else max(1, round(most / len(x))) for x, m in zip(parts, marks)]
+    parts = [np.concatenate([x] * r) for x, r in zip(parts, repeats)]  # the training photos weigh alike
+    marks = [np.concatenate([m] * r) for m, r in zip(marks, repeats)]
     mark = np.concatenate(marks) if marks else np.zeros(0, bool)
     if not mark.any() or mark.all():
         raise GanforgeError(f"{source}: pairs 'gray' needs colour photos of at least {tile} px a side (1.5x the "
