@@ -607,8 +607,8 @@ PRESETS: dict[str, Preset] = {
                           "data": {"source": "photos", "pairs": "gray", "resolution": 64, "channels": 3,
                                    "flip": True},
                           "model": {"width": 32, "d_layers": 3},
-                          "train": {"steps": 3000, "minutes": 30.0, "batch_size": 16, "ema_half_life": 0.0, "sample_every": 250,
-                                    "checkpoint_every": 500, "eval_every": 500}}),
+                          "train": {"steps": 3000, "minutes": 30.0, "batch_size": 16, "ema_half_life": 0.0,
+                                    "sample_every": 250, "checkpoint_every": 500, "eval_every": 500}}),
     "folder-pix2pix": Preset("pix2pix on your paired folder (--data PATH: A/ and B/, or side-by-side A|B images) "
                              "at 128 px RGB, jitter and flips",
                              {"game": {"name": "pix2pix"},

@@ -68,6 +68,11 @@ def test_held_out_photos_never_appear_in_training_tiles(pairs):
     train_tiles = digests(np.concatenate([cut(photo(n), 96) for n in COLOUR_TRAIN]))
     assert digests(held.b) == held_tiles and len(held) == len(held_tiles)
     assert digests(train.b) == train_tiles and not digests(train.b) & held_tiles
+    # each training photo about as often as another (its tiles repeated), retina's 179 tiles included
+    train_digests = [hashlib.sha1(np.ascontiguousarray(t).tobytes()).hexdigest() for t in train.b.numpy()]
+    of_photo = [digests(cut(photo(n), 96)) for n in COLOUR_TRAIN]
+    counts = [sum(d in own for d in train_digests) for own in of_photo]
+    assert max(counts) < 1.2 * min(counts), dict(zip(COLOUR_TRAIN, counts))
     # the colour photos of super-resolution's split: its held-out ones are never trained on here
     assert set(COLOUR_TRAIN) <= set(TRAIN_PHOTOS) and {"chelsea", "rocket"} <= set(HELD_OUT)
 

@@ -90,8 +90,9 @@ class TranslatePipeline(Pipeline):
         if isinstance(images, torch.Tensor):
             if images.dim() != 4 or images.shape[1] != net.in_channels:
                 raise GanforgeError(f"images must be (N, {net.in_channels}, H, W) for this model, got {tuple(images.shape)}")
-            step = self._tiled if tile and max(images.shape[-2:]) > tile else self._translate
-            out = torch.cat([step(net, images[i:i + batch_size], tile) for i in range(0, len(images), batch_size)])
+            windowed = tile and max(images.shape[-2:]) > tile
+            chunks = [images[i:i + batch_size] for i in range(0, len(images), batch_size)]
+            out = torch.cat([self._tiled(net, x, tile) if windowed else self._translate(net, x) for x in chunks])
             return out if output_type == "pt" else to_uint8(out)
         outs = [self(x[None], direction=direction, output_type="pt", tile=tile)[0] for x in images]
         return outs if output_type == "pt" else [to_uint8(o[None])[0] for o in outs]
@@ -113,7 +114,7 @@ class TranslatePipeline(Pipeline):
                 total[r:r + th, c:c + tw] += weight
         return (out / total).clamp(-1, 1)
 
-    def _translate(self, net: torch.nn.Module, x: torch.Tensor, tile: int = 0) -> torch.Tensor:
+    def _translate(self, net: torch.nn.Module, x: torch.Tensor) -> torch.Tensor:
         """(B, C, H, W) -> (B, C', H, W): padded to the model's multiple, cropped back."""
         h, w = x.shape[-2:]
         ph, pw = _padding(net, h, w)
@@ -163,8 +164,9 @@ class TranslatePipeline(Pipeline):
             notes.append(f"note: {greyed} colour image(s) made grey (their luminance, ITU-R 601) for this model, "
                          "which takes grey inputs")
         if tiled:
-            notes.append(f"note: {tiled} image(s) translated in overlapping {tile} px windows (the model's training "
-                         "size; --tile 0: the whole image at once)")
+            why = "the model's training size; " if tile == self.default_tile(direction) else ""
+            notes.append(f"note: {tiled} image(s) translated in overlapping {tile} px windows ({why}--tile 0: the "
+                         "whole image at once)")
         if padded:
             notes.append(f"note: {padded} image(s) padded to multiples of {net.multiple} px for the model and cropped back")
         if not written:
