@@ -111,17 +111,16 @@ def main() -> None:
     print("| output | trained | s / photo | PSNR dB | SSIM | colourfulness | L kept dB |")
     print("|---|---|---|---|---|---|---|")
     for label, (outs, st, secs) in rows.items():
-        s = scores(outs, photos)
-        kept = "inf" if label.startswith(("grey", "originals")) else f"{s['kept']:.2f}"
         if label == "originals":
-            print(f"| {label} | - | - | - | - | {s['colour']:.1f} | - |")
-        else:
-            print(f"| {label} | {st} | {secs or '-'} | {s['psnr']:.2f} | {s['ssim']:.4f} | {s['colour']:.1f} | {kept} |")
-    print("per photo (PSNR dB / colourfulness): " + "; ".join(
-        f"{n}: grey {scores([rows['grey input (copied to RGB)'][0][i]], [photos[i]])['psnr']:.2f}, "
-        + ", ".join(f"{k.split(' ')[0]} {scores([o[i]], [photos[i]])['psnr']:.2f} / {colourfulness(o[i]):.1f}"
-                    for k, o in outs_by.items())
-        + f", original colourfulness {colourfulness(photos[i]):.1f}" for i, n in enumerate(HELD)))
+            print(f"| {label} | - | - | - | - | {np.mean([colourfulness(x) for x in photos]):.1f} | - |")
+            continue
+        s = scores(outs, photos)
+        print(f"| {label} | {st} | {secs or '-'} | {s['psnr']:.2f} | {s['ssim']:.4f} | {s['colour']:.1f} | "
+              f"{s['kept']:.2f} |")
+    for i, n in enumerate(HELD):  # per photo: PSNR dB / colourfulness
+        cells = [f"{label} {scores([outs[i]], [photos[i]])['psnr']:.2f} / {colourfulness(outs[i]):.1f}"
+                 for label, (outs, _, _) in rows.items() if label != "originals"]
+        print(f"{n} (PSNR dB / colourfulness; original {colourfulness(photos[i]):.1f}): " + "; ".join(cells))
 
     # held-out tiles
     data = load_paired("photos", 64, pairs="gray")
