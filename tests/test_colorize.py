@@ -22,8 +22,9 @@ from ganforge.data.superres import HELD_OUT, TRAIN_PHOTOS, photo
 from ganforge.data.transforms import convert_channels
 from ganforge.models import unet
 from ganforge.pipelines.translate import TranslatePipeline, pyramid, starts
-from test_cli import assert_one_line_error, run_cli  # noqa: E402  (tests/ is on sys.path)
-from conftest import train_run  # noqa: E402
+from ganforge.training.trainer import Trainer
+from conftest import read_metrics, tiny_config, train_run  # noqa: E402  (tests/ is on sys.path)
+from test_cli import assert_one_line_error, run_cli  # noqa: E402
 
 COLOUR_TRAIN = ("astronaut", "coffee", "hubble_deep_field", "immunohistochemistry", "retina")
 
@@ -41,7 +42,9 @@ def run(tmp_path_factory):
         "model": {"width": 4},
         "train": {"steps": 6, "minutes": 0.0, "batch_size": 4, "sample_every": 6, "checkpoint_every": 6,
                   "eval_every": 6, "log_every": 2, "device": "cpu", "threads": 1}})
-    train_run(cfg, root / "run")
+    with pytest.MonkeyPatch.context() as m:  # no closing pictures (timelapse, curves, report: ~0.7 s)
+        m.setattr(Trainer, "summarise", lambda self: None)
+        train_run(cfg, root / "run")
     return root / "run"
 
 
@@ -94,6 +97,22 @@ def test_a_short_run_colours_a_whole_photo_at_its_own_size(run, tmp_path, capsys
     assert code == 0 and "made grey" not in err
     with Image.open(tmp_path / "coloured.png") as a, Image.open(tmp_path / "from-grey.png") as b:
         assert np.array_equal(np.asarray(a), np.asarray(b))
+
+
+def test_the_l1_only_baseline_trains_no_discriminator(tmp_path, monkeypatch):
+    monkeypatch.setattr(Trainer, "summarise", lambda self: None)
+    cfg = tiny_config("pix2pix", game={"gan_weight": 0.0}, data={"pairs": "downscale:2"},
+                      train={"steps": 4, "sample_every": 4, "checkpoint_every": 4})
+    trainer = Trainer(cfg, tmp_path / "run", progress=False)
+    d_before = {k: v.clone() for k, v in trainer.D.state_dict().items()}
+    g_before = {k: v.clone() for k, v in trainer.G.state_dict().items()}
+    trainer.fit()
+    assert [p.name for p in trainer.phases] == ["G"]
+    assert all(torch.equal(v, trainer.D.state_dict()[k]) for k, v in d_before.items())
+    assert not all(torch.equal(v, trainer.G.state_dict()[k]) for k, v in g_before.items())
+    logged = [r for r in read_metrics(tmp_path / "run") if "Loss/G" in r]
+    assert logged and all("Loss/G/l1" in r and not any(k.startswith(("Loss/D", "Loss/G/gan")) for k in r)
+                          for r in logged)
 
 
 # ----------------------------------------------------------------- windows
