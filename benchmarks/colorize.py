@@ -1,7 +1,7 @@
 """Colourisation on held-out photos: the grey input, the L1-only model and the gray2color GAN.
 
     python benchmarks/colorize.py --l1 runs/gray2color-l1 --gan runs/gray2color
-    python benchmarks/colorize.py --l1 RUN --gan RUN --picture benchmarks/colorize.png
+    python benchmarks/colorize.py --l1 RUN --gan RUN --picture benchmarks/colorize.jpg
 
 The runs: `ganforge train --preset gray2color` (pix2pix: U-Net + 70x70 PatchGAN, GAN + 100 L1)
 and the same with `--gan-weight 0` (L1 only: no D), same seed and steps. Held out: the colour
@@ -81,7 +81,7 @@ def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--l1", type=Path, required=True, help="the L1-only run (--preset gray2color --gan-weight 0)")
     p.add_argument("--gan", type=Path, required=True, help="the gray2color run")
-    p.add_argument("--picture", type=Path, help="write grey | L1 | GAN | original of the whole photos here (.png)")
+    p.add_argument("--picture", type=Path, help="write grey | L1 | GAN | original of the whole photos here (.png, .jpg)")
     p.add_argument("--threads", type=int, default=0, help="torch threads (0: as OMP_NUM_THREADS / all cores)")
     args = p.parse_args()
     if args.threads:
