@@ -154,6 +154,7 @@ def test_windows_equal_the_whole_image_where_they_should():
     (["--data", "digits", "--resolution", "8"], ("digits", "already grey", "identity")),
     (["--data", "photos", "--resolution", "64", "--channels", "1"], ("channels must be 3",)),
     (["--data", "photos", "--resolution", "64", "--jitter"], ("drop --jitter",)),
+    (["--data", "photos"], ("pairs 'gray' on photos needs a --resolution",)),
 ])
 def test_bad_gray_pairs_are_one_line(argv, fragments, tmp_path, capsys):
     code, _, err = run_cli(capsys, "train", "--game", "pix2pix", "--pairs", "gray", *argv, "--dry-run",
