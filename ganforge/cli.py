@@ -50,7 +50,8 @@ EXAMPLES = {
     "translate": """examples:
   ganforge translate runs/edges2fashion sketch.png --out out/          # out/sketch.png
   ganforge translate runs/facades ./photos --out out/                  # every image in a folder
-  ganforge translate runs/sneaker2boot a.png b.png --out out/ --direction b2a   # CycleGAN: boots -> sneakers""",
+  ganforge translate runs/sneaker2boot a.png b.png --out out/ --direction b2a   # CycleGAN: boots -> sneakers
+  ganforge translate runs/gray2color photo.jpg --out photo-colour.png  # one file; a colour photo is made grey first""",
     "repair": """examples:
   ganforge repair runs/fashion-repair shirt.png --mask holes.png --out fixed.png   # white in the mask = fill
   ganforge repair runs/photos-repair old.jpg --mask scratches.png --out old-fixed.png""",
@@ -327,8 +328,12 @@ def _parser() -> argparse.ArgumentParser:
     tr = command("translate", "translate images with a pix2pix or CycleGAN model (x -> y)")
     tr.add_argument("model", type=Path, help="an exported translator or a pix2pix/cycle run directory")
     tr.add_argument("inputs", type=Path, nargs="+", metavar="INPUT", help="image files or folders of images")
-    tr.add_argument("--out", type=Path, required=True, help="folder for the translated images (PNG, one per input)")
+    tr.add_argument("--out", type=Path, required=True, help="folder for the translated images (PNG, one per input), "
+                                                             "or a .png file for one input image")
     tr.add_argument("--direction", choices=("a2b", "b2a"), help="CycleGAN models: which way (default a2b)")
+    tr.add_argument("--tile", type=int, help="an image larger than this many px a side goes in overlapping windows "
+                                             "of that side (a multiple of the model's; default: a U-Net's training "
+                                             "size, else 0: the whole image at once)")
 
     up = command("upscale", "enlarge images with a superres model (SRResNet / ESRGAN), tile by tile")
     up.add_argument("model", type=Path, help="an exported superres model or a superres run directory")
@@ -743,7 +748,7 @@ def cmd_translate(args: argparse.Namespace) -> int:
     from ganforge.pipelines.translate import TranslatePipeline
 
     pipe = TranslatePipeline.from_pretrained(args.model)
-    written, notes = pipe.translate_files(args.inputs, args.out, direction=args.direction)
+    written, notes = pipe.translate_files(args.inputs, args.out, direction=args.direction, tile=args.tile)
     for note in notes:
         print(note, file=sys.stderr)
     way = f" ({pipe.direction_name(args.direction)})" if pipe.two_way else ""

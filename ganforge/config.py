@@ -599,6 +599,20 @@ PRESETS: dict[str, Preset] = {
                              "model": {"width": 32, "d_layers": 2},
                              "train": {"steps": 3000, "batch_size": 32, "ema_half_life": 0.0, "sample_every": 250,
                                        "checkpoint_every": 500, "eval_every": 500}}),
+    # Colourisation (pix2pix, the paper's losses, Adam 2e-4 / 0.5, a 70x70 PatchGAN): random 64 px
+    # patches of scikit-image's colour photos, grey (1 channel: all there is) -> RGB. Measured
+    # here (OMP_NUM_THREADS=1, nice): 2.5-2.9 steps/s in a 60-step run at load ~1.2; the 3,000
+    # steps took 26:07 at load 4-5 (other jobs beside it), 2.1 steps/s on average
+    "gray2color": Preset("pix2pix colourisation: grey -> RGB on 64 px patches of scikit-image's colour photos "
+                         "(chelsea, rocket held out), U-Net + PatchGAN, GAN + 100 L1; 3,000 steps took 26 minutes "
+                         "on one thread of the shared 2 cores (about 18 when idle; stops at 30 at most); "
+                         "`ganforge translate RUN photo.jpg --out colour.png`",
+                         {"game": {"name": "pix2pix"},
+                          "data": {"source": "photos", "pairs": "gray", "resolution": 64, "channels": 3,
+                                   "flip": True},
+                          "model": {"width": 32, "d_layers": 3},
+                          "train": {"steps": 3000, "minutes": 30.0, "batch_size": 16, "ema_half_life": 0.0,
+                                    "sample_every": 250, "checkpoint_every": 500, "eval_every": 500}}),
     "folder-pix2pix": Preset("pix2pix on your paired folder (--data PATH: A/ and B/, or side-by-side A|B images) "
                              "at 128 px RGB, jitter and flips",
                              {"game": {"name": "pix2pix"},

@@ -152,7 +152,10 @@ def test_a_folder_keeps_its_sub_folders_and_odd_sizes_come_back_whole(translatio
         with Image.open((tmp_path / "out" / name).with_suffix(".png")) as im:
             assert im.size == (w, h) and im.mode == "L", name
     notes = err.strip().splitlines()
-    assert "note: 3 image(s) padded to multiples of 16 px for the model and cropped back" in notes
+    # 13x21 and 40x24 are over the U-Net's 16 px training size: 16 px windows (13 wide ones padded)
+    assert "note: 2 image(s) translated in overlapping 16 px windows (the model's training size; --tile 0: the " \
+           "whole image at once)" in notes
+    assert "note: 2 image(s) padded to multiples of 16 px for the model and cropped back" in notes
     assert not any(line.startswith(("error", "warning")) for line in notes)
 
 

@@ -141,7 +141,8 @@ def load_paired(source: str, resolution: Resolution | None, channels: int | None
     (``fashion-mnist:sneaker``), keeping its labels. ``channels`` (1 or 3) is that of the
     targets (and, except for edges and gray, of the inputs); folders default to 3. ``sr:N``
     (ganforge.data.superres) keeps photos at their own size, inputs N times smaller, and
-    holds out whole images (``holdout`` of a folder's, drawn with ``seed``).
+    holds out whole images (``holdout`` of a folder's, drawn with ``seed``). ``gray`` on
+    ``photos`` does the same for colourisation (ganforge.data.patches.load_gray_patches).
     """
     stored = stored_size(resolution, load_size)
     if channels not in (None, 1, 3):
@@ -153,10 +154,24 @@ def load_paired(source: str, resolution: Resolution | None, channels: int | None
     if name == "sr":
         from ganforge.data.superres import load_sr_pairs
         return load_sr_pairs(str(source), arg, image_size(resolution), channels, holdout, seed)
+    if name == "gray" and str(source) == "photos":
+        return _gray_photos(resolution, channels, load_size, holdout, seed)
     return _load_recipe(str(source), stored, channels, pairs, split, cache_dir)
 
 
 # ------------------------------------------------------------------ recipes
+def _gray_photos(resolution: Resolution | None, channels: int | None, load_size: Resolution | None,
+                 holdout: int, seed: int) -> PairedDataset:
+    """scikit-image's colour photos as random patches at their own size (not fitted to one size:
+    colours belong to the scale the photo has), grey -> RGB (ganforge.data.patches)."""
+    from ganforge.data.patches import load_gray_patches
+    if channels == 1:
+        raise GanforgeError("pairs 'gray' makes colour targets from grey inputs: channels must be 3 (or left out)")
+    if load_size is not None:
+        raise GanforgeError("--data photos --pairs gray crops random patches of the photos already: drop --jitter")
+    return load_gray_patches("photos", image_size(resolution), holdout, seed)
+
+
 def _load_recipe(source: str, stored: tuple[int, int] | None, channels: int | None, pairs: str,
                  split: str, cache_dir: str | Path | None) -> PairedDataset:
     name, arg = parse_recipe(pairs)

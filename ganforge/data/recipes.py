@@ -19,7 +19,8 @@ from ganforge.errors import GanforgeError
 
 RECIPES: dict[str, str] = {
     "edges": "edge map -> image: black Sobel edges of the slightly blurred grey image on white (like edges2shoes)",
-    "gray": "grey -> colour: the luminance of a colour image (colourisation)",
+    "gray": "grey -> colour: the luminance of a colour image (colourisation; --data photos: random patches of "
+            "scikit-image's colour photos at their own size)",
     "downscale:N": "N times smaller (bicubic, antialiased), scaled back up -> image (super-resolution; N = 2..8)",
     "sr:N": "N times smaller at its own size (bicubic, antialiased) -> random patches of photos, for --game "
             "superres (N = 2, 3, 4; --data photos or a folder)",

@@ -4,6 +4,8 @@ sees the input beside the output; G's loss is the GAN term + lambda * L1 to the 
 One step (as pytorch-CycleGAN-and-pix2pix's pix2pix_model): G translates the batch once,
   D  real pairs (b, a) against fake pairs (G(a), a), the objective halved as in the paper
   G  through the updated D, + l1_weight * |G(a) - b| (the same fakes: one G forward a step)
+With gan_weight 0 (the L1-only baseline) no D is trained: G sees the same batches and draws
+the same dropout as it would beside D, in about half the time.
 The sample picture shows input | output | target for fixed held-out pairs.
 """
 
@@ -113,6 +115,7 @@ class TranslationGame(HeldOut, Game):
         self.models = models
         self.objective, _ = LOSSES[cfg.loss.name]
         self.scale = adversarial_scale(cfg.loss.name)
+        self.adversarial = cfg.game.gan_weight > 0
         self._fake: Tensor | None = None
         self._last_logits: tuple[Tensor, Tensor] | None = None
         self.nrow = 6  # two input | output | target triples a row
@@ -160,7 +163,8 @@ class TranslationGame(HeldOut, Game):
         self.held_b = to_model_range(center_crop(self.held.b, (h, w))).to(ctx.device)  # (N, Cb, h, w)
 
     def phases(self) -> list[Phase]:
-        return [Phase("D", self.d_loss, "D"), Phase("G", self.g_loss, "G")]
+        g = Phase("G", self.g_loss, "G")
+        return [Phase("D", self.d_loss, "D"), g] if self.adversarial else [g]  # L1 only: no D
 
     # ----------------------------------------------------------------- the losses
     def d_loss(self) -> Tensor:
@@ -181,13 +185,19 @@ class TranslationGame(HeldOut, Game):
 
     def g_loss(self) -> Tensor:
         g = self.ctx.cfg.game
-        fake, (a, b) = self._fake, self._pair
-        self._fake = None
-        adversarial = self.scale * self.objective.g(self.D(fake, a))  # D is not updated here: no DDP sync
+        if self._fake is None:                           # no D phase (the L1-only baseline)
+            a, b, _ = self.batches.next()
+            fake = self.train_G(a)
+        else:
+            fake, (a, b) = self._fake, self._pair
+            self._fake = None
         l1 = (fake - b).abs().mean()
-        self.ctx.stats.report("Loss/G/gan", adversarial)
         self.ctx.stats.report("Loss/G/l1", l1)
-        loss = g.gan_weight * adversarial + g.l1_weight * l1
+        loss = g.l1_weight * l1
+        if self.adversarial:
+            adversarial = self.scale * self.objective.g(self.D(fake, a))  # D is not updated here: no DDP sync
+            self.ctx.stats.report("Loss/G/gan", adversarial)
+            loss = loss + g.gan_weight * adversarial
         self.ctx.stats.report("Loss/G", loss)
         return loss
 

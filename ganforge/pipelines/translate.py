@@ -3,6 +3,14 @@
 Any image size the model allows: the translators are fully convolutional, so each image is
 padded (reflected) to the next multiple of the model's `multiple`, translated, and cropped
 back to its own size; the notes say when that happened.
+
+`tile` translates an image larger than that many pixels a side in overlapping tile x tile
+windows instead, blended by pyramid weights (each pixel's weight grows with its distance from
+its window's edge; the weights are normalised by their sum, so a pixel-wise model gives
+exactly its whole-image output). A U-Net trained on 64 px patches has a 1x1 bottleneck
+there: on a whole 512 px photo its innermost layers see an 8x8 map, inputs they never saw in
+training; windows of the training size keep every forward pass as it was trained
+(benchmarks/colorize.py measures both).
 """
 
 from __future__ import annotations
@@ -27,6 +35,7 @@ from ganforge.viz.grid import to_uint8
 
 IMAGE_SUFFIXES = frozenset(Image.registered_extensions())
 PROGRESS_MIN = 20  # inputs from which a progress bar is worth showing
+TILE_BATCH = 16    # windows a forward pass when tiling
 
 
 class TranslatePipeline(Pipeline):
@@ -58,22 +67,53 @@ class TranslatePipeline(Pipeline):
             raise GanforgeError(f"unknown direction {direction!r} (expected a2b or b2a)")
         return self.G.a2b if direction in (None, "a2b") else self.G.b2a
 
+    def default_tile(self, direction: str | None = None) -> int:
+        """The window side `translate` uses: a U-Net's training size (its bottleneck is 1x1
+        there, so it has seen no more context; 0 for a model trained without one), else 0 (the
+        whole image: a ResNet translator's receptive field is local)."""
+        net = self._net(direction)
+        trained = getattr(net, "image_size", None)
+        if trained is None or getattr(net, "multiple", 0) < max(trained):
+            return 0
+        return max(trained)
+
     @torch.no_grad()
     def __call__(self, images: torch.Tensor | Sequence[torch.Tensor], *, direction: str | None = None,
-                 batch_size: int = 16, output_type: str = "pt"):
+                 batch_size: int = 16, output_type: str = "pt", tile: int = 0):
         """`images` float (N, C, H, W) in [-1, 1] (one size), or a list of (C, H, W) of any
         sizes. Returns the same form: a tensor, or a list; output_type "np" gives uint8
-        (N, H, W, C) / a list of (H, W, C)."""
+        (N, H, W, C) / a list of (H, W, C). `tile` > 0: images with a side over `tile` px go
+        in overlapping windows of that side (a multiple of the model's `multiple`; 0: whole)."""
         if output_type not in ("pt", "np"):
             raise GanforgeError(f"output_type must be 'pt' or 'np', got {output_type!r}")
         net = self._net(direction)
+        _check_tile(net, tile)
         if isinstance(images, torch.Tensor):
             if images.dim() != 4 or images.shape[1] != net.in_channels:
                 raise GanforgeError(f"images must be (N, {net.in_channels}, H, W) for this model, got {tuple(images.shape)}")
-            out = torch.cat([self._translate(net, images[i:i + batch_size]) for i in range(0, len(images), batch_size)])
+            windowed = tile and max(images.shape[-2:]) > tile
+            chunks = [images[i:i + batch_size] for i in range(0, len(images), batch_size)]
+            out = torch.cat([self._tiled(net, x, tile) if windowed else self._translate(net, x) for x in chunks])
             return out if output_type == "pt" else to_uint8(out)
-        outs = [self(x[None], direction=direction, output_type="pt")[0] for x in images]
+        outs = [self(x[None], direction=direction, output_type="pt", tile=tile)[0] for x in images]
         return outs if output_type == "pt" else [to_uint8(o[None])[0] for o in outs]
+
+    def _tiled(self, net: torch.nn.Module, x: torch.Tensor, tile: int) -> torch.Tensor:
+        """(B, C, H, W) -> (B, C', H, W) in windows of `tile` px a side overlapping by half,
+        the last ones moved in to end at the image's edge; blended by pyramid weights."""
+        (h, w), windows = x.shape[-2:], [(r, c) for r in starts(x.shape[-2], tile) for c in starts(x.shape[-1], tile)]
+        th, tw = min(tile, h), min(tile, w)
+        weight = pyramid(th)[:, None] * pyramid(tw)[None, :]                    # (th, tw)
+        total, out = torch.zeros(h, w), None
+        for i in range(0, len(windows), max(1, TILE_BATCH // len(x))):
+            chunk = windows[i:i + max(1, TILE_BATCH // len(x))]
+            y = self._translate(net, torch.cat([x[..., r:r + th, c:c + tw] for r, c in chunk]))  # (k B, C', th, tw)
+            if out is None:
+                out = torch.zeros(len(x), y.shape[1], h, w)
+            for k, (r, c) in enumerate(chunk):
+                out[..., r:r + th, c:c + tw] += y[k * len(x):(k + 1) * len(x)] * weight
+                total[r:r + th, c:c + tw] += weight
+        return (out / total).clamp(-1, 1)
 
     def _translate(self, net: torch.nn.Module, x: torch.Tensor) -> torch.Tensor:
         """(B, C, H, W) -> (B, C', H, W): padded to the model's multiple, cropped back."""
@@ -86,32 +126,48 @@ class TranslatePipeline(Pipeline):
         y = net(x)
         return y[..., ph // 2:ph // 2 + h, pw // 2:pw // 2 + w].clamp(-1, 1).cpu()
 
-    def translate_files(self, inputs: Sequence[str | Path], out_dir: str | Path, *, direction: str | None = None,
-                        progress: bool = True) -> tuple[list[Path], list[str]]:
-        """Translate image files and folders of images into out_dir (PNG, the input's name;
-        a folder's sub-folders kept). Never overwrites: an existing output is an error.
-        Returns the files written and notes (padding, undecodable inputs skipped). One image
-        a forward pass: files come in any sizes, and one at a time bounds the memory."""
+    def translate_files(self, inputs: Sequence[str | Path], out: str | Path, *, direction: str | None = None,
+                        progress: bool = True, tile: int | None = None) -> tuple[list[Path], list[str]]:
+        """Translate image files and folders of images into the folder `out` (PNG, the input's
+        name; a folder's sub-folders kept), or one image into the file `out` when it ends in
+        .png. Never overwrites: an existing output is an error. `tile`: see __call__ (None:
+        default_tile). A grey model given a colour image translates its luminance (Pillow's
+        RGB -> L, as the gray recipe makes its inputs). Returns the files written and notes
+        (padding, tiling, colour made grey, undecodable inputs skipped). One image at a time:
+        files come in any sizes, and one at a time bounds the memory."""
         net = self._net(direction)
-        jobs = _jobs(inputs, Path(out_dir))
+        tile = self.default_tile(direction) if tile is None else tile
+        _check_tile(net, tile)
+        jobs = _jobs_for(inputs, Path(out))
         taken = [str(out) for _, out in jobs if out.exists()]
         if taken:
             raise GanforgeError(f"{taken[0]} exists{f' (and {len(taken) - 1} more)' if len(taken) > 1 else ''}: "
-                                "choose a new --out folder (nothing is overwritten)")
-        notes, written, padded = [], [], 0
+                                "choose a new --out (nothing is overwritten)")
+        notes, written, padded, tiled, greyed = [], [], 0, 0, 0
         trained = getattr(net, "image_size", None)
         for src, out in tqdm(jobs, desc="translate", unit="image", disable=not progress or len(jobs) < PROGRESS_MIN):
-            x = _read(src, net.in_channels, notes)
+            x, colour = _read_for(src, net.in_channels, notes)
             if x is None:
                 continue
             h, w = x.shape[-2:]
-            padded += any(_padding(net, h, w))
-            if trained is not None and (max(h / trained[0], w / trained[1]) > 2 or min(h / trained[0], w / trained[1]) < 0.5):
+            windowed = bool(tile) and max(h, w) > tile
+            padded += any(_padding(net, min(h, tile), min(w, tile)) if windowed else _padding(net, h, w))
+            tiled, greyed = tiled + windowed, greyed + colour
+            if (trained is not None and not windowed
+                    and (max(h / trained[0], w / trained[1]) > 2 or min(h / trained[0], w / trained[1]) < 0.5)):
                 notes.append(f"note: {src} is {describe((h, w))}; the model was trained on {describe(tuple(trained))} "
                              "images (it translates any size, best near that one)")
-            y = self._translate(net, x[None])
-            record = self.provenance("translate", direction=direction if self.two_way else None, input=src.name)
+            y = self(x[None], direction=direction, tile=tile)
+            record = self.provenance("translate", direction=direction if self.two_way else None, input=src.name,
+                                     **({"tile": str(tile)} if windowed else {}))
             written.append(_write(to_uint8(y)[0], out, record))
+        if greyed:
+            notes.append(f"note: {greyed} colour image(s) made grey (their luminance, ITU-R 601) for this model, "
+                         "which takes grey inputs")
+        if tiled:
+            why = "the model's training size; " if tile == self.default_tile(direction) else ""
+            notes.append(f"note: {tiled} image(s) translated in overlapping {tile} px windows ({why}--tile 0: the "
+                         "whole image at once)")
         if padded:
             notes.append(f"note: {padded} image(s) padded to multiples of {net.multiple} px for the model and cropped back")
         if not written:
@@ -119,11 +175,41 @@ class TranslatePipeline(Pipeline):
         return written, notes
 
 
+def _check_tile(net: torch.nn.Module, tile: int) -> None:
+    if isinstance(tile, bool) or not isinstance(tile, int) or tile < 0 or tile % net.multiple:
+        raise GanforgeError(f"--tile {tile}: expected a multiple of this model's {net.multiple} px "
+                            "(or 0 for the whole image at once)")
+
+
+def starts(length: int, tile: int) -> list[int]:
+    """First pixels of the windows along one side: every tile / 2, the last one ending at the
+    edge (so every window is whole); [0] when one window (or the side itself) covers it."""
+    if length <= tile:
+        return [0]
+    return sorted({*range(0, length - tile, max(1, tile // 2)), length - tile})
+
+
+def pyramid(n: int) -> torch.Tensor:
+    """(n,) weights of a window's pixels along one side: 0.5, 1.5, ... up to the middle and back
+    down, so neighbours fade into each other and no weight is 0."""
+    i = torch.arange(n, dtype=torch.float32)
+    return torch.minimum(i + 0.5, n - i - 0.5)
+
+
 def _padding(net: torch.nn.Module, h: int, w: int) -> tuple[int, int]:
     """Rows and columns to add: up to the next multiple of the model's `multiple`, and to its
     `min_size` (a ResNet translator's 8 px) where the image is smaller."""
     m, least = net.multiple, getattr(net, "min_size", net.multiple)
     return max(-h % m, least - h), max(-w % m, least - w)
+
+
+def _jobs_for(inputs: Sequence[str | Path], out: Path) -> list[tuple[Path, Path]]:
+    """`_jobs` into the folder `out`, or the one input into the file `out` (a .png not a folder)."""
+    if out.suffix.lower() != ".png" or out.is_dir():
+        return _jobs(inputs, out)
+    if len(inputs) != 1 or not Path(inputs[0]).is_file():
+        raise GanforgeError(f"--out {out} names one .png file: give one input image (or a folder for --out)")
+    return [(Path(inputs[0]), out)]
 
 
 def _jobs(inputs: Sequence[str | Path], out_dir: Path) -> list[tuple[Path, Path]]:
@@ -177,6 +263,19 @@ def _read(path: Path, channels: int, notes: list[str]) -> torch.Tensor | None:
         notes.append(f"warning: skipped {e}")
         return None
     return torch.from_numpy(array).permute(2, 0, 1).float() / 127.5 - 1
+
+
+def _read_for(path: Path, channels: int, notes: list[str]) -> tuple[torch.Tensor | None, bool]:
+    """`_read` for a model of `channels`, and whether a colour image was made grey for it."""
+    if channels != 1:
+        return _read(path, channels, notes), False
+    rgb = _read(path, 3, notes)  # (3, H, W) in [-1, 1], or None
+    if rgb is None:
+        return None, False
+    colour = not (torch.equal(rgb[0], rgb[1]) and torch.equal(rgb[1], rgb[2]))
+    rgb8 = ((rgb + 1) * 127.5).round().to(torch.uint8).permute(1, 2, 0).numpy()
+    grey = np.asarray(Image.fromarray(rgb8).convert("L"))  # the luminance, as the gray recipe makes it
+    return torch.from_numpy(grey.copy())[None].float() / 127.5 - 1, colour
 
 
 def _write(image: np.ndarray, out: Path, record: dict | None = None) -> Path:
