@@ -212,6 +212,13 @@ def cli(capsys):
 
 
 @pytest.fixture
+def no_summary(monkeypatch):
+    """Trainer.fit without its closing pictures (timelapse, curves.png, report.html: ~0.7 s of
+    matplotlib a run, tested with the shared runs): for tests that train many runs."""
+    monkeypatch.setattr(Trainer, "summarise", lambda self: None)
+
+
+@pytest.fixture
 def helpers() -> SimpleNamespace:
     """The plain helpers above, for tests (conftest is not imported directly)."""
     return SimpleNamespace(tiny_config=tiny_config, train_run=train_run, flatten=flatten,

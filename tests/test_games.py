@@ -39,13 +39,6 @@ GAMES = ["pix2pix", "cycle"]
 WORKER = Path(__file__).parent / "ddp_worker.py"
 
 
-@pytest.fixture
-def no_summary(monkeypatch):
-    """Trainer.fit without its closing pictures (timelapse, curves.png, report.html: ~0.7 s of
-    matplotlib a run, tested with the shared runs): for tests that train many runs."""
-    monkeypatch.setattr(Trainer, "summarise", lambda self: None)
-
-
 # ----------------------------------------------------------------- exact resume
 # name -> (base, overrides, total steps N); each is split at N // 2
 RESUME_CASES = {

@@ -90,6 +90,22 @@ def test_the_gan_trains_d_on_composites_beside_the_mask(runs):
     assert (runs["gan"] / "samples" / "latest.png").is_file()
 
 
+def test_a_resumed_repair_run_is_bitwise_the_uninterrupted_one(tmp_path, helpers, no_summary):
+    """The holes are drawn from the data RNG each step, so a resume that restored the weights but
+    not that RNG (or the batch positions) would train on other masks and drift."""
+    def config(steps: int) -> Config:
+        cfg = repair_config(gan_weight=0.1)
+        cfg.train.steps, cfg.train.checkpoint_every = steps, 2
+        cfg.train.sample_every = cfg.train.eval_every = 100  # neither within the run
+        return cfg
+
+    one = train_run(config(6), tmp_path / "one")
+    train_run(config(3), tmp_path / "split")
+    resumed = train_run(None, tmp_path / "split", resume="latest", steps=6)
+    assert resumed.step == 6 and resumed.cfg == one.cfg
+    helpers.assert_same_state(helpers.trainer_state(one), helpers.trainer_state(resumed), "repair")
+
+
 def test_the_repair_game_refuses_recipes_and_other_models(tmp_path, capsys):
     for extra, fragment in ((("--pairs", "edges"), "draws its own holes"), (("--model", "unet"), "inpainter"),
                             (("--resolution", "18"), "multiple of 4")):
