@@ -172,3 +172,6 @@ def test_bad_translate_options_are_one_line(run, tmp_path, capsys):
     assert_one_line_error(code, err, "--tile 50", "multiple of this model's 64 px")
     code, _, err = run_cli(capsys, "translate", run, a, "--out", a)
     assert_one_line_error(code, err, "exists", "nothing is overwritten")
+    code, _, err = run_cli(capsys, "translate", run, a, "--out", tmp_path / "colour.jpg")  # not a folder colour.jpg/
+    assert_one_line_error(code, err, "colour.jpg", "PNG only")
+    assert not (tmp_path / "colour.jpg").exists()

@@ -206,6 +206,9 @@ def _padding(net: torch.nn.Module, h: int, w: int) -> tuple[int, int]:
 def _jobs_for(inputs: Sequence[str | Path], out: Path) -> list[tuple[Path, Path]]:
     """`_jobs` into the folder `out`, or the one input into the file `out` (a .png not a folder)."""
     if out.suffix.lower() != ".png" or out.is_dir():
+        if out.suffix.lower() in IMAGE_SUFFIXES and not out.is_dir():  # not a folder named like a picture
+            raise GanforgeError(f"--out {out}: translate writes PNG only; give a .png file (one input image) "
+                                "or a folder")
         return _jobs(inputs, out)
     if len(inputs) != 1 or not Path(inputs[0]).is_file():
         raise GanforgeError(f"--out {out} names one .png file: give one input image (or a folder for --out)")
