@@ -102,12 +102,21 @@ def floors(refs: dict) -> dict:
             "n_train": refs["inception_train"].n, "n_test": refs["inception_test"].n}
 
 
+def check_preset(preset: str, kind: str) -> None:
+    """A preset this script can measure: a Fashion-MNIST image generator (an unknown name is
+    preset_config's GanforgeError)."""
+    cfg = preset_config(preset)
+    if cfg.game.name != "generation" or cfg.data.source != DATA:
+        fail(f"--presets {preset}: a {cfg.game.name} preset on {cfg.data.source}; expected a {DATA} image "
+             "generator, e.g. fashion-dcgan or fashion-cgan")
+    if kind == "steps" and cfg.optim.lr_decay != "none":  # the rate would follow each segment's own end
+        fail(f"{preset}: lr_decay {cfg.optim.lr_decay} depends on the final step count; use --minutes")
+
+
 def train_to(preset: str, run: Path, kind: str, budget: float, done: float, threads: int) -> Trainer:
     """Train `run` up to `budget` (cumulative): a new run from the preset, else resume it exactly."""
     if done == 0:
         cfg = preset_config(preset)
-        if kind == "steps" and cfg.optim.lr_decay != "none":  # the rate would follow each segment's own end
-            fail(f"{preset}: lr_decay {cfg.optim.lr_decay} depends on the final step count; use --minutes")
         cfg.train.sample_every, cfg.train.threads = 250, threads
         cfg.train.steps, cfg.train.minutes = (int(budget), 0.0) if kind == "steps" else (10**9, budget)
         trainer = Trainer(cfg, run, force=True, progress=True)
@@ -169,8 +178,8 @@ def main() -> None:
         fail(f"--n must be at least 2 (a covariance needs 2), got {args.n}")
     presets = args.presets.split(",")
     try:
-        for preset in presets:
-            preset_config(preset)  # an unknown name: one line now, not after the references
+        for preset in presets:  # one line now, not after the references (or a traceback after training)
+            check_preset(preset, kind)
         run_all(args, kind, marks, presets)
     except GanforgeError as e:
         fail(str(e))
