@@ -8,7 +8,7 @@
 const studio = {
   limits: { image_bytes: 4 * 2 ** 20, pixels: 2 ** 22 }, models: {}, loaded: false,
   image: null,            // { url, name, width, height } of the uploaded image
-  nextId: 1, waiting: {}, // task -> id of its request in flight
+  nextId: 1,              // the id of the next request (the server's answer names it)
   masked: false, sketched: false, sketchTimer: null, sketchDirty: false,
 };
 const SKETCH_EVERY = 150; // ms between sketch renders while drawing (and one more on release)
@@ -55,9 +55,7 @@ function request(task, fields) {
   const model = chosen(task);
   if (!studio.loaded) { status(task, "the models under --runs are still being listed: a moment"); return false; }
   if (!model) { status(task, `no ${TASK_GAMES[task]} model under --runs: train one, then Refresh models`); return false; }
-  const id = studio.nextId++;
-  studio.waiting[task] = id;
-  send({ type: "studio.run", task, path: model.path, id, ...fields });
+  send({ type: "studio.run", task, path: model.path, id: studio.nextId++, ...fields });
   return true;
 }
 
@@ -72,12 +70,10 @@ function studioError(msg) { // true when the error was a studio request's (shown
   if (msg.request !== "studio.run") return false;
   const task = msg.task || "upscale";
   status(task, `${msg.task || "studio"}: ${msg.message}`);
-  if (studio.waiting[task] === msg.id) delete studio.waiting[task];
   return true;
 }
 
 function onResult(msg) {
-  if (studio.waiting[msg.task] === msg.id) delete studio.waiting[msg.task];
   const secs = `${msg.seconds.toFixed(2)} s`;
   if (msg.task === "sketch") {
     $("sketch-output").src = msg.image;
