@@ -5,6 +5,7 @@ containment; plus the lab's step against the trainer's maths."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 import re
@@ -38,6 +39,26 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+@contextlib.contextmanager
+def served(runs_root: Path):
+    """A real playground server over `runs_root` on a free port, in a thread: "127.0.0.1:PORT"."""
+    import uvicorn
+
+    port = free_port()
+    srv = uvicorn.Server(server.uvicorn_config(server.create_app(runs_root), "127.0.0.1", port))
+    thread = threading.Thread(target=srv.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not srv.started:
+        assert time.monotonic() < deadline, "server did not start"
+        time.sleep(0.02)
+    try:
+        yield f"127.0.0.1:{port}"
+    finally:
+        srv.should_exit = True
+        thread.join(10)
+
+
 @pytest.fixture(scope="module")
 def runs_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """--runs with: an exported image model, a conditional one, and a run still training."""
@@ -63,19 +84,8 @@ def runs_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def url(runs_root: Path):
-    import uvicorn
-
-    port = free_port()
-    srv = uvicorn.Server(server.uvicorn_config(server.create_app(runs_root), "127.0.0.1", port))
-    thread = threading.Thread(target=srv.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not srv.started:
-        assert time.monotonic() < deadline, "server did not start"
-        time.sleep(0.02)
-    yield f"127.0.0.1:{port}"
-    srv.should_exit = True
-    thread.join(10)
+    with served(runs_root) as host:
+        yield host
 
 
 class Client:

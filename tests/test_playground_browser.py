@@ -4,10 +4,7 @@ load the page, pick ring8, press play, wait for 8 modes, pause, screenshot."""
 from __future__ import annotations
 
 import os
-import socket
 from contextlib import contextmanager
-import threading
-import time
 from pathlib import Path
 
 import pytest
@@ -22,23 +19,10 @@ pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian chromium i
 
 @pytest.fixture
 def server_url(tmp_path: Path):
-    import uvicorn
+    from test_playground import served
 
-    from ganforge.playground.server import create_app, uvicorn_config
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    server = uvicorn.Server(uvicorn_config(create_app(tmp_path), "127.0.0.1", port))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        assert time.monotonic() < deadline, "server did not start"
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}/"
-    server.should_exit = True
-    thread.join(10)
+    with served(tmp_path) as host:
+        yield f"http://{host}/"
 
 
 @contextmanager

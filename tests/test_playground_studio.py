@@ -25,7 +25,7 @@ from ganforge.playground import messages, server
 from ganforge.playground.studio import Studio
 from hostile import HOSTILE, clean
 from studio_fixtures import data_url, decoded, digit_picture, studio_runs
-from test_playground import Client, free_port, session
+from test_playground import Client, served, session
 from test_superres import photo
 
 
@@ -36,19 +36,8 @@ def runs_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def url(runs_root: Path):
-    import uvicorn
-
-    port = free_port()
-    srv = uvicorn.Server(server.uvicorn_config(server.create_app(runs_root), "127.0.0.1", port))
-    thread = threading.Thread(target=srv.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not srv.started:
-        assert time.monotonic() < deadline, "server did not start"
-        time.sleep(0.02)
-    yield f"127.0.0.1:{port}"
-    srv.should_exit = True
-    thread.join(10)
+    with served(runs_root) as host:
+        yield host
 
 
 def photo_picture(w: int = 30, h: int = 20, seed: int = 0) -> Image.Image:

@@ -6,7 +6,6 @@ a mask painted with the mouse is repaired, every unpainted pixel kept."""
 from __future__ import annotations
 
 import base64
-import threading
 import time
 from pathlib import Path
 
@@ -15,6 +14,7 @@ import pytest
 from PIL import Image
 
 from studio_fixtures import decoded, digit_picture, studio_runs
+from test_playground import served
 from test_playground_browser import CHROMIUM, open_page
 
 pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian chromium is not installed at /usr/bin/chromium "
@@ -23,25 +23,8 @@ pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian chromium i
 
 @pytest.fixture(scope="module")
 def server_url(tmp_path_factory: pytest.TempPathFactory):
-    import socket
-
-    import uvicorn
-
-    from ganforge.playground.server import create_app, uvicorn_config
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    server = uvicorn.Server(uvicorn_config(create_app(studio_runs(tmp_path_factory)), "127.0.0.1", port))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        assert time.monotonic() < deadline, "server did not start"
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}/"
-    server.should_exit = True
-    thread.join(10)
+    with served(studio_runs(tmp_path_factory)) as host:
+        yield f"http://{host}/"
 
 
 def open_studio(page) -> None:
