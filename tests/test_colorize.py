@@ -168,6 +168,8 @@ def test_bad_translate_options_are_one_line(run, tmp_path, capsys):
         Image.fromarray(photo("coffee")[:64, :64]).save(f)
     code, _, err = run_cli(capsys, "translate", run, a, b, "--out", tmp_path / "one.png")
     assert_one_line_error(code, err, "names one .png file", "one input image")
+    code, _, err = run_cli(capsys, "translate", run, tmp_path / "typo.png", "--out", tmp_path / "one.png")
+    assert_one_line_error(code, err, "typo.png: no such image file")
     code, _, err = run_cli(capsys, "translate", run, a, "--out", tmp_path / "o.png", "--tile", "50")
     assert_one_line_error(code, err, "--tile 50", "multiple of this model's 64 px")
     code, _, err = run_cli(capsys, "translate", run, a, "--out", a)

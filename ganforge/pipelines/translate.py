@@ -210,9 +210,10 @@ def _jobs_for(inputs: Sequence[str | Path], out: Path) -> list[tuple[Path, Path]
             raise GanforgeError(f"--out {out}: translate writes PNG only; give a .png file (one input image) "
                                 "or a folder")
         return _jobs(inputs, out)
-    if len(inputs) != 1 or not Path(inputs[0]).is_file():
+    if len(inputs) != 1 or Path(inputs[0]).is_dir():
         raise GanforgeError(f"--out {out} names one .png file: give one input image (or a folder for --out)")
-    return [(Path(inputs[0]), out)]
+    [(src, _)] = _jobs(inputs, out.parent)  # (a missing input: _jobs says so)
+    return [(src, out)]
 
 
 def _jobs(inputs: Sequence[str | Path], out_dir: Path) -> list[tuple[Path, Path]]:
