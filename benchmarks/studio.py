@@ -96,6 +96,8 @@ def main() -> None:
     ap.add_argument("--runs", type=Path, required=True, help="folder of exported models (as serve's --runs)")
     ap.add_argument("--n", type=int, default=40, help="timed requests a task")
     args = ap.parse_args()
+    if args.n < 1:  # (a median of no times)
+        ap.error(f"--n must be at least 1, got {args.n}")
     torch.set_num_threads(1)
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
