@@ -332,8 +332,9 @@ def _parser() -> argparse.ArgumentParser:
                                                              "or a .png file for one input image")
     tr.add_argument("--direction", choices=("a2b", "b2a"), help="CycleGAN models: which way (default a2b)")
     tr.add_argument("--tile", type=int, help="an image larger than this many px a side goes in overlapping windows "
-                                             "of that side (a multiple of the model's; default: a U-Net's training "
-                                             "size, else 0: the whole image at once)")
+                                             "of that side (a multiple of the model's; default: the training size "
+                                             "of a U-Net whose bottleneck is 1x1 there, else 0: the whole image at "
+                                             "once)")
 
     up = command("upscale", "enlarge images with a superres model (SRResNet / ESRGAN), tile by tile")
     up.add_argument("model", type=Path, help="an exported superres model or a superres run directory")
