@@ -99,8 +99,7 @@ def test_a_short_run_colours_a_whole_photo_at_its_own_size(run, tmp_path, capsys
         assert np.array_equal(np.asarray(a), np.asarray(b))
 
 
-def test_the_l1_only_baseline_trains_no_discriminator(tmp_path, monkeypatch):
-    monkeypatch.setattr(Trainer, "summarise", lambda self: None)
+def test_the_l1_only_baseline_trains_no_discriminator(tmp_path, no_summary):
     cfg = tiny_config("pix2pix", game={"gan_weight": 0.0}, data={"pairs": "downscale:2"},
                       train={"steps": 4, "sample_every": 4, "checkpoint_every": 4})
     trainer = Trainer(cfg, tmp_path / "run", progress=False)
