@@ -22,7 +22,7 @@ from PIL import Image, ImageDraw
 
 from ganforge import provenance
 from ganforge.playground import messages, server
-from ganforge.playground.studio import Studio
+from ganforge.playground.studio import Studio, decode
 from hostile import HOSTILE, clean
 from studio_fixtures import data_url, decoded, digit_picture, studio_runs
 from test_playground import Client, served, session
@@ -251,6 +251,13 @@ def test_a_header_turned_by_exif_is_compared_as_shown():
     assert msg["size"] == (20, 30)
     with pytest.raises(messages.BadMessage, match="the mask is 30x20 but the image is 20x30"):
         messages.parse(json.dumps(request("repair", "repair", image, 1, mask=data_url(Image.new("L", (30, 20), 255)))))
+    # a PNG's eXIf chunk turns it too (the studio decodes it turned): its mask is the shown size
+    buf = io.BytesIO()
+    photo_picture(30, 20).save(buf, format="PNG", exif=exif)
+    turned_png = "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode()
+    msg = messages.parse(json.dumps(request("repair", "repair", turned_png, 1,
+                                            mask=data_url(Image.new("L", (20, 30), 255)))))
+    assert msg["size"] == (20, 30) and decode(msg["image"], 3, "the image").shape == (30, 20, 3)
 
 
 def test_uploads_are_rate_limited_before_they_are_decoded(url: str):

@@ -146,9 +146,13 @@ def _picture(value: Any, field: str, limit: int, formats: tuple[str, ...]) -> tu
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)  # (refused below, in one line)
             with Image.open(io.BytesIO(data), formats=[kind]) as im:
                 w, h = im.size
-                # EXIF orientation shown a quarter turn round (a JPEG's EXIF is in its header; a PNG's
-                # getexif() would decode the whole image to look for one after the pixels)
-                turned = kind == "JPEG" and im.getexif().get(0x0112) in (5, 6, 7, 8)
+                # EXIF orientation shown a quarter turn round, as the studio decodes it (open_image):
+                # a JPEG's EXIF is in its header, a PNG's eXIf chunk before its pixels is in im.info
+                # (its getexif() would decode the whole image to look for one after them)
+                exif = im.getexif() if kind == "JPEG" else Image.Exif()
+                if kind == "PNG" and im.info.get("exif"):
+                    exif.load(im.info["exif"])
+                turned = exif.get(0x0112) in (5, 6, 7, 8)
     except Image.DecompressionBombError:
         raise BadMessage(f"the {field} has far too many pixels: {too_many}") from None
     except Exception:  # noqa: BLE001 -- any failure to read a header is a corrupt upload
