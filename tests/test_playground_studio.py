@@ -272,6 +272,7 @@ def test_uploads_are_rate_limited_before_they_are_decoded(url: str):
         while len(lines) < server.UPLOAD_BURST + 2:
             msg = await c.next("error")
             lines.append(msg["message"])
+            assert msg["request"] == "studio.run", msg  # shown in the studio, beside its requests
         parsed = sum("'mask' must be an image" in line for line in lines)
         dropped = sum(line.startswith("too many uploads") for line in lines)
         assert parsed + dropped == len(lines) and parsed >= server.UPLOAD_BURST and dropped >= 1, lines

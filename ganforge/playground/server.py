@@ -131,8 +131,11 @@ async def _run_session(app: FastAPI, ws: WebSocket, runs_root: Path) -> None:
                 if text is None:
                     raise messages.BadMessage("binary messages are not understood; send JSON text")
                 if len(text) > messages.COMMAND_BYTES and not uploads.allow():
-                    raise messages.BadMessage(f"too many uploads from this tab (at most {UPLOADS_PER_S} a second); "
-                                              "this one was dropped")
+                    dropped = messages.BadMessage(f"too many uploads from this tab (at most {UPLOADS_PER_S} a "
+                                                  "second); this one was dropped")
+                    # only a studio request is this large: said in the studio (the page's status there)
+                    dropped.about = {"request": "studio.run", "task": None, "id": None}
+                    raise dropped
                 msg = messages.parse(text)
                 if msg["type"] == "ack":
                     outbox.ack()
