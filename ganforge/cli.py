@@ -367,7 +367,9 @@ def _parser() -> argparse.ArgumentParser:
     e.add_argument("--fake", type=Path, metavar="DIR", help="a folder of generated images, measured against --real")
     e.add_argument("--metrics", help="comma-separated: fid,kid,is,pr,dc,modes,cas; prdc = pr,dc (default: all but "
                                      "cas; 2-D models: modes; two folders: fid,kid,pr,dc)")
-    e.add_argument("--n", type=int, help="samples per side (default 10000 for images, 2500 for 2-D)")
+    e.add_argument("--n", type=int, help="samples per side (default 10000 for images, 2500 for 2-D; cas: generated "
+                                         "samples its classifier trains on, and as many real training images "
+                                         "for the real side, default 10000, digits 1347)")
     e.add_argument("--features", help="feature extractor: digits-cnn, fashion-mnist-cnn, inception-v3-fid "
                                       "(default: the data's domain CNN, else inception-v3-fid)")
     e.add_argument("--inception-weights", type=Path, metavar="PATH",
