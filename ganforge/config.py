@@ -522,7 +522,8 @@ PRESETS: dict[str, Preset] = {
     # longer; at 5,000 steps these alone moved the CAS gap only from 10.6 to 9.7 points.
     "fashion-cgan-cas": Preset("Fashion-MNIST at 28 px, class-conditional DCGAN with a projection discriminator, "
                                "spectral norm, hinge loss, 15,000 steps: samples a classifier learns from "
-                               "(CAS gap MEASURED_GAP points, MEASURED_MIN min on one busy core)",
+                               "(CAS gap 5.9 points, fashion-cgan's 9.6; 31 min on one core of a busy "
+                               "2-core CPU)",
                                {"data": {"source": "fashion-mnist", "resolution": 28},
                                 "model": {"family": "dcgan", "z_dim": 64, "width": 32, "conditional": True,
                                           "conditioning": "projection", "spectral_norm": True},
