@@ -48,7 +48,7 @@ DEFAULT_SAMPLES = {"digits": 1347, "fashion-mnist": 10_000}  # digits: its whole
 DEFAULT_STEPS = 3000
 MAX_SAMPLES = 60_000   # keeps the generated set (uint8) and the run time bounded
 MAX_STEPS = 1_000_000
-PROGRESS_STEPS = 1000  # a bar from this many classifier steps on (about 20 s on a busy core)
+PROGRESS_STEPS = 1000  # a bar from this many classifier steps on (about 45 s at 28 px on a busy core)
 CLASSIFIER = "SmallCNN (ganforge.augmentation.classifier)"
 
 
