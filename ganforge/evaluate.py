@@ -82,6 +82,12 @@ def evaluate(path: str | Path, metrics: list[str] | None = None, n: int | None =
                                            _has_classifier(source, features)]
     for name in names:
         get_metric(name)  # unknown names: one line listing the valid ones, before any work
+    if "cas" in names:  # refused before the references are extracted
+        from ganforge.metrics.cas import require_conditional
+        require_conditional(G)
+    if "cas" in names and sampling["sampler"] != "plain":
+        raise GanforgeError(f"--metrics cas draws plain samples of each class (z ~ N(0, I)); drop --sampler "
+                            f"{sampling['sampler']} or measure cas on its own")
     if not source:
         raise GanforgeError(f"{path}: the model does not record its training data; image metrics need it")
     return _evaluate_images(path, G, source, names, n, features, seed, weights, batch_size, progress, record,
@@ -150,13 +156,18 @@ def _evaluate_images(path, G, source, names, n, features, seed, weights, batch_s
     stats = stats or {"sampler": "plain", "generated": len(fake), "per_sample": 1.0}
     inputs = {"real_features": real.features, "fake_features": fake.features, "fake_logits": fake.logits,
               "real_labels": real.labels, "generator": G, "domain": domain}
+    # CAS draws its own samples (labelled by condition) and trains on them: --n and --seed are its own
+    options = {"cas": {"seed": seed, "progress": progress, **({"n": n} if n else {})}}
     results, settings = {}, {}
     for name in names:  # one record per metric, with the settings that produced it
-        values = compute([name], inputs)
+        values = compute([name], inputs, options)
         results.update(values)
         settings[name] = {"n_real": real.n, "n_fake": len(fake), "extractor": extractor.name, **extractor.settings,
                           "seed": seed, "data": source, "split": "train", "generator": "ema", **stats,
                           "ganforge_version": __version__}
+        if name == "cas":  # its own samples, labelled by condition, and its own classifier on the test split
+            settings[name].update({"n_fake": int(values["cas_n_fake"]), "classifier_steps": int(values["cas_steps"]),
+                                   "classifier": "SmallCNN", "split": "test", "sampler": "plain"})
         if record:
             _append(path, {"evaluate": name, **{f"Metric/{k}": v for k, v in values.items()},
                            "settings": settings[name]})

@@ -11,7 +11,6 @@ from torch import nn
 
 from ganforge.errors import GanforgeError
 from ganforge.metrics import (
-    cas,
     class_modes,
     classifiers,
     features,
@@ -382,41 +381,3 @@ def test_class_modes_on_hand_made_histograms():
     for bad in (torch.zeros(3), torch.tensor([1.0, -1.0])):
         with pytest.raises(GanforgeError):
             class_modes.class_modes(bad)
-
-
-# ----------------------------------------------------------------- CAS
-class DigitsLookup(nn.Module):
-    """A 'conditional generator' that returns real digits training images of class c + shift."""
-
-    def __init__(self, shift: int = 0, c_dim: int = 10):
-        super().__init__()
-        x, y = tc.load_split("digits", "train")
-        self.images, self.y, self.shift = x.float() / 127.5 - 1, y, shift
-        self.z_dim, self.c_dim, self.resolution, self.channels = 4, c_dim, 8, 1
-        self.dummy = nn.Parameter(torch.zeros(1))
-
-    def forward(self, z, c=None):
-        pools = [torch.nonzero(self.y == (k + self.shift) % 10).flatten() for k in c.tolist()]
-        pick = [p[int(abs(v) * 1000) % len(p)] for p, v in zip(pools, z[:, 0].tolist())]
-        return self.images[torch.stack(pick)]
-
-
-def test_cas_on_real_images_is_high_and_on_wrong_labels_is_low():
-    good = cas.classification_accuracy_score(DigitsLookup(), "digits", n=500, epochs=6, progress=False)
-    assert good["metrics"]["cas"] > 0.85
-    assert good["settings"]["n_fake"] == 500 and good["settings"]["epochs"] == 6
-    assert good["metrics"]["real_accuracy"] >= 0.95  # the shipped classifier's, from metadata
-    assert set(good["metrics"]) >= {f"cas_class_{k}" for k in range(10)}
-    wrong = cas.cas_metrics(DigitsLookup(shift=1), "digits", n=500, epochs=6, progress=False)
-    assert wrong["cas"] < 0.1 and wrong["cas_n_fake"] == 500 and wrong["cas_epochs"] == 6
-
-
-def test_cas_refuses_what_it_cannot_score():
-    with pytest.raises(GanforgeError, match="class-conditional"):
-        cas.classification_accuracy_score(DigitsLookup(c_dim=0), "digits")
-    with pytest.raises(GanforgeError, match="10"):
-        cas.classification_accuracy_score(DigitsLookup(c_dim=3), "digits")
-    with pytest.raises(GanforgeError, match="domain classifier"):
-        cas.classification_accuracy_score(DigitsLookup(), "cifar10")
-    with pytest.raises(GanforgeError, match="sample count"):
-        cas.classification_accuracy_score(DigitsLookup(), "digits", n=5)

@@ -30,6 +30,7 @@ GAN of 1,500 steps.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 
 import torch
 import torch.nn.functional as F
@@ -95,9 +96,10 @@ def _batch_indices(n_real: int, n_syn: int, synthetic_share: float | None, g: to
 
 def fit(x: torch.Tensor, y: torch.Tensor, classes: int, seed: int, *, augment: bool = False, flips: bool = True,
         synthetic: tuple[torch.Tensor, torch.Tensor] | None = None, synthetic_share: float | None = SYNTHETIC_SHARE,
-        steps: int = STEPS) -> SmallCNN:
+        steps: int = STEPS, on_step: Callable[[], object] | None = None) -> SmallCNN:
     """Train a SmallCNN on uint8 images x (N, C, H, W), labels y (N,), plus `synthetic`
-    (images, labels); `synthetic_share` of each batch synthetic (None: as they come)."""
+    (images, labels); `synthetic_share` of each batch synthetic (None: as they come);
+    `on_step` is called after each optimiser step (a progress bar's update)."""
     torch.manual_seed(seed)
     g = torch.Generator().manual_seed(seed + 1)
     n_real = len(x)
@@ -116,6 +118,8 @@ def fit(x: torch.Tensor, y: torch.Tensor, classes: int, seed: int, *, augment: b
         loss.backward()
         opt.step()
         schedule.step()
+        if on_step is not None:
+            on_step()
     return model.eval()
 
 
