@@ -680,7 +680,7 @@ PRESETS: dict[str, Preset] = {
     # hundred labelled images: DiffAugment on D's inputs (Zhao et al. 2020, the policy for
     # small sets), a short EMA half-life (few steps), fewer steps. `augment` sets the data.
     "augment-cgan": Preset("the class-conditional DCGAN `ganforge augment` trains on a small labelled subset: "
-                           "DiffAugment, a short EMA, 4,000 steps (about 5 minutes on one core: at 1,500 its "
+                           "DiffAugment, a short EMA, 4,000 steps (7-9 minutes on one busy core: at 1,500 its "
                            "samples were blurrier and taught the downstream classifier less)",
                            {"data": {"source": ""},
                             "model": {"family": "dcgan", "z_dim": 64, "width": 32, "conditional": True,
