@@ -22,6 +22,10 @@ from ganforge.playground.guard import HostGuard, RateLimit
 from hostile import HOSTILE
 from test_playground import Client, runs_root, session, url, wait_sessions  # noqa: F401  (fixtures)
 
+# The flood's tabs connect while earlier tabs' floods are still being read: on a loaded CI
+# machine the handshake took longer than websockets' default 10 s (a test timing, not a bug)
+OPEN_TIMEOUT = 60
+
 
 def port_of(url: str) -> int:
     return int(url.rsplit(":", 1)[1])
@@ -188,10 +192,10 @@ async def fuzz(url: str, msgs: list, abort: bool) -> None:
     """One hostile tab sends everything without reading, then closes cleanly or drops the line,
     while another tab is served: a step and its frame."""
     await wait_sessions(url, 0, timeout=30)  # earlier hostile tabs' sessions are freed, however they ended
-    async with websockets.connect(f"ws://{url}/ws") as tab:
+    async with websockets.connect(f"ws://{url}/ws", open_timeout=OPEN_TIMEOUT) as tab:
         other = Client(tab)
         await other.next("frame")
-        hostile = await websockets.connect(f"ws://{url}/ws", max_size=2**24)
+        hostile = await websockets.connect(f"ws://{url}/ws", max_size=2**24, open_timeout=OPEN_TIMEOUT)
         for m in msgs:
             await hostile.send(m)
         await other.send({"type": "step_d"})
@@ -229,7 +233,7 @@ def test_a_flood_is_served_in_bounded_memory(url: str):
             await wait_sessions(url, 0, timeout=30)
         assert rss_mb() - before < 150, f"memory grew from {before:.0f} MB to {rss_mb():.0f} MB"
     async def hostile_tab(url: str, msgs: list) -> None:
-        ws = await websockets.connect(f"ws://{url}/ws", max_size=2**24)
+        ws = await websockets.connect(f"ws://{url}/ws", max_size=2**24, open_timeout=OPEN_TIMEOUT)
         for m in msgs:
             await ws.send(m)
         ws.transport.abort()
