@@ -244,6 +244,9 @@ def _parser() -> argparse.ArgumentParser:
     t.add_argument("--conditional", action="store_true", default=None, help="condition on class labels")
     t.add_argument("--conditioning", choices=("concat", "projection", "acgan"),
                    help="how a conditional D uses labels (default concat, as cGAN)")
+    t.add_argument("--g-conditioning", choices=("concat", "batchnorm"),
+                   help="how a conditional dcgan/resnet G uses labels: concat (default, beside z) or batchnorm "
+                        "(a per-class scale and shift in every batch norm, as SNGAN's projection models)")
     t.add_argument("--loss", help="minimax, non-saturating, wgan, wgan-gp, lsgan, hinge")
     t.add_argument("--n-critic", type=int, help="D steps per G step")
     t.add_argument("--gp-weight", type=float, help="WGAN-GP lambda (default 10)")
@@ -452,7 +455,7 @@ OVERRIDES = {  # CLI flag -> (config section, field)
     "data": ("data", "source"), "resolution": ("data", "resolution"), "channels": ("data", "channels"),
     "model": ("model", "family"), "z_dim": ("model", "z_dim"), "width": ("model", "width"),
     "spectral_norm": ("model", "spectral_norm"), "conditional": ("model", "conditional"),
-    "conditioning": ("model", "conditioning"),
+    "conditioning": ("model", "conditioning"), "g_conditioning": ("model", "g_conditioning"),
     "loss": ("loss", "name"), "n_critic": ("loss", "n_critic"), "gp_weight": ("loss", "gp_weight"),
     "r1_gamma": ("loss", "r1_gamma"), "mode_seeking": ("loss", "mode_seeking"),
     "feature_matching": ("loss", "feature_matching"), "drift": ("loss", "drift"), "lr_g": ("optim", "lr_g"), "lr_d": ("optim", "lr_d"),

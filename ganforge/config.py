@@ -77,6 +77,7 @@ class ModelConfig:
     spectral_norm: bool = False      # spectral normalisation on D's layers
     conditional: bool = False        # condition G and D on the dataset's labels
     conditioning: str = "concat"     # how D uses labels: concat (cGAN), projection, acgan
+    g_conditioning: str = "concat"   # how a dcgan/resnet G uses them: concat (beside z) or batchnorm (per-class BN)
     norm: str = "auto"               # translation games: batch, instance or none (auto: pix2pix batch, CycleGAN instance)
     blocks: int = 0                  # CycleGAN's ResNet translators: residual blocks (0: 6 up to 128 px, 9 above)
     d_layers: int = 3                # PatchGAN: stride-2 layers (3: 70x70 patches)

@@ -11,14 +11,18 @@ from safetensors import safe_open
 
 from ganforge.errors import GanforgeError
 from ganforge.modeling import family_of, load, save_pretrained
-from ganforge.models import dcgan, mlp, toy
+from ganforge.models import dcgan, mlp, resnet, toy
 
 
 def make(family: str, c_dim: int = 0):
     torch.manual_seed(0)
     G = {"toy": lambda: toy.Generator(z_dim=3, dim=2, width=16, depth=2, c_dim=c_dim),
          "mlp": lambda: mlp.Generator(z_dim=5, resolution=8, channels=1, width=8, c_dim=c_dim),
-         "dcgan": lambda: dcgan.Generator(z_dim=5, resolution=14, channels=3, width=4, c_dim=c_dim)}[family]()
+         "dcgan": lambda: dcgan.Generator(z_dim=5, resolution=14, channels=3, width=4, c_dim=c_dim),
+         "dcgan-cbn": lambda: dcgan.Generator(z_dim=5, resolution=14, channels=3, width=4, c_dim=c_dim,
+                                              g_conditioning="batchnorm"),
+         "resnet-cbn": lambda: resnet.Generator(z_dim=5, resolution=8, channels=1, width=4, c_dim=c_dim,
+                                                g_conditioning="batchnorm")}[family]()
     # a few training-mode passes give the BatchNorm layers running statistics of their own
     with torch.no_grad():
         for _ in range(3):
@@ -41,7 +45,7 @@ def one_line_error(path, match: str) -> str:
     return str(e.value)
 
 
-@pytest.mark.parametrize("family", ["toy", "mlp", "dcgan"])
+@pytest.mark.parametrize("family", ["toy", "mlp", "dcgan", "dcgan-cbn", "resnet-cbn"])
 @pytest.mark.parametrize("c_dim", [0, 3])
 def test_round_trip_gives_identical_outputs_and_state(tmp_path, family, c_dim):
     G = make(family, c_dim)
@@ -49,7 +53,8 @@ def test_round_trip_gives_identical_outputs_and_state(tmp_path, family, c_dim):
     out = save_pretrained(G, tmp_path / "model", info)
     assert out == tmp_path / "model"
     H = load(out)
-    assert type(H) is type(G) and family_of(H) == family
+    assert type(H) is type(G) and family_of(H) == family.removesuffix("-cbn")
+    assert H.hparams == G.hparams and [type(m) for m in H.modules()] == [type(m) for m in G.modules()]
     assert torch.equal(sample(G, c_dim), sample(H, c_dim))
     a, b = G.state_dict(), H.state_dict()
     assert a.keys() == b.keys() and all(torch.equal(a[k], b[k]) and a[k].dtype == b[k].dtype for k in a)

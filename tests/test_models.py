@@ -10,7 +10,7 @@ from torch import nn
 from ganforge.config import Config, merge
 from ganforge.errors import GanforgeError
 from ganforge.models import build_models, dcgan, mlp, resnet, toy
-from ganforge.models.layers import plan
+from ganforge.models.layers import ClassBatchNorm2d, plan
 
 
 def config(family="dcgan", loss="non-saturating", width=8, z_dim=6, **model) -> Config:
@@ -129,6 +129,43 @@ def test_every_image_family_supports_every_conditioning(family, res, conditionin
         assert (D.head.embed is not None) == (conditioning == "projection")
 
 
+@pytest.mark.parametrize("family, res", [("dcgan", 16), ("resnet", 16)])
+def test_a_batchnorm_conditioned_g_takes_the_label_in_every_norm_and_not_beside_z(family, res):
+    torch.manual_seed(0)
+    G, _ = build_models(config(family, conditional=True, g_conditioning="batchnorm"), "images", (1, res, res), 4)
+    norms = [m for m in G.modules() if isinstance(m, nn.modules.batchnorm._BatchNorm)]
+    per_class = [m for m in G.modules() if isinstance(m, ClassBatchNorm2d)]
+    assert norms and len(per_class) == len(norms)  # every BN of G is class-conditional
+    assert all(not m.bn.affine for m in per_class)  # the scale and shift are the per-class ones
+    first = G.net[0] if family == "dcgan" else G.linear
+    assert (first.in_channels if family == "dcgan" else first.in_features) == 6  # z only (z_dim 6)
+    z, c = torch.randn(8, 6), torch.tensor([0, 1, 2, 3, 0, 1, 2, 3])
+    with torch.no_grad():
+        for m in per_class:  # distinct per-class scales, as after training
+            m.gain.weight.normal_(1.0, 0.3)
+            m.shift.weight.normal_(0.0, 0.3)
+    G.eval()  # running statistics: a sample's image must depend on its own label only
+    x = G(z, c)
+    assert x.shape == (8, 1, res, res)
+    assert not torch.allclose(G(z, (c + 1) % 4), x)
+    flipped = c.clone()
+    flipped[0] = 3
+    y = G(z, flipped)
+    assert not torch.allclose(y[0], x[0]) and torch.equal(y[1:], x[1:])
+    with pytest.raises(ValueError, match="conditional on 4 classes"):
+        G(z)
+
+
+@pytest.mark.parametrize("family", ["dcgan", "resnet"])
+def test_a_concat_g_keeps_its_layout_and_state_dict_keys(family):
+    """Exports from before g_conditioning existed must load into the same modules."""
+    G, _ = build_models(config(family, conditional=True), "images", (1, 16, 16), 4)
+    assert not any(isinstance(m, ClassBatchNorm2d) for m in G.modules()) and "g_conditioning" not in G.hparams
+    mod = dcgan if family == "dcgan" else resnet
+    old = mod.Generator(6, 16, 1, 8, 4)  # the positional signature exports are rebuilt with
+    assert old.state_dict().keys() == G.state_dict().keys()
+
+
 @pytest.mark.parametrize("dim", [1, 2, 3])
 @pytest.mark.parametrize("c_dim", [0, 2])
 def test_toy_shapes_and_attributes(dim, c_dim):
@@ -219,6 +256,12 @@ def test_build_models_picks_the_family_and_passes_the_shape():
     ("dcgan", "points", (2,), 0, {}, "model 'dcgan' makes images"),
     ("dcgan", "images", (1, 16, 16), 0, {"conditional": True}, "conditional model needs labels"),
     ("toy", "points", (2,), 0, {"conditional": True}, "conditional model needs labels"),
+    ("dcgan", "images", (1, 16, 16), 3, {"conditional": True, "g_conditioning": "film"},
+     "unknown generator conditioning 'film'"),
+    ("dcgan", "images", (1, 16, 16), 0, {"g_conditioning": "batchnorm"},
+     "--g-conditioning batchnorm is for conditional dcgan and resnet generators .this one is unconditional dcgan"),
+    ("mlp", "images", (1, 16, 16), 3, {"conditional": True, "g_conditioning": "batchnorm"},
+     "this one is conditional mlp"),
 ])
 def test_build_models_errors_are_one_line_ganforge_errors(family, kind, shape, classes, cfg_extra, match):
     with pytest.raises(GanforgeError, match=match) as e:

@@ -32,9 +32,11 @@ CASES = {
     "ring8-wgan-gp": ("ring8", {"loss": {"name": "wgan-gp"}}, 12),
     # two D updates per step and lazy R1 every 4 steps (0, 4, 8): the split at 6 is off-interval
     "ring8-ncritic2-r1": ("ring8", {"loss": {"n_critic": 2, "r1_gamma": 1.0, "r1_interval": 4}}, 12),
-    # the G step reuses the D step's fakes; a conditional ResNet with projection, ACGAN's aux loss
+    # the G step reuses the D step's fakes; a conditional ResNet with projection (and SNGAN's
+    # class-conditional batch norm in G: per-class scales are weights, running statistics buffers)
     "digits-resnet-projection-reuse": ("digits", {"model": {"family": "resnet", "conditional": True,
-                                                            "conditioning": "projection", "spectral_norm": True},
+                                                            "conditioning": "projection", "spectral_norm": True,
+                                                            "g_conditioning": "batchnorm"},
                                                   "train": {"reuse_fakes": True}}, 6),
     "digits-acgan": ("digits", {"model": {"conditional": True, "conditioning": "acgan"}}, 6),
     # DiffAugment draws from the trainer's noise generator, also inside R1

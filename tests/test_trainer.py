@@ -348,13 +348,17 @@ def test_acgan_classifier_learns_the_real_classes(tmp_path, helpers):
 
 def test_projection_resnet_trains_and_exports(tmp_path, helpers):
     cfg = helpers.tiny_config("digits", model={"family": "resnet", "conditional": True, "width": 8,
-                                               "conditioning": "projection", "spectral_norm": True},
+                                               "conditioning": "projection", "spectral_norm": True,
+                                               "g_conditioning": "batchnorm"},
                               loss={"name": "hinge"}, train={"steps": 4})
     t = helpers.train_run(cfg, tmp_path / "run")
     assert t.D.head.embed is not None
     _loss_rows(helpers, tmp_path / "run")
     G = ganforge.load(tmp_path / "run")
     assert type(G).__module__ == "ganforge.models.resnet" and G.c_dim == 10
+    assert G.hparams["g_conditioning"] == "batchnorm" and G.linear.in_features == G.z_dim  # labels in the norms
+    moved = [m.gain.weight for m in t.G.modules() if type(m).__name__ == "ClassBatchNorm2d"]
+    assert moved and any(not torch.equal(w, torch.ones_like(w)) for w in moved)  # the per-class scales trained
 
 
 # ----------------------------------------------------------------- speed options

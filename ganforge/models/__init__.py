@@ -31,7 +31,7 @@ from ganforge.models import (
     unet,
     wavegan,
 )
-from ganforge.models.layers import CONDITIONING, PLANS, plan
+from ganforge.models.layers import CONDITIONING, G_CONDITIONING, PLANS, plan
 from ganforge.resolution import describe, hparam
 
 if TYPE_CHECKING:
@@ -77,6 +77,12 @@ def build_models(cfg: Config, kind: str, shape: tuple[int, ...], num_classes: in
         raise GanforgeError(f"a conditional model needs labels, and data '{cfg.data.source}' has none")
     if m.conditioning not in CONDITIONING:
         raise GanforgeError(f"unknown conditioning '{m.conditioning}' (expected one of: {', '.join(CONDITIONING)})")
+    if m.g_conditioning not in G_CONDITIONING:
+        raise GanforgeError(f"unknown generator conditioning '{m.g_conditioning}' "
+                            f"(expected one of: {', '.join(G_CONDITIONING)})")
+    if m.g_conditioning != "concat" and not (c_dim and family in PLANNED):
+        raise GanforgeError(f"--g-conditioning {m.g_conditioning} is for conditional {' and '.join(PLANNED)} "
+                            f"generators (this one is {'conditional ' if c_dim else 'unconditional '}{family})")
     if kind == "audio":
         return _audio_models(cfg, family, shape, c_dim)
     if kind == "video":
@@ -91,7 +97,8 @@ def build_models(cfg: Config, kind: str, shape: tuple[int, ...], num_classes: in
     if family in PLANNED and plan((h, w)) is None:
         raise GanforgeError(f"{family} cannot make {describe((h, w))} images (expected {PLANS}); set --resolution")
     resolution = hparam((h, w))
-    G = mod.Generator(m.z_dim, resolution, channels, m.width, c_dim)
+    g_kwargs = {"g_conditioning": m.g_conditioning} if family in PLANNED else {}
+    G = mod.Generator(m.z_dim, resolution, channels, m.width, c_dim, **g_kwargs)
     d_kwargs = dict(spectral_norm=m.spectral_norm, conditioning=m.conditioning)
     if family == "dcgan":
         # BatchNorm in D mixes samples, which breaks per-sample gradient penalties; spectral

@@ -11,10 +11,12 @@ from torch import nn
 
 from ganforge.models.layers import (
     DiscriminatorHead,
+    apply_layers,
     concat_label_planes,
     dcgan_init,
     input_label_dim,
     checked_plan,
+    generator_norm,
     maybe_spectral_norm,
     one_hot,
 )
@@ -29,27 +31,34 @@ def _channels(width: int, k: int) -> list[int]:
 
 
 class Generator(nn.Module):
+    """`g_conditioning` (conditional G only): "concat" puts the one-hot label beside z at the
+    input; "batchnorm" gives every BatchNorm a per-class scale and shift (ClassBatchNorm2d)."""
+
     def __init__(self, z_dim: int = 64, resolution: int | list[int] = 32, channels: int = 1, width: int = 64,
-                 c_dim: int = 0):
+                 c_dim: int = 0, g_conditioning: str = "concat"):
         super().__init__()
         self.hparams = dict(z_dim=z_dim, resolution=resolution, channels=channels, width=width, c_dim=c_dim)
+        if g_conditioning != "concat":  # (absent from older exports, which all concatenate)
+            self.hparams["g_conditioning"] = g_conditioning
         self.z_dim, self.c_dim, self.resolution, self.channels = z_dim, c_dim, resolution, channels
+        self.label_in = c_dim if g_conditioning == "concat" else 0  # one-hot entries beside z
         self.image_size = image_size(resolution)
         bh, bw, k = checked_plan("dcgan", resolution)
         ch = _channels(width, k)
+        norm = lambda n: generator_norm(n, c_dim, g_conditioning)  # noqa: E731
         # z -> (B, ch[0], bh, bw) by a transposed convolution over a 1x1 map
-        layers: list[nn.Module] = [nn.ConvTranspose2d(z_dim + c_dim, ch[0], (bh, bw), 1, 0, bias=False),
-                                   nn.BatchNorm2d(ch[0]), nn.ReLU(True)]
+        layers: list[nn.Module] = [nn.ConvTranspose2d(z_dim + self.label_in, ch[0], (bh, bw), 1, 0, bias=False),
+                                   norm(ch[0]), nn.ReLU(True)]
         for a, b in zip(ch[:-1], ch[1:]):
-            layers += [nn.ConvTranspose2d(a, b, 4, 2, 1, bias=False), nn.BatchNorm2d(b), nn.ReLU(True)]
+            layers += [nn.ConvTranspose2d(a, b, 4, 2, 1, bias=False), norm(b), nn.ReLU(True)]
         layers += [nn.ConvTranspose2d(ch[-1], channels, 4, 2, 1), nn.Tanh()]
         self.net = nn.Sequential(*layers)
         dcgan_init(self)
 
     def forward(self, z: torch.Tensor, c: torch.Tensor | None = None) -> torch.Tensor:
-        c = one_hot(c, self.c_dim, z.shape[0])
-        h = z if c is None else torch.cat([z, c], dim=1)
-        return self.net(h[:, :, None, None])  # (B, C, H, W) in [-1, 1]
+        onehot = one_hot(c, self.c_dim, z.shape[0])  # (checks c is given to a conditional G)
+        h = torch.cat([z, onehot], dim=1) if self.label_in else z
+        return apply_layers(self.net, h[:, :, None, None], c)  # (B, C, H, W) in [-1, 1]
 
 
 class Discriminator(nn.Module):

@@ -59,18 +59,56 @@ def dcgan_init(module: nn.Module) -> None:
             nn.init.normal_(m.weight, 0.0, 0.02)
             if m.bias is not None:
                 nn.init.zeros_(m.bias)
-        elif isinstance(m, nn.BatchNorm2d | nn.BatchNorm1d | nn.BatchNorm3d):
+        elif isinstance(m, nn.BatchNorm2d | nn.BatchNorm1d | nn.BatchNorm3d) and m.affine:
             nn.init.normal_(m.weight, 1.0, 0.02)
             nn.init.zeros_(m.bias)
+        elif isinstance(m, ClassBatchNorm2d):  # its per-class scales as BatchNorm's
+            nn.init.normal_(m.gain.weight, 1.0, 0.02)
+            nn.init.zeros_(m.shift.weight)
 
 
 CONDITIONING = ("concat", "projection", "acgan")
+G_CONDITIONING = ("concat", "batchnorm")  # how a conditional dcgan/resnet G takes the label
+
+
+class ClassBatchNorm2d(nn.Module):
+    """Class-conditional batch norm (de Vries et al. 2017; Dumoulin et al. 2017), the
+    generator's conditioning in Miyato & Koyama 2018 and BigGAN: the batch statistics are
+    shared, the scale and shift after them are looked up by class, so every layer of G is
+    told the class, not only its input."""
+
+    def __init__(self, features: int, c_dim: int):
+        super().__init__()
+        self.bn = nn.BatchNorm2d(features, affine=False)
+        self.gain, self.shift = nn.Embedding(c_dim, features), nn.Embedding(c_dim, features)
+        nn.init.ones_(self.gain.weight)
+        nn.init.zeros_(self.shift.weight)
+
+    def forward(self, x: torch.Tensor, c: torch.Tensor) -> torch.Tensor:  # x (B, F, H, W), c (B,) int64
+        return self.bn(x) * self.gain(c)[:, :, None, None] + self.shift(c)[:, :, None, None]
+
+
+def generator_norm(features: int, c_dim: int, g_conditioning: str) -> nn.Module:
+    """G's normalisation layer: ClassBatchNorm2d when a conditional G takes labels by batch
+    norm, else BatchNorm2d (the label is concatenated to z, or there is none)."""
+    if g_conditioning not in G_CONDITIONING:
+        raise ValueError(f"unknown generator conditioning '{g_conditioning}' (expected one of: "
+                         f"{', '.join(G_CONDITIONING)})")
+    return ClassBatchNorm2d(features, c_dim) if c_dim and g_conditioning == "batchnorm" else nn.BatchNorm2d(features)
+
+
+def apply_layers(layers, h: torch.Tensor, c: torch.Tensor | None) -> torch.Tensor:
+    """Run layers (a Sequential, a list) in order; ClassBatchNorm2d layers also take the labels c."""
+    for layer in layers:
+        h = layer(h, c) if isinstance(layer, ClassBatchNorm2d) else layer(h)
+    return h
 
 
 class DiscriminatorHead(nn.Module):
     """D's features (B, F) -> real/fake logits (B,), and class logits (B, c_dim) for ACGAN.
 
-    How a conditional D uses the label (the generator always takes it concatenated to z):
+    How a conditional D uses the label (G takes it concatenated to z, or in its batch norms:
+    G_CONDITIONING):
       concat      the label enters at D's input (cGAN, Mirza & Osindero 2014): a plain head;
       projection  logit += <embed(c), features> (Miyato & Koyama 2018);
       acgan       D sees no label; an auxiliary head classifies (Odena et al. 2017).

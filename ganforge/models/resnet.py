@@ -1,6 +1,6 @@
 """ResNet GAN in the SNGAN style (Miyato et al. 2018; blocks of Gulrajani et al. 2017).
 
-G: z [+ one-hot label] -> linear -> (B, w', bh, bw) -> k up-blocks (BN, ReLU, nearest x2,
+G: z [+ one-hot label, or labels in every BN] -> linear -> (B, w', bh, bw) -> k up-blocks (BN, ReLU, nearest x2,
    conv3x3, BN, ReLU, conv3x3; 1x1-conv shortcut) -> BN, ReLU, conv3x3 -> tanh.
 D: k down-blocks (the first without a leading ReLU) to bh x bw, one more block there, ReLU,
    global sum pooling -> features (B, ch) -> head (plain, projection or ACGAN).
@@ -17,9 +17,11 @@ from torch import nn
 
 from ganforge.models.layers import (
     DiscriminatorHead,
+    apply_layers,
     concat_label_planes,
     input_label_dim,
     checked_plan,
+    generator_norm,
     maybe_spectral_norm,
     one_hot,
 )
@@ -45,15 +47,16 @@ def _spectral_norm_all(module: nn.Module) -> None:
 
 
 class UpBlock(nn.Module):
-    def __init__(self, cin: int, cout: int):
+    def __init__(self, cin: int, cout: int, c_dim: int = 0, g_conditioning: str = "concat"):
         super().__init__()
-        self.bn1, self.conv1 = nn.BatchNorm2d(cin), nn.Conv2d(cin, cout, 3, 1, 1)
-        self.bn2, self.conv2 = nn.BatchNorm2d(cout), nn.Conv2d(cout, cout, 3, 1, 1)
+        self.bn1, self.conv1 = generator_norm(cin, c_dim, g_conditioning), nn.Conv2d(cin, cout, 3, 1, 1)
+        self.bn2, self.conv2 = generator_norm(cout, c_dim, g_conditioning), nn.Conv2d(cout, cout, 3, 1, 1)
         self.shortcut = nn.Conv2d(cin, cout, 1)
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:  # (B, cin, h, w) -> (B, cout, 2h, 2w)
-        h = F.interpolate(F.relu(self.bn1(x)), scale_factor=2.0)
-        h = self.conv2(F.relu(self.bn2(self.conv1(h))))
+    def forward(self, x: torch.Tensor, c: torch.Tensor | None = None) -> torch.Tensor:
+        # (B, cin, h, w) -> (B, cout, 2h, 2w); c (B,) reaches class-conditional norms only
+        h = F.interpolate(F.relu(apply_layers([self.bn1], x, c)), scale_factor=2.0)
+        h = self.conv2(F.relu(apply_layers([self.bn2], self.conv1(h), c)))
         return h + self.shortcut(F.interpolate(x, scale_factor=2.0))
 
 
@@ -79,25 +82,35 @@ class DownBlock(nn.Module):
 
 
 class Generator(nn.Module):
+    """`g_conditioning` (conditional G only): "concat" puts the one-hot label beside z at the
+    input; "batchnorm" gives every BatchNorm a per-class scale and shift (ClassBatchNorm2d),
+    SNGAN's conditional generator."""
+
     def __init__(self, z_dim: int = 128, resolution: int | list[int] = 32, channels: int = 3, width: int = 64,
-                 c_dim: int = 0):
+                 c_dim: int = 0, g_conditioning: str = "concat"):
         super().__init__()
         self.hparams = dict(z_dim=z_dim, resolution=resolution, channels=channels, width=width, c_dim=c_dim)
+        if g_conditioning != "concat":  # (absent from older exports, which all concatenate)
+            self.hparams["g_conditioning"] = g_conditioning
         self.z_dim, self.c_dim, self.resolution, self.channels = z_dim, c_dim, resolution, channels
+        self.label_in = c_dim if g_conditioning == "concat" else 0  # one-hot entries beside z
         self.image_size = image_size(resolution)
         bh, bw, k = checked_plan("resnet", resolution)
         ch = [min(width * 2 ** (k - i), MAX_CHANNELS) for i in range(k + 1)]  # base map ... last block
-        self.linear = nn.Linear(z_dim + c_dim, ch[0] * bh * bw)
-        self.blocks = nn.Sequential(*(UpBlock(a, b) for a, b in zip(ch[:-1], ch[1:])))
-        self.out = nn.Sequential(nn.BatchNorm2d(ch[-1]), nn.ReLU(), nn.Conv2d(ch[-1], channels, 3, 1, 1), nn.Tanh())
+        self.linear = nn.Linear(z_dim + self.label_in, ch[0] * bh * bw)
+        self.blocks = nn.Sequential(*(UpBlock(a, b, c_dim, g_conditioning) for a, b in zip(ch[:-1], ch[1:])))
+        self.out = nn.Sequential(generator_norm(ch[-1], c_dim, g_conditioning), nn.ReLU(),
+                                 nn.Conv2d(ch[-1], channels, 3, 1, 1), nn.Tanh())
         self._base_shape = (ch[0], bh, bw)
         _init(self)
 
     def forward(self, z: torch.Tensor, c: torch.Tensor | None = None) -> torch.Tensor:
-        c = one_hot(c, self.c_dim, z.shape[0])
-        h = self.linear(z if c is None else torch.cat([z, c], dim=1))
+        onehot = one_hot(c, self.c_dim, z.shape[0])  # (checks c is given to a conditional G)
+        h = self.linear(torch.cat([z, onehot], dim=1) if self.label_in else z)
         h = h.view(-1, *self._base_shape)                        # (B, w', bh, bw)
-        return self.out(self.blocks(h))                          # (B, C, H, W) in [-1, 1]
+        for block in self.blocks:
+            h = block(h, c)
+        return apply_layers(self.out, h, c)                      # (B, C, H, W) in [-1, 1]
 
 
 class Discriminator(nn.Module):
