@@ -13,7 +13,10 @@ samples' features are extracted once, compared with both), Inception KID against
 split, FID in fashion-mnist-cnn features against the training split (the scale of
 benchmarks/fashion.py), and for conditional presets how often the classifier sees the class
 asked for. Each row is printed as soon as it is measured and --json is rewritten after
-every row, so a stopped run keeps what it finished; the runs stay under --out.
+every row, so a stopped run keeps what it finished; the runs stay under --out. With
+`--resume` (and the same --json) a stopped benchmark goes on: the rows it has are kept and
+each run resumes exactly from its last checkpoint to the next budget (step budgets give the
+rows an uninterrupted run gives; the references and floors come from the cache).
 
 Budgets: `--minutes 10,30` is cumulative wall-clock training time (on a shared machine the
 steps reached vary ~2x); `--steps 20324,60972` are the steps 10 and 30 minutes reach on an
@@ -113,9 +116,11 @@ def check_preset(preset: str, kind: str) -> None:
         fail(f"{preset}: lr_decay {cfg.optim.lr_decay} depends on the final step count; use --minutes")
 
 
-def train_to(preset: str, run: Path, kind: str, budget: float, done: float, threads: int) -> Trainer:
-    """Train `run` up to `budget` (cumulative): a new run from the preset, else resume it exactly."""
-    if done == 0:
+def train_to(preset: str, run: Path, kind: str, budget: float, done: float, threads: int,
+             resume: bool = False) -> Trainer:
+    """Train `run` up to `budget` (cumulative): a new run from the preset, else (after an earlier
+    budget, or with `resume` when the run has checkpoints) resume it exactly."""
+    if done == 0 and not (resume and (run / "checkpoints").is_dir()):
         cfg = preset_config(preset)
         cfg.train.sample_every, cfg.train.threads = 250, threads
         cfg.train.steps, cfg.train.minutes = (int(budget), 0.0) if kind == "steps" else (10**9, budget)
@@ -172,10 +177,15 @@ def main() -> None:
     p.add_argument("--threads", type=int, default=0, help="torch threads for training (0: ganforge's default)")
     p.add_argument("--out", type=Path, default=Path("runs/bench-fashion-inception"))
     p.add_argument("--json", type=Path, help="write settings, floors and rows here (rewritten after each row)")
+    p.add_argument("--resume", action="store_true",
+                   help="go on from --json's rows and the runs' last checkpoints (after a stop)")
     args = p.parse_args()
     kind, marks = budgets(args)
     if args.n < 2:
         fail(f"--n must be at least 2 (a covariance needs 2), got {args.n}")
+    if args.resume and (args.json is None or not args.json.is_file()):
+        fail("--resume goes on from the rows of an earlier --json: give --json FILE of that run "
+             f"({'none given' if args.json is None else f'{args.json} does not exist'})")
     presets = args.presets.split(",")
     try:
         for preset in presets:  # one line now, not after the references (or a traceback after training)
@@ -194,20 +204,28 @@ def run_all(args: argparse.Namespace, kind: str, marks: list[float], presets: li
     result = {"settings": {"n": args.n, "seed": args.seed, "budget": kind, "marks": marks, "data": DATA,
                            "inception": {"name": INCEPTION, **inception.settings}, "threads": args.threads},
               "floors": floor, "published": {"source": LUCIC_2018_SOURCE, "fid": LUCIC_2018_FASHION_FID}, "rows": []}
+    done_rows = earlier_rows(args, result) if args.resume else []
+    result["rows"] = done_rows
     save(args.json, result)
     print(f"floor: {floor['n_train']} real training vs {floor['n_test']} test images: Inception FID "
           f"{floor['inception_fid']:.2f} (KID {floor['inception_kid']:.4f}), fashion-mnist-cnn FID "
           f"{floor['cnn_fid']:.2f}", flush=True)
     print(HEADER, flush=True)
+    for r in done_rows:
+        print(fmt(r), flush=True)
     for preset in presets:
         run, done, seconds = args.out / preset, 0, 0.0
         for mark in marks:
+            row = next((r for r in done_rows if r["preset"] == preset and r["mark"] == mark), None)
+            if row is not None:  # measured before the stop: the run goes on from its checkpoint there
+                done, seconds = mark, row["minutes"] * 60
+                continue
             t0 = time.perf_counter()
-            trainer = train_to(preset, run, kind, mark, done, args.threads)
+            trainer = train_to(preset, run, kind, mark, done, args.threads, resume=args.resume)
             seconds += time.perf_counter() - t0  # fit() only: setup, the loop, checkpoint and export
             done = mark
             t1 = time.perf_counter()
-            row = {"preset": preset, "budget": f"{mark:g} {'steps' if kind == 'steps' else 'min'}",
+            row = {"preset": preset, "mark": mark, "budget": f"{mark:g} {'steps' if kind == 'steps' else 'min'}",
                    "steps": trainer.step, "minutes": seconds / 60,
                    "images_per_s": trainer.step * trainer.cfg.train.batch_size / seconds,
                    "threads": torch.get_num_threads(),
@@ -217,6 +235,30 @@ def run_all(args: argparse.Namespace, kind: str, marks: list[float], presets: li
             save(args.json, result)
             print(fmt(row), flush=True)
     report(result, time.perf_counter() - t_start)
+
+
+def earlier_rows(args: argparse.Namespace, result: dict) -> list[dict]:
+    """The rows of --json that this command would measure again, after checking that the file
+    was written with the same settings (a different --n, seed or budget list: one line, exit 2)."""
+    try:
+        old = json.loads(args.json.read_text())
+        settings, rows = old["settings"], old["rows"]
+    except (OSError, ValueError, KeyError, TypeError) as e:
+        fail(f"--resume: {args.json} is not a fashion_inception.py result ({e})")
+    for key in ("n", "seed", "budget", "marks"):
+        if settings.get(key) != result["settings"][key]:
+            fail(f"--resume: {args.json} was measured with {key} {settings.get(key)!r}, this command has "
+                 f"{result['settings'][key]!r}; give the same settings or another --json")
+    presets = args.presets.split(",")
+    for r in rows:  # (files of before --resume existed name the budget only: "20324 steps")
+        r.setdefault("mark", float(r["budget"].split()[0]))
+    kept = [r for r in rows if r.get("preset") in presets and r["mark"] in settings["marks"]]
+    for r in kept:
+        run = args.out / r["preset"]
+        if not (run / "checkpoints").is_dir():
+            fail(f"--resume: {args.json} has {r['preset']} at {r['budget']} but its run {run} has no "
+                 "checkpoints to go on from (give the --out of that benchmark)")
+    return kept
 
 
 def report(result: dict, seconds: float) -> None:
