@@ -1,6 +1,6 @@
 """Classification accuracy score of Fashion-MNIST presets: does a classifier learn from the samples?
 
-    python benchmarks/cas.py                                          # fashion-cgan 5,000, fashion-cgan-cas 15,000
+    python benchmarks/cas.py                                          # fashion-cgan 5,000, fashion-cgan-cas 45,000
     python benchmarks/cas.py --rows fashion-cgan-cas:24000 --json cas.json
     python benchmarks/cas.py --rows fashion-cgan-cas:15000 --set loss.mode_seeking=1   # a variant
     python benchmarks/cas.py --rows fashion-cgan:200 --n 500 --classifier-steps 200   # a smoke test
@@ -35,7 +35,7 @@ from ganforge.training.trainer import Trainer
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from fashion import class_accuracy  # noqa: E402  (the asked-for-class rate of benchmarks/fashion.py)
 
-DEFAULT_ROWS = "fashion-cgan:5000,fashion-cgan-cas:15000"
+DEFAULT_ROWS = "fashion-cgan:5000,fashion-cgan-cas:45000"
 DATA = "fashion-mnist"
 HEADER = ("| preset | steps | training min | CAS | real accuracy | gap (points) | asked-for class |\n"
           "|---|---|---|---|---|---|---|")
