@@ -204,7 +204,7 @@ def run_all(args: argparse.Namespace, kind: str, marks: list[float], presets: li
     result = {"settings": {"n": args.n, "seed": args.seed, "budget": kind, "marks": marks, "data": DATA,
                            "inception": {"name": INCEPTION, **inception.settings}, "threads": args.threads},
               "floors": floor, "published": {"source": LUCIC_2018_SOURCE, "fid": LUCIC_2018_FASHION_FID}, "rows": []}
-    done_rows = earlier_rows(args, result) if args.resume else []
+    done_rows = earlier_rows(args, result, presets) if args.resume else []
     result["rows"] = done_rows
     save(args.json, result)
     print(f"floor: {floor['n_train']} real training vs {floor['n_test']} test images: Inception FID "
@@ -237,7 +237,7 @@ def run_all(args: argparse.Namespace, kind: str, marks: list[float], presets: li
     report(result, time.perf_counter() - t_start)
 
 
-def earlier_rows(args: argparse.Namespace, result: dict) -> list[dict]:
+def earlier_rows(args: argparse.Namespace, result: dict, presets: list[str]) -> list[dict]:
     """The rows of --json that this command would measure again, after checking that the file
     was written with the same settings (a different --n, seed or budget list: one line, exit 2)."""
     try:
@@ -249,7 +249,6 @@ def earlier_rows(args: argparse.Namespace, result: dict) -> list[dict]:
         if settings.get(key) != result["settings"][key]:
             fail(f"--resume: {args.json} was measured with {key} {settings.get(key)!r}, this command has "
                  f"{result['settings'][key]!r}; give the same settings or another --json")
-    presets = args.presets.split(",")
     for r in rows:  # (files of before --resume existed name the budget only: "20324 steps")
         r.setdefault("mark", float(r["budget"].split()[0]))
     kept = [r for r in rows if r.get("preset") in presets and r["mark"] in settings["marks"]]
